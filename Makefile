@@ -1,0 +1,35 @@
+# Quickstart: `make run` serves the bot on 127.0.0.1:8000; `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+DATA ?= ../shared/data
+
+.PHONY: run test index eval stackfaq bench clean
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(BIN)/.installed-test: $(BIN)/.installed requirements-test.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+index: $(BIN)/.installed  ## build and publish the index from corpus/
+	$(BIN)/python train.py
+
+test: $(BIN)/.installed-test  ## the whole test suite
+	$(BIN)/python -m pytest
+
+eval: $(BIN)/.installed  ## retrieval figures on the bundled evaluation file
+	$(BIN)/python -m chatbot.evaluate tests/data/dev.jsonl
+
+stackfaq: $(BIN)/.installed-test  ## FAQ retrieval benchmark with a BM25 baseline
+	$(BIN)/python -m chatbot.evaluate --stackfaq $(DATA)/stackfaq.json
+
+bench: $(BIN)/.installed-test  ## speed benchmark on MedQuAD (see bench/README.md)
+	$(BIN)/python bench/bench_search.py $(DATA)/medquad.jsonl.gz
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,95 @@
+"""The one place an index is built: corpus folder -> passages -> fitted index.
+
+Used by train.py and (later) by the staff retrain, so both build the same way.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .corpus import Document, LoadError, corpus_fingerprint, load_corpus
+from .corpus.model import CorpusError
+from .index import PassageIndex
+from .index.artifact import IndexLoadError, load_index
+from .index.store import IndexStore
+from .index.synonyms import load_synonyms
+from .passages import SegmentOptions, make_passages
+
+SYNONYMS_FILE = "synonyms.txt"
+PROGRESS_DELAY_SECONDS = 2.0
+
+
+@dataclass
+class BuildResult:
+    """A fitted index and the report of how it was made."""
+    index: PassageIndex
+    report: dict
+    errors: list[LoadError] = field(default_factory=list)
+
+
+def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: list[Document] = (),
+                options: SegmentOptions = SegmentOptions(), progress: bool = False) -> BuildResult:
+    """Build an index from `corpus_dir` (plus `extra_documents`).
+
+    Bad files are reported in `errors` and skipped; with `strict` they raise
+    CorpusError. A corpus with no usable passage raises CorpusError too.
+    """
+    started = time.perf_counter()
+    corpus_dir = Path(corpus_dir)
+    steps = tqdm(total=4, desc="building index", unit="step", delay=PROGRESS_DELAY_SECONDS,
+                 disable=not progress, leave=False)
+    loaded = load_corpus(corpus_dir, strict=strict)
+    rules, synonym_errors = load_synonyms(corpus_dir / SYNONYMS_FILE)
+    errors = loaded.errors + synonym_errors
+    if strict and synonym_errors:
+        raise CorpusError(synonym_errors)
+    steps.update()
+    documents = loaded.documents + list(extra_documents)
+    passages, stats = make_passages(documents, options)
+    if not passages:
+        raise CorpusError(f"no passages could be made from {corpus_dir}: add documents or FAQ entries")
+    steps.update()
+    index = PassageIndex(synonyms=tuple(rules)).fit(passages)
+    steps.update()
+    seconds = time.perf_counter() - started
+    steps.update()
+    steps.close()
+    report = {
+        "documents": stats.documents,
+        "passages": stats.passages,
+        "duplicates_dropped": stats.exact_duplicates + stats.near_duplicates,
+        "exact_duplicates": stats.exact_duplicates,
+        "near_duplicates": stats.near_duplicates,
+        "passages_by_form": stats.by_form,
+        "vocabulary": index.vocabulary_size,
+        "synonym_rules": len(rules),
+        "files_with_errors": len({e.path for e in errors}),
+        "skipped_files": loaded.skipped,
+        "seconds": round(seconds, 3),
+    }
+    return BuildResult(index, report, errors)
+
+
+def publish_build(result: BuildResult, index_dir: str | Path, corpus_dir: str | Path,
+                  keep: int = 5, publish: bool = True) -> str:
+    """Save a build as a new version in `index_dir` (and publish it); returns the version."""
+    store = IndexStore(index_dir, keep=keep)
+    info = {"corpus": {"path": str(corpus_dir), "sha256": corpus_fingerprint(Path(corpus_dir))},
+            "build": {k: v for k, v in result.report.items() if k != "skipped_files"}}
+    version = store.add(result.index, info)
+    if publish:
+        store.publish(version)
+    return version
+
+
+def load_index_dir(folder: str | Path) -> PassageIndex:
+    """An index from a store folder (its published version) or a single version folder."""
+    folder = Path(folder)
+    if (folder / "manifest.json").is_file():
+        return load_index(folder)[0]
+    if IndexStore(folder).current() is None:
+        raise IndexLoadError(f"{folder}: neither an index nor a folder with a published index")
+    return IndexStore(folder).load()[0]

@@ -1,0 +1,188 @@
+"""Measure retrieval quality.
+
+    python -m chatbot.evaluate FILE [--corpus DIR | --index DIR]
+        FILE is JSON Lines like ../shared/eval/dev.jsonl: {"q", "expect", "phrases"}.
+        Prints hit@1, hit@3 and MRR@10 over answerable questions, and the misses.
+
+    python -m chatbot.evaluate --stackfaq FILE
+        FAQ retrieval on StackFAQ (bank entry = question + answers): hit@1,
+        MRR@10 and nDCG@10 for this index and for a BM25 baseline in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .text import normalize_text
+
+K_MRR = 10
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    expect: str
+    phrases: tuple[str, ...] = ()
+
+
+@dataclass
+class RetrievalReport:
+    """Ranking figures over the answerable questions of an evaluation file."""
+    questions: int = 0
+    hit_at_1: float = 0.0
+    hit_at_3: float = 0.0
+    mrr: float = 0.0
+    misses: list = field(default_factory=list)  # (question, rank or None, top texts)
+
+    def as_dict(self) -> dict:
+        return {"questions": self.questions, "hit@1": round(self.hit_at_1, 4),
+                "hit@3": round(self.hit_at_3, 4), "mrr@10": round(self.mrr, 4)}
+
+
+def read_eval_file(path: str | Path) -> list[EvalQuestion]:
+    """Questions of a JSON Lines evaluation file; raises ValueError naming the bad line."""
+    questions = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                questions.append(EvalQuestion(str(item.get("id", number)), item["q"], item["expect"],
+                                              tuple(item.get("phrases") or ())))
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{number}: not an evaluation record ({exc})") from None
+    return questions
+
+
+def _plain(text: str) -> str:
+    return " ".join(normalize_text(text).lower().split())
+
+
+def passage_matches(passage, phrases: tuple[str, ...]) -> bool:
+    """True when the passage's text (or FAQ question) contains any expected phrase."""
+    haystack = _plain(f"{passage.question or ''} {passage.text}")
+    return any(_plain(p) in haystack for p in phrases)
+
+
+def evaluate_retrieval(index, questions: list[EvalQuestion], k: int = K_MRR) -> RetrievalReport:
+    """hit@1, hit@3 and MRR@k of `index` over the questions that expect an answer."""
+    answerable = [q for q in questions if q.expect == "answer" and q.phrases]
+    report = RetrievalReport(questions=len(answerable))
+    for q in answerable:
+        hits = index.search(q.question, k)
+        rank = next((i for i, h in enumerate(hits, start=1) if passage_matches(h.passage, q.phrases)), None)
+        report.hit_at_1 += rank == 1
+        report.hit_at_3 += rank is not None and rank <= 3
+        report.mrr += 1.0 / rank if rank else 0.0
+        if rank != 1:
+            report.misses.append((q, rank, [(h.score, h.passage.text) for h in hits[:3]]))
+    if answerable:
+        report.hit_at_1 /= len(answerable)
+        report.hit_at_3 /= len(answerable)
+        report.mrr /= len(answerable)
+    return report
+
+
+def print_retrieval_report(report: RetrievalReport, out=sys.stdout) -> None:
+    print(f"answerable questions: {report.questions}", file=out)
+    print(f"hit@1  {report.hit_at_1:.3f}\nhit@3  {report.hit_at_3:.3f}\nMRR@10 {report.mrr:.3f}", file=out)
+    if report.misses:
+        print(f"\nnot ranked first ({len(report.misses)}):", file=out)
+    for q, rank, top in report.misses:
+        print(f"- [{q.id}] {q.question}  (correct passage at rank {rank or '>10'})", file=out)
+        for score, text in top:
+            print(f"    {score:.3f}  {text[:110]!r}", file=out)
+
+
+# -- StackFAQ ------------------------------------------------------------------
+
+def read_stackfaq(path: str | Path) -> tuple[list[dict], list[tuple[str, int]]]:
+    """(bank, queries): bank entries {question, answers}, queries (text, bank position)."""
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    pairs = data["root"]["qapair"] if isinstance(data, dict) and "root" in data else data
+    bank, queries = [], []
+    for position, pair in enumerate(pairs):
+        bank.append({"question": pair["question"], "answers": list(pair.get("answer") or [])})
+        for rephrase in pair.get("rephr") or []:
+            if rephrase and len(rephrase.strip()) > 1:  # "*" marks a missing paraphrase
+                queries.append((rephrase.strip(), position))
+    return bank, queries
+
+
+def ranking_metrics(rankings: list[list[int]], targets: list[int], k: int = K_MRR) -> dict:
+    """hit@1, MRR@k and nDCG@k when each query has exactly one relevant entry."""
+    hit1 = mrr = ndcg = 0.0
+    for ranking, target in zip(rankings, targets):
+        top = ranking[:k]
+        if top and top[0] == target:
+            hit1 += 1
+        if target in top:
+            rank = top.index(target) + 1
+            mrr += 1.0 / rank
+            ndcg += 1.0 / math.log2(rank + 1)
+    n = max(len(targets), 1)
+    return {"queries": len(targets), "hit@1": round(hit1 / n, 4),
+            "mrr@10": round(mrr / n, 4), "ndcg@10": round(ndcg / n, 4)}
+
+
+def evaluate_stackfaq(path: str | Path) -> dict:
+    """Figures for this index and for BM25 (rank_bm25 Okapi) on the same queries."""
+    from rank_bm25 import BM25Okapi
+
+    from .corpus.model import Document, FaqEntry
+    from .index import PassageIndex
+    from .index.terms import word_terms
+    from .passages import segment_document
+
+    bank, queries = read_stackfaq(path)
+    entries = tuple(FaqEntry(b["question"], "\n".join(b["answers"]) or b["question"], line=i + 1)
+                    for i, b in enumerate(bank))
+    passages = segment_document(Document("stackfaq", "StackFAQ", entries, kind="faq"))
+    position = {p.id: i for i, p in enumerate(passages)}
+    index = PassageIndex().fit(passages)
+    ours = [[position[h.passage.id] for h in index.search(q, K_MRR)] for q, _ in queries]
+    targets = [t for _, t in queries]
+
+    bm25 = BM25Okapi([word_terms(f"{b['question']} {' '.join(b['answers'])}") or ["_"] for b in bank])
+    baseline = []
+    for q, _ in queries:
+        scores = bm25.get_scores(word_terms(q))
+        baseline.append(sorted(range(len(bank)), key=lambda i: -scores[i])[:K_MRR])
+    return {"index": ranking_metrics(ours, targets), "bm25": ranking_metrics(baseline, targets)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chatbot.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file", nargs="?", help="evaluation file (JSON Lines: q, expect, phrases)")
+    parser.add_argument("--corpus", default="corpus", help="corpus folder to build from (default: corpus)")
+    parser.add_argument("--index", help="evaluate a saved index folder instead of building one")
+    parser.add_argument("--stackfaq", metavar="FILE", help="run the StackFAQ benchmark on FILE")
+    args = parser.parse_args(argv)
+    if not args.file and not args.stackfaq:
+        parser.error("give an evaluation FILE or --stackfaq FILE")
+    try:
+        if args.stackfaq:
+            figures = evaluate_stackfaq(args.stackfaq)
+            print(f"StackFAQ ({figures['index']['queries']} queries)")
+            for name, row in figures.items():
+                print(f"  {name:6s} hit@1 {row['hit@1']:.3f}  MRR@10 {row['mrr@10']:.3f}  nDCG@10 {row['ndcg@10']:.3f}")
+        if args.file:
+            from .build import build_index, load_index_dir
+            index = load_index_dir(args.index) if args.index else build_index(args.corpus).index
+            print_retrieval_report(evaluate_retrieval(index, read_eval_file(args.file)))
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Save and load an index as a self-describing folder of plain data files.
+
+    manifest.json     format version, settings, library versions, corpus hash,
+                      counts, build time and the SHA-256 of every file below
+    passages.jsonl    one passage per line, in column order of the postings
+    vocabulary.json   index terms, in row order of the postings
+    idf.npy           inverse document frequency per term
+    postings.npz      term-major CSR matrix (indptr, indices, data, shape)
+    spelling.json     the known words and their character n-grams
+    spelling.npz      n-gram-major CSR matrix and n-gram idf
+
+No pickle anywhere: arrays load with allow_pickle=False and everything else is
+JSON, so opening an index never runs code. A folder whose format version,
+checksums or shapes do not match is refused with IndexLoadError.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from pathlib import Path
+
+import nltk
+import numpy as np
+import scipy
+import sklearn
+from scipy import sparse
+
+from ..passages.model import Passage
+from .passage_index import PassageIndex
+from .spelling import SpellingMatcher
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+DATA_FILES = ("passages.jsonl", "vocabulary.json", "idf.npy", "postings.npz",
+              "spelling.json", "spelling.npz")
+
+
+class IndexLoadError(Exception):
+    """The folder is not a usable index (missing, corrupt or another format)."""
+
+
+def library_versions() -> dict[str, str]:
+    from .. import __version__
+    return {"chatbot": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__, "scikit-learn": sklearn.__version__, "nltk": nltk.__version__}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _save_csr(path: Path, matrix: sparse.csr_matrix, **extra: np.ndarray) -> None:
+    np.savez(path, indptr=matrix.indptr, indices=matrix.indices, data=matrix.data,
+             shape=np.asarray(matrix.shape, dtype=np.int64), **extra)
+
+
+def _load_csr(arrays) -> sparse.csr_matrix:
+    shape = tuple(int(x) for x in arrays["shape"])
+    return sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
+
+
+def save_index(index: PassageIndex, folder: str | Path, info: dict | None = None) -> dict:
+    """Write `index` into `folder` (created; must not hold another index). Returns the manifest."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "passages.jsonl", "w", encoding="utf-8") as handle:
+        for passage in index.passages_:
+            handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+    terms = [""] * len(index.vocabulary_)
+    for term, column in index.vocabulary_.items():
+        terms[column] = term
+    (folder / "vocabulary.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    np.save(folder / "idf.npy", index.idf_, allow_pickle=False)
+    _save_csr(folder / "postings.npz", index.postings_)
+    spelling = index.spelling_
+    (folder / "spelling.json").write_text(json.dumps({"words": spelling.words_, "grams": spelling.grams_},
+                                                     ensure_ascii=False), encoding="utf-8")
+    _save_csr(folder / "spelling.npz", spelling.postings_, idf=spelling.idf_)
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "settings": index.get_params(),
+        "libraries": library_versions(),
+        "counts": {"passages": len(index.passages_), "vocabulary": len(terms),
+                   "postings": int(index.postings_.nnz), "spelling_words": len(spelling.words_)},
+        **(info or {}),
+        "files": {name: _sha256(folder / name) for name in DATA_FILES},
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    return manifest
+
+
+def read_manifest(folder: str | Path) -> dict:
+    """The manifest of an index folder; IndexLoadError when absent, unreadable or of another format."""
+    path = Path(folder) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexLoadError(f"{folder}: no {MANIFEST}; this folder is not an index (run train.py)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexLoadError(f"{path}: unreadable manifest ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise IndexLoadError(f"{path}: manifest is not a JSON object")
+    found = manifest.get("format_version")
+    if found != FORMAT_VERSION:
+        raise IndexLoadError(f"{folder}: index format version {found!r}, this program reads version "
+                             f"{FORMAT_VERSION}; rebuild the index with train.py")
+    return manifest
+
+
+def load_index(folder: str | Path, verify: bool = True) -> tuple[PassageIndex, dict]:
+    """(index, manifest) read from `folder`; IndexLoadError if anything does not check out."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    files = manifest.get("files") or {}
+    for name in DATA_FILES:
+        path = folder / name
+        if not path.is_file():
+            raise IndexLoadError(f"{folder}: missing data file {name}")
+        if verify and files.get(name) != _sha256(path):
+            raise IndexLoadError(f"{folder}: {name} does not match its checksum; the index is corrupt")
+    try:
+        index = PassageIndex(**manifest["settings"])
+        with open(folder / "passages.jsonl", encoding="utf-8") as handle:
+            index.passages_ = [Passage.from_dict(json.loads(line)) for line in handle if line.strip()]
+        terms = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+        index.vocabulary_ = {term: column for column, term in enumerate(terms)}
+        index.idf_ = np.load(folder / "idf.npy", allow_pickle=False)
+        with np.load(folder / "postings.npz", allow_pickle=False) as arrays:
+            index.postings_ = _load_csr(arrays)
+        spelling_data = json.loads((folder / "spelling.json").read_text(encoding="utf-8"))
+        spelling = SpellingMatcher()
+        spelling.words_ = spelling_data["words"]
+        with np.load(folder / "spelling.npz", allow_pickle=False) as arrays:
+            spelling._set_learned(spelling_data["grams"], arrays["idf"], _load_csr(arrays))
+        index.spelling_ = spelling
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexLoadError(f"{folder}: cannot read index data ({exc})") from None
+    n_terms, n_passages = index.postings_.shape
+    if n_terms != len(index.vocabulary_) or n_passages != len(index.passages_) or len(index.idf_) != n_terms:
+        raise IndexLoadError(f"{folder}: index files disagree on their sizes; rebuild with train.py")
+    index._prepare()
+    return index, manifest

@@ -1,0 +1,75 @@
+"""Typo tolerance: character n-grams of the index vocabulary.
+
+A misspelt word ("acupunture", "efects", "cuping") has no postings of its own.
+Rather than index character n-grams of every passage (ten times the postings
+and the query time), the index keeps a char_wb TF-IDF matrix over its own
+distinct words. An unknown query word is looked up there to find candidates,
+and a candidate is accepted only within a small edit distance (one edit for
+words up to seven letters, two for longer ones), so "recipe" does not become
+"receive" while "needels" still becomes "needles".
+"""
+from __future__ import annotations
+
+import numpy as np
+from nltk.metrics.distance import edit_distance
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .ranking import accumulate, top_k
+
+CHAR_NGRAMS = (2, 4)
+
+
+class SpellingMatcher:
+    """Find known words that look like an unknown one (cosine of char n-grams)."""
+
+    def __init__(self, max_matches: int = 1, candidates: int = 12):
+        self.max_matches = max_matches
+        self.candidates = candidates
+
+    def fit(self, words: list[str]) -> "SpellingMatcher":
+        """Learn the n-gram postings of `words` (distinct surface words)."""
+        self.words_ = list(words)
+        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS,
+                                     sublinear_tf=True, dtype=np.float32)
+        matrix = vectorizer.fit_transform(self.words_ or [""])
+        self._set_learned(vectorizer.get_feature_names_out().tolist(), vectorizer.idf_,
+                          matrix.T.tocsr())
+        return self
+
+    def _set_learned(self, grams: list[str], idf: np.ndarray, postings) -> None:
+        self.grams_ = grams
+        self.idf_ = np.asarray(idf, dtype=np.float32)
+        self.postings_ = postings  # n-gram x word, rows L2-normalised by word
+        self._gram_ids = {g: i for i, g in enumerate(grams)}
+        self._analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS).build_analyzer()
+
+    def match(self, word: str) -> list[tuple[str, float]]:
+        """Known words most like `word`, with similarity in [0, 1], best first."""
+        grams: dict[int, int] = {}
+        for g in self._analyzer(word):
+            gid = self._gram_ids.get(g)
+            if gid is not None:
+                grams[gid] = grams.get(gid, 0) + 1
+        if not grams:
+            return []
+        ids = np.fromiter(grams, dtype=np.int64)
+        tf = 1.0 + np.log(np.fromiter(grams.values(), dtype=np.float32))
+        # Unknown n-grams still count in the norm: they are part of the word.
+        all_grams = self._analyzer(word)
+        unknown = len(all_grams) - sum(grams.values())
+        weights = tf * self.idf_[ids]
+        norm = np.sqrt(np.sum(weights ** 2) + unknown * float(self.idf_.max()) ** 2)
+        scores = accumulate(self.postings_, ids, weights, len(self.words_)) / norm
+        matches = []
+        for i in top_k(scores, self.candidates):
+            known = self.words_[i]
+            distance = edit_distance(word, known, transpositions=True)
+            if distance <= allowed_edits(word):
+                matches.append((known, 1.0 - distance / max(len(word), len(known))))
+        matches.sort(key=lambda m: -m[1])
+        return matches[: self.max_matches]
+
+
+def allowed_edits(word: str) -> int:
+    """Edits tolerated between a typo and a known word: 1 up to 7 letters, else 2."""
+    return 1 if len(word) <= 7 else 2

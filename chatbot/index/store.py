@@ -1,0 +1,154 @@
+"""Versioned index folders with atomic publishing and rollback.
+
+    INDEX_DIR/
+      versions/20261121T101500Z-3f9a1c/   one complete index each
+      CURRENT                             the id of the published version
+
+A version is written under a hidden temporary name and renamed into place
+only when complete; publishing replaces the one-line CURRENT file with
+os.replace. A reader therefore sees the old index or the new one, never half
+of either. The newest `keep` versions (and always the published one) are kept
+for rollback.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .artifact import IndexLoadError, load_index, read_manifest, save_index
+from .passage_index import PassageIndex
+
+POINTER = "CURRENT"
+STALE_BUILD_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: str
+    created_at: str
+    passages: int
+    documents: int
+    current: bool
+
+
+class IndexStore:
+    """The index versions kept in one folder."""
+
+    def __init__(self, root: str | Path, keep: int = 5):
+        if keep < 1:
+            raise ValueError("keep must be at least 1")
+        self.root = Path(root)
+        self.keep = keep
+        self.versions_dir = self.root / "versions"
+
+    def current(self) -> str | None:
+        """The published version id, or None when nothing is published yet."""
+        try:
+            version = (self.root / POINTER).read_text(encoding="utf-8").strip()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return version or None
+
+    def add(self, index: PassageIndex, info: dict | None = None) -> str:
+        """Save `index` as a new, unpublished version and return its id."""
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        version = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(3)}"
+        staging = self.versions_dir / f".building-{version}"
+        try:
+            save_index(index, staging, {"version": version, **(info or {})})
+            _fsync_tree(staging)
+            os.rename(staging, self.versions_dir / version)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _fsync_dir(self.versions_dir)
+        return version
+
+    def publish(self, version: str) -> None:
+        """Make `version` the one served; IndexLoadError if it is not a usable index."""
+        folder = self.path(version)
+        read_manifest(folder)
+        temporary = self.root / f".{POINTER}.{os.getpid()}.{secrets.token_hex(3)}"
+        temporary.write_text(version + "\n", encoding="utf-8")
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.root / POINTER)
+        _fsync_dir(self.root)
+        self.prune()
+
+    def rollback(self, version: str) -> None:
+        """Serve an earlier version again, after checking that it loads completely."""
+        load_index(self.path(version))
+        self.publish(version)
+
+    def path(self, version: str) -> Path:
+        """Folder of `version`; IndexLoadError for an unknown or malformed id."""
+        if not version or "/" in version or "\\" in version or version.startswith("."):
+            raise IndexLoadError(f"not a version id: {version!r}")
+        folder = self.versions_dir / version
+        if not folder.is_dir():
+            raise IndexLoadError(f"no index version {version!r} in {self.versions_dir}")
+        return folder
+
+    def load(self, version: str | None = None) -> tuple[PassageIndex, dict]:
+        """(index, manifest) of `version`, by default the published one."""
+        version = version or self.current()
+        if version is None:
+            raise IndexLoadError(f"no index has been published in {self.root} (run train.py)")
+        return load_index(self.path(version))
+
+    def versions(self) -> list[VersionInfo]:
+        """All complete versions, newest first."""
+        if not self.versions_dir.is_dir():
+            return []
+        current = self.current()
+        found = []
+        for folder in sorted(self.versions_dir.iterdir(), reverse=True):
+            if folder.name.startswith(".") or not folder.is_dir():
+                continue
+            try:
+                manifest = read_manifest(folder)
+            except IndexLoadError:
+                continue
+            counts, build = manifest.get("counts", {}), manifest.get("build", {})
+            found.append(VersionInfo(folder.name, manifest.get("created_at", ""),
+                                     counts.get("passages", 0), build.get("documents", 0),
+                                     folder.name == current))
+        return found
+
+    def prune(self) -> list[str]:
+        """Delete versions beyond the newest `keep` (never the published one) and stale builds."""
+        current = self.current()
+        removed = []
+        for info in self.versions()[self.keep:]:
+            if info.version != current:
+                shutil.rmtree(self.versions_dir / info.version, ignore_errors=True)
+                removed.append(info.version)
+        for staging in self.versions_dir.glob(".building-*"):
+            if time.time() - staging.stat().st_mtime > STALE_BUILD_SECONDS:
+                shutil.rmtree(staging, ignore_errors=True)
+        return removed
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    _fsync_dir(folder)

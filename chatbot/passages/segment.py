@@ -1,0 +1,152 @@
+"""Cut documents into passages a visitor can read in one chat bubble.
+
+Rules: a paragraph longer than `max_words` is split at sentence boundaries
+into balanced chunks; a list or table stays with the sentence that introduces
+it, and a long one is cut into groups that each repeat the introduction (and a
+table's header); fragments shorter than `min_words` join a neighbour of the
+same section. FAQ entries are kept whole: staff wrote them as one answer.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..corpus.model import Document, FaqEntry, Heading, ListBlock, Paragraph, Table
+from ..text import split_sentences, word_count
+from .model import Passage, Source, passage_id
+
+
+@dataclass(frozen=True)
+class SegmentOptions:
+    """Passage size targets, in words (see README: chosen with the dev evaluation)."""
+    max_words: int = 60
+    min_words: int = 15
+    list_max_words: int = 110
+
+
+@dataclass
+class _Unit:
+    section: str | None
+    form: str
+    text: str
+    words: int
+    entry: FaqEntry | None = None
+
+
+def segment_document(doc: Document, options: SegmentOptions = SegmentOptions()) -> list[Passage]:
+    """Passages of one document, in reading order, each with a stable id."""
+    units = _merge_fragments(_units(doc, options), options)
+    passages = []
+    for position, unit in enumerate(units):
+        source = Source(doc.doc_id, doc.title, doc.publisher, doc.url, unit.section)
+        if unit.entry is not None:
+            entry = unit.entry
+            source = Source(doc.doc_id, entry.source_title or doc.title, doc.publisher,
+                            entry.source_url or doc.url, None)
+            key = f"{entry.question}\n{unit.text}"
+            passages.append(Passage(passage_id(doc.doc_id, key), unit.text, source, "faq",
+                                    entry.question, entry.alternates, position))
+        else:
+            passages.append(Passage(passage_id(doc.doc_id, unit.text), unit.text, source,
+                                    unit.form, None, (), position))
+    return passages
+
+
+def _units(doc: Document, options: SegmentOptions) -> list[_Unit]:
+    units: list[_Unit] = []
+    section: str | None = None
+    intro: str | None = None
+    # In a Q&A thread the first paragraph is the asker's question, not an answer.
+    skip_first_paragraph = doc.kind == "qa_thread"
+    blocks = list(doc.blocks)
+    for i, block in enumerate(blocks):
+        following = blocks[i + 1] if i + 1 < len(blocks) else None
+        if isinstance(block, Heading):
+            section = block.text
+        elif isinstance(block, FaqEntry):
+            units.append(_Unit(None, "faq", block.answer, word_count(block.answer), block))
+        elif isinstance(block, Paragraph):
+            if skip_first_paragraph:
+                skip_first_paragraph = False
+            elif block.text.endswith(":") and isinstance(following, (ListBlock, Table)):
+                intro, lead = _split_intro(block.text, options)
+                units.extend(_Unit(section, "text", chunk, word_count(chunk))
+                             for chunk in (split_paragraph(lead, options.max_words) if lead else []))
+            else:
+                units.extend(_Unit(section, "text", chunk, word_count(chunk))
+                             for chunk in split_paragraph(block.text, options.max_words))
+        elif isinstance(block, ListBlock):
+            lines = [f"{n}. {item}" if block.ordered else f"\u2022 {item}"
+                     for n, item in enumerate(block.items, start=block.start)]
+            units.extend(_grouped(section, "list", intro, [], lines, options))
+            intro = None
+        elif isinstance(block, Table):
+            units.extend(_grouped(section, "table", intro, [block.header], list(block.rows), options))
+            intro = None
+    return units
+
+
+def _split_intro(text: str, options: SegmentOptions) -> tuple[str, str]:
+    """(introduction, lead text): a long paragraph lends only its last sentence to a list."""
+    if word_count(text) <= options.max_words // 2:
+        return text, ""
+    sentences = split_sentences(text)
+    return sentences[-1], " ".join(sentences[:-1])
+
+
+def split_paragraph(text: str, max_words: int) -> list[str]:
+    """Balanced chunks of whole sentences, each about `max_words` or fewer."""
+    total = word_count(text)
+    if total <= max_words:
+        return [text]
+    sentences = split_sentences(text)
+    target = total / math.ceil(total / max_words)
+    chunks, current, current_words = [], [], 0
+    for sentence in sentences:
+        n = word_count(sentence)
+        if current and current_words + n > target * 1.15:
+            chunks.append(" ".join(current))
+            current, current_words = [], 0
+        current.append(sentence)
+        current_words += n
+    if current:
+        chunks.append(" ".join(current))
+    return chunks
+
+
+def _grouped(section, form, intro, head_lines, lines, options) -> list[_Unit]:
+    """A list or table as one unit, or as groups that each repeat intro and header."""
+    head = ([intro] if intro else []) + head_lines
+    head_words = sum(word_count(h) for h in head)
+    total = head_words + sum(word_count(line) for line in lines)
+    if total <= options.list_max_words:
+        text = "\n".join(head + lines)
+        return [_Unit(section, form, text, total)]
+    groups: list[list[str]] = []
+    group_words = head_words
+    for line in lines:
+        for piece in split_paragraph(line, options.max_words):
+            n = word_count(piece)
+            if not groups or (group_words + n > options.max_words and len(groups[-1]) > 0):
+                groups.append([])
+                group_words = head_words
+            groups[-1].append(piece)
+            group_words += n
+    return [_Unit(section, form, "\n".join(head + g), head_words + sum(map(word_count, g)))
+            for g in groups]
+
+
+def _merge_fragments(units: list[_Unit], options: SegmentOptions) -> list[_Unit]:
+    """Join text units shorter than `min_words` to a neighbour in the same section."""
+    merged: list[_Unit] = []
+    for unit in units:
+        previous = merged[-1] if merged else None
+        mergeable = (previous is not None and previous.form == unit.form == "text"
+                     and previous.section == unit.section
+                     and previous.words + unit.words <= options.max_words)
+        if mergeable and (unit.words < options.min_words or previous.words < options.min_words):
+            merged[-1] = _Unit(unit.section, "text", f"{previous.text} {unit.text}",
+                               previous.words + unit.words)
+        else:
+            merged.append(unit)
+    return merged

@@ -1,0 +1,102 @@
+"""Offline text processing: tokens, stems, stop words and sentences.
+
+Everything here works without NLTK data files: the Snowball stemmer, a
+regular-expression tokenizer and an untrained Punkt splitter that is given
+the project's own abbreviation list. Functions are module-level so that
+scikit-learn vectorizers holding them stay plain, inspectable objects.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+from nltk.stem.snowball import SnowballStemmer
+from nltk.tokenize import RegexpTokenizer
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+# Words that carry no topic. Negations (no, not, nor, without, never) are kept
+# on purpose: "pain without needles" and "pain with needles" must differ.
+STOP_WORDS = frozenset("""
+a about above after again against all also am an and any are aren't as at be
+because been before being below between both but by could couldn't did didn't
+do does doesn't doing don't down during each else ever few for from further get
+gets got had hadn't has hasn't have haven't having he he'd he'll he's her here
+here's hers herself him himself his how how's i i'd i'll i'm i've if in into is
+isn't it it's its itself just let's like may me might more most much must my
+myself of off on once only or other ought our ours ourselves out over own please
+really same she she'd she'll she's should shouldn't so some such than that
+that's the their theirs them themselves then there there's these they they'd
+they'll they're they've this those through thus to too under until up upon us
+very was wasn't we we'd we'll we're we've were weren't what what's when when's
+where where's whether which while who who's whom whose why why's will with won't
+would wouldn't you you'd you'll you're you've your yours yourself yourselves
+can cannot can't shall anyone anybody someone something anything thing things
+tell know want wondering wonder im ive youre dont doesnt isnt cant
+""".split())
+
+NEGATIONS = frozenset({"no", "not", "nor", "without", "never", "none"})
+
+# Abbreviations that end in a period but do not end a sentence (lower case,
+# without the final period, as Punkt expects them).
+ABBREVIATIONS = frozenset({
+    "al", "approx", "ca", "cf", "dept", "dr", "e.g", "etc", "fig", "i.e", "inc",
+    "jr", "ltd", "mr", "mrs", "ms", "no", "nos", "prof", "sr", "st", "u.s",
+    "u.k", "vs", "min", "mins", "hr", "hrs", "mg", "ml", "approx", "esp",
+})
+
+_TOKENIZER = RegexpTokenizer(r"[a-z0-9]+(?:'[a-z]+)?")
+_STEMMER = SnowballStemmer("english")
+
+_PUNKT_PARAMS = PunktParameters()
+_PUNKT_PARAMS.abbrev_types = set(ABBREVIATIONS)
+_SENTENCE_SPLITTER = PunktSentenceTokenizer(_PUNKT_PARAMS)
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                         "\u2013": "-", "\u2014": "-", "\u00a0": " "})
+
+
+def normalize_text(text: str) -> str:
+    """Return `text` in NFKC form with curly quotes, dashes and NBSP made plain."""
+    return unicodedata.normalize("NFKC", text).translate(_QUOTES)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens of `text` (letters and digits, inner apostrophes kept)."""
+    return _TOKENIZER.tokenize(normalize_text(text).lower())
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Snowball stem of one lower-cased word; cached because vocabularies repeat."""
+    return _STEMMER.stem(word)
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the words of `text` that are not stop words, in order.
+
+    This is the tokenizer of the word index: stop words go before stemming so
+    that "does" is dropped rather than turned into "doe".
+    """
+    return [stem(w) for w in words(text) if w not in STOP_WORDS and len(w) < 40]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of one paragraph, using Punkt with the project's abbreviations."""
+    text = text.strip()
+    if not text:
+        return []
+    return [s.strip() for s in _SENTENCE_SPLITTER.tokenize(text) if s.strip()]
+
+
+def word_count(text: str) -> int:
+    """Number of word tokens in `text`."""
+    return len(words(text))
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def squash_spaces(text: str) -> str:
+    """Collapse runs of white space into one space and trim the ends."""
+    return _SPACES.sub(" ", text).strip()
