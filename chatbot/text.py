@@ -16,11 +16,12 @@ from nltk.tokenize import RegexpTokenizer
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
 # Words that carry no topic. Negations (no, not, nor, without, never) are kept
-# on purpose: "pain without needles" and "pain with needles" must differ.
+# on purpose: "pain without needles" and "pain with needles" must differ; so are
+# before/after/during, which separate "what to do after a session" from the rest.
 STOP_WORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be
-because been before being below between both but by could couldn't did didn't
-do does doesn't doing don't down during each else ever few for from further get
+a about above again against all also am an and any are aren't as at be
+because been being below between both but by could couldn't did didn't
+do does doesn't doing don't down each else ever few for from further get
 gets got had hadn't has hasn't have haven't having he he'd he'll he's her here
 here's hers herself him himself his how how's i i'd i'll i'm i've if in into is
 isn't it it's its itself just let's like may me might more most much must my

@@ -48,9 +48,11 @@ _CALL_TO_ACTION = re.compile(
     r"|(?:book|schedule|set|request) (?:an? |your )?(?:free )?(?:consultation|appointment|visit)"
     r"|visit our (?:site|website|office|clinic)|come see us|don.t wait\b|ready to get started"
     r"|free (?:mri|consultation|review|evaluation))", re.I)
-_CROSS_LINK = re.compile(
-    r"\b(?:check out|read|see|visit|explore|refer to|take a look at|learn more (?:in|on|about))\b[^.!?]{0,80}?"
-    r"\b(?:our|these|this|the|additional|related|the following)\b[^.!?]{0,60}?"
+# Sentences that point the reader to other pages or sections. They stay in the
+# text (they name topics the site covers) but weigh less in matching.
+_CROSS_REFERENCE = re.compile(
+    r"\b(?:check out|read|see|visit|explore|refer to|take a look at|learn more)\b[^.!?]{0,80}?"
+    r"\b(?:our|these|this|the|additional|related|other)\b[^.!?]{0,60}?"
     r"\b(?:articles?|pages?|posts?|guides?|section|blog)\b"
     r"|\bour (?:articles?|pages?|posts?|guides?) (?:on|about)\b|\bthese links\b|\bexplore more\b", re.I)
 _CLINIC_VOICE = re.compile(
@@ -124,8 +126,7 @@ def _clean_paragraph(block: Paragraph, in_sales_section: bool) -> Paragraph | No
     clinic = [bool(_CLINIC_VOICE.search(s)) for s in sentences]
     if sentences and all(s or c for s, c in zip(selling, clinic)) and (any(selling) or in_sales_section):
         return None  # a sales pitch: every sentence sells or speaks for the clinic
-    kept = [s for s, sells in zip(sentences, selling)
-            if not sells and not _CROSS_LINK.search(s)]
+    kept = [s for s, sells in zip(sentences, selling) if not sells]
     if not kept:
         return None
     return Paragraph(squash_spaces(" ".join(kept)))
@@ -136,6 +137,11 @@ def _clean_table(block: Table) -> Table | None:
     if is_chrome_line(block.header) or not rows:
         return None
     return Table(block.header, rows)
+
+
+def is_cross_reference(sentence: str) -> bool:
+    """True for a sentence that sends the reader to another article or section."""
+    return bool(_CROSS_REFERENCE.search(sentence))
 
 
 def strip_glued_alt_text(text: str) -> str:

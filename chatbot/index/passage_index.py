@@ -1,15 +1,19 @@
 """The passage index: field-weighted TF-IDF over stems, served from postings.
 
-Score of passage p for query q (both TF-IDF vectors, L2-normalised per field):
+Relevance of passage p to query q (TF-IDF vectors, L2-normalised per field):
 
-    score(q, p) = sum_f w_f * cos(q, p_f) / sum_{f present in p} w_f
+    similarity(q, p) = sum_f w_f * cos(q, p_f) / sum_{f present in p} w_f
+    coverage(q, p)   = idf mass of the query's words found in p / idf mass of all its words
+    score(q, p)      = (1 - c) * similarity + c * coverage, times (1 - t) when p cannot
+                       give the kind of answer asked for (a number, a definition)
 
-over the fields f = text, section (the heading above the passage) and
-question (an FAQ entry's question and alternates). Each cosine lies in [0, 1],
-so the score does too, and because missing fields drop out of the
-denominator a passage without a heading is not penalised. The sum is linear
-in q, so it is folded into one term-major matrix at fit time and a query reads
-only the rows of its own terms.
+Fields f: text; aside (sentences of the text that point to other pages);
+section (the heading above the passage); question (an FAQ entry's question
+and alternates). Every part lies in [0, 1], so the score does, and it means
+the same across queries: words the index has never seen still count in the
+query's norm and coverage, so a question about something else scores low.
+Both sums are linear in the query, so they are folded into term-major
+matrices at fit time and a query reads only the rows of its own terms.
 """
 from __future__ import annotations
 
@@ -22,14 +26,16 @@ from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize
 
+from ..corpus.cleaning import is_cross_reference
 from ..passages.model import Passage
-from ..text import STOP_WORDS, content_stems, stem, words
+from ..text import STOP_WORDS, content_stems, split_sentences, stem, words
+from .answer_types import DEFINITION, QUANTITY, defined_terms, question_type, states_quantity
 from .ranking import accumulate, top_k
 from .spelling import SpellingMatcher
 from .synonyms import SynonymExpander
 from .terms import ngrams, word_terms
 
-FIELDS = ("text", "section", "question")
+FIELDS = ("text", "aside", "section", "question")
 
 
 @dataclass(frozen=True)
@@ -39,51 +45,91 @@ class Hit:
     score: float
 
 
+@dataclass(frozen=True)
+class Query:
+    """A query as index terms: ids and weights (normalised), and its concepts."""
+    ids: np.ndarray
+    weights: np.ndarray
+    norm: float
+    concepts: tuple[tuple[float, tuple[int, ...]], ...]  # (weight, term ids that meet it)
+    kind: str | None = None
+    subject: tuple[str, ...] = ()
+
+
+def split_aside(text: str) -> tuple[str, str]:
+    """(main text, aside): sentences that refer to other pages go to the aside."""
+    if "\n" in text or not is_cross_reference(text):
+        return text, ""
+    main, aside = [], []
+    for sentence in split_sentences(text):
+        (aside if is_cross_reference(sentence) else main).append(sentence)
+    return " ".join(main), " ".join(aside)
+
+
 class PassageIndex(BaseEstimator):
     """Fit on passages, then `search(query, k)`.
 
     Parameters are stored unchanged; all learned state ends in `_`.
     """
 
-    def __init__(self, *, text_weight: float = 1.0, section_weight: float = 0.35,
-                 question_weight: float = 1.0, sublinear_tf: bool = True,
+    def __init__(self, *, text_weight: float = 1.0, aside_weight: float = 0.6,
+                 section_weight: float = 0.5, question_weight: float = 1.0,
+                 bigram_weight: float = 0.5, coverage_weight: float = 0.3,
+                 answer_type_penalty: float = 0.2, sublinear_tf: bool = True,
                  synonyms: tuple = ()):
         self.text_weight = text_weight
+        self.aside_weight = aside_weight
         self.section_weight = section_weight
         self.question_weight = question_weight
+        self.bigram_weight = bigram_weight
+        self.coverage_weight = coverage_weight
+        self.answer_type_penalty = answer_type_penalty
         self.sublinear_tf = sublinear_tf
         self.synonyms = synonyms
 
     # -- building -----------------------------------------------------------
     def fit(self, passages: list[Passage]) -> "PassageIndex":
-        """Learn vocabulary, idf and postings from `passages`; returns self."""
+        """Learn vocabulary, idf, postings and answer-type features; returns self."""
         if not passages:
             raise ValueError("cannot build an index from zero passages")
         n = len(passages)
+        main_and_aside = [split_aside(p.text) for p in passages]
         fields = {
-            "text": [p.text for p in passages],
+            "text": [m for m, _ in main_and_aside],
+            "aside": [a for _, a in main_and_aside],
             "section": [p.section or "" for p in passages],
             "question": [" ".join((p.question or "", *p.alternates)) for p in passages],
         }
         counter = CountVectorizer(analyzer=word_terms, dtype=np.float32)
-        counts = counter.fit_transform(fields["text"] + fields["section"] + fields["question"]).tocsr()
+        counts = counter.fit_transform([t for f in FIELDS for t in fields[f]]).tocsr()
         per_field = {f: counts[i * n:(i + 1) * n] for i, f in enumerate(FIELDS)}
         # idf counts a passage once, whichever of its fields holds the term.
         transformer = TfidfTransformer(sublinear_tf=self.sublinear_tf, norm=None)
-        transformer.fit(per_field["text"] + per_field["section"] + per_field["question"])
-        weights = {"text": self.text_weight, "section": self.section_weight,
-                   "question": self.question_weight}
+        transformer.fit(sum(per_field.values()))
+        # A shared word pair is good evidence, but it should not outweigh a rare
+        # word on its own: bigrams count at `bigram_weight` of their idf.
+        is_bigram = np.zeros(len(counter.vocabulary_), dtype=bool)
+        is_bigram[[c for t, c in counter.vocabulary_.items() if " " in t]] = True
+        transformer.idf_ = np.where(is_bigram, transformer.idf_ * self.bigram_weight, transformer.idf_)
+        weights = {"text": self.text_weight, "aside": self.aside_weight,
+                   "section": self.section_weight, "question": self.question_weight}
         vectors = {f: normalize(transformer.transform(m)) for f, m in per_field.items()}
-        present = sum(weights[f] * (np.diff(vectors[f].indptr) > 0) for f in FIELDS)
+        # Optional fields count in the denominator only where a passage has them;
+        # the text always counts, so a passage of cross-references alone stays weak.
+        present = sum(weights[f] * (np.diff(vectors[f].indptr) > 0) for f in FIELDS if f != "text")
+        present = present + self.text_weight
         present = np.where(present > 0, present, 1.0)
         combined = sum(sparse.diags(weights[f] / present) @ vectors[f] for f in FIELDS)
         self.passages_ = list(passages)
         self.vocabulary_ = counter.vocabulary_
         self.idf_ = transformer.idf_.astype(np.float32)
-        self.postings_ = sparse.csr_matrix(combined.T, dtype=np.float32)
-        self.postings_.sort_indices()
-        self.spelling_ = SpellingMatcher().fit(
-            self._known_words(fields["text"] + fields["section"] + fields["question"]))
+        self.postings_ = _term_major(combined)
+        self.states_quantity_ = np.array([states_quantity(p.text) for p in passages], dtype=bool)
+        self.definitions_ = {}
+        for i, passage in enumerate(passages):
+            for term in defined_terms(passage.text):
+                self.definitions_.setdefault(term, []).append(i)
+        self.spelling_ = SpellingMatcher().fit(self._known_words([t for f in FIELDS for t in fields[f]]))
         self._prepare()
         return self
 
@@ -95,52 +141,102 @@ class PassageIndex(BaseEstimator):
         return sorted(w for w in seen if stem(w) in self.vocabulary_)
 
     def _prepare(self) -> None:
-        """Derived, unsaved state: synonym rules and the idf given to unknown words."""
+        """Derived, unsaved state: synonym rules and the weight of unknown words."""
         self._expander = SynonymExpander(tuple(tuple(r) for r in self.synonyms))
         self._unknown_idf = float(self.idf_.max()) if len(self.idf_) else 1.0
+        self._definition_rows = {t: np.asarray(rows, dtype=np.int64) for t, rows in self.definitions_.items()}
 
     # -- querying -----------------------------------------------------------
-    def query_terms(self, query: str) -> tuple[np.ndarray, np.ndarray, float]:
-        """(term ids, weights, norm) of the query vector, synonyms and typos applied.
+    def parse_query(self, query: str) -> Query:
+        """The query as weighted index terms, synonyms and typos applied.
 
-        Words the index has never seen still count in the norm, as if rare,
+        Each query word is a concept for coverage, met by its own stem, by a
+        spelling match, or by the document words of a synonym rule it is part
+        of. Words met by none count in the norm and the coverage as if rare,
         so that a question mostly about other things scores low.
         """
-        stems = content_stems(query)
+        qtype = question_type(query)
+        stems = [s for s in content_stems(query) if s not in qtype.dropped]
+        synonym_matches = self._expander.matches(stems)
         weights: dict[int, float] = {}
-        unknown = 0.0
-        for variant in [stems, *self._expander.variants(stems)]:
+        variants = [stems] + [stems[:i] + list(t) + stems[j:] for i, j, t in synonym_matches]
+        for variant in variants:
             for term in ngrams(variant):
                 tid = self.vocabulary_.get(term)
                 if tid is not None:
                     weights[tid] = max(weights.get(tid, 0.0), float(self.idf_[tid]))
-        for word in {w for w in words(query) if w not in STOP_WORDS}:
-            if stem(word) in self.vocabulary_:
-                continue
-            matches = self.spelling_.match(word) if word.isalpha() and len(word) >= 4 else []
-            for known, similarity in matches:
-                tid = self.vocabulary_[stem(known)]
-                weights[tid] = max(weights.get(tid, 0.0), similarity * float(self.idf_[tid]))
-            if not matches:
-                unknown += self._unknown_idf ** 2
+        concepts: list[tuple[float, tuple[int, ...]]] = []
+        unknown = 0.0
+        for position, word_stem in enumerate(stems):
+            tid = self.vocabulary_.get(word_stem)
+            alternatives = [] if tid is None else [(tid, 1.0)]
+            for i, j, target in synonym_matches:
+                if i <= position < j:
+                    alternatives += [(self.vocabulary_[t], 1.0) for t in target if t in self.vocabulary_]
+            if not alternatives and word_stem.isalpha() and len(word_stem) >= 4:
+                word = next((w for w in words(query) if stem(w) == word_stem), word_stem)
+                for known, similarity in self.spelling_.match(word):
+                    known_id = self.vocabulary_[stem(known)]
+                    alternatives.append((known_id, similarity))
+                    weights[known_id] = max(weights.get(known_id, 0.0), similarity * float(self.idf_[known_id]))
+            if alternatives:
+                weight = max(similarity * float(self.idf_[a]) for a, similarity in alternatives)
+                concepts.append((weight, tuple(a for a, _ in alternatives)))
+            else:
+                unknown += self._unknown_idf
         ids = np.fromiter(weights, dtype=np.int64, count=len(weights))
         values = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
-        norm = float(np.sqrt(np.sum(values ** 2) + unknown))
-        return ids, values, norm
+        norm = float(np.sqrt(np.sum(values ** 2) + unknown ** 2)) or 1.0
+        total = sum(w for w, _ in concepts) + unknown or 1.0
+        concepts = [(w / total, alternatives) for w, alternatives in concepts]
+        return Query(ids, values / norm, norm, tuple(concepts), qtype.kind, qtype.subject)
 
     def scores(self, query: str) -> np.ndarray:
-        """Score of every passage for `query` (dense, length = number of passages)."""
+        """Score in [0, 1] of every passage for `query` (dense, one per passage)."""
         self._check_fitted()
-        ids, values, norm = self.query_terms(query)
-        if len(ids) == 0:
-            return np.zeros(len(self.passages_))
-        return accumulate(self.postings_, ids, values / norm, len(self.passages_))
+        parsed = self.parse_query(query)
+        n = len(self.passages_)
+        if len(parsed.ids) == 0:
+            return np.zeros(n)
+        similarity = accumulate(self.postings_, parsed.ids, parsed.weights, n)
+        coverage = self._coverage(parsed.concepts, n)
+        scores = (1.0 - self.coverage_weight) * similarity + self.coverage_weight * coverage
+        able = self._able_to_answer(parsed)
+        if able is not None:
+            scores = np.where(able, scores, scores * (1.0 - self.answer_type_penalty))
+        return np.clip(scores, 0.0, 1.0)
+
+    def _able_to_answer(self, parsed: Query) -> np.ndarray | None:
+        """Mask of passages that can give the kind of answer asked for, if any can."""
+        if parsed.kind == QUANTITY:
+            return self.states_quantity_
+        if parsed.kind == DEFINITION:
+            rows = [self._definition_rows[s] for s in parsed.subject if s in self._definition_rows]
+            if rows:
+                mask = np.zeros(len(self.passages_), dtype=bool)
+                mask[np.concatenate(rows)] = True
+                return mask
+        return None
+
+    def _coverage(self, concepts, n: int) -> np.ndarray:
+        """Share of the query's concepts (by weight) that each passage meets."""
+        coverage = np.zeros(n)
+        postings = self.postings_
+        for weight, term_ids in concepts:
+            if len(term_ids) == 1:
+                t = term_ids[0]
+                coverage[postings.indices[postings.indptr[t]:postings.indptr[t + 1]]] += weight
+                continue
+            met = np.zeros(n, dtype=bool)
+            for t in term_ids:
+                met[postings.indices[postings.indptr[t]:postings.indptr[t + 1]]] = True
+            coverage += weight * met
+        return coverage
 
     def search(self, query: str, k: int = 3) -> list[Hit]:
         """The `k` best passages for `query`, best first; empty when nothing matches."""
         scores = self.scores(query)
-        return [Hit(self.passages_[i], round(min(float(scores[i]), 1.0), 6))
-                for i in top_k(scores, k)]
+        return [Hit(self.passages_[i], round(float(scores[i]), 6)) for i in top_k(scores, k)]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "postings_"):
@@ -149,3 +245,10 @@ class PassageIndex(BaseEstimator):
     @property
     def vocabulary_size(self) -> int:
         return len(self.vocabulary_)
+
+
+def _term_major(matrix: sparse.spmatrix) -> sparse.csr_matrix:
+    """Passages x terms -> terms x passages CSR with sorted indices (the postings)."""
+    postings = sparse.csr_matrix(matrix.T, dtype=np.float32)
+    postings.sort_indices()
+    return postings

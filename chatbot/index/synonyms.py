@@ -61,11 +61,15 @@ class SynonymExpander:
         for source, target in self._rules:
             self._by_first.setdefault(source[0], []).append((source, target))
 
-    def variants(self, stems: list[str]) -> list[list[str]]:
-        """Other ways to say `stems`: one variant per rule that matches, phrase replaced."""
+    def matches(self, stems: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
+        """(start, end, document stems) for every rule whose phrase occurs in `stems`."""
         found = []
         for i, first in enumerate(stems):
             for source, target in self._by_first.get(first, ()):
                 if tuple(stems[i:i + len(source)]) == source:
-                    found.append(stems[:i] + list(target) + stems[i + len(source):])
+                    found.append((i, i + len(source), target))
         return found
+
+    def variants(self, stems: list[str]) -> list[list[str]]:
+        """Other ways to say `stems`: one variant per matching rule, phrase replaced."""
+        return [stems[:i] + list(target) + stems[j:] for i, j, target in self.matches(stems)]

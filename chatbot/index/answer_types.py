@@ -1,0 +1,74 @@
+"""What kind of answer a question asks for, and which passages can give it.
+
+Two classic question-answering signals, both cheap and language-general:
+
+- quantity questions ("how long", "how many", "how often", "how much") want a
+  passage that states a number or a duration; the quantity word itself
+  ("long" in "how long") is not a topic and is dropped from the query;
+- definition questions ("what is an acupoint?") want a passage that defines
+  the term ("... known as acupoints", "Electroacupuncture is a form of ...").
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..text import content_stems, split_sentences
+
+_QUANTITY_QUESTION = re.compile(r"\bhow\s+(long|many|much|often|soon|frequently)\b", re.I)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
+    r"|forty|fifty|hundred|thousand|dozen|several|few|once|twice|daily|weekly|monthly)\b", re.I)
+_DEFINITION_QUESTION = re.compile(
+    r"^\s*(?:what|who)(?:\s+is|\s+are|'s|\s+exactly\s+is)\s+(?:an?\s+|the\s+)?(?P<subject>[^?.!,]{2,60}?)\s*[?.!]*\s*$"
+    r"|^\s*(?:define|definition of|meaning of)\s+(?:an?\s+|the\s+)?(?P<subject2>[^?.!,]{2,60}?)\s*[?.!]*\s*$"
+    r"|^\s*what\s+does\s+(?:an?\s+|the\s+)?(?P<subject3>[^?.!,]{2,60}?)\s+mean\s*[?.!]*\s*$", re.I)
+# "... known as acupoints", "called qi", "referred to as meridians"
+_NAMED_AS = re.compile(r"\b(?:known as|called|referred to as|termed|defined as)\s+(?:the\s+)?[\"\u201c']?([\w-]+)", re.I)
+# "Electroacupuncture is an advanced form ...", "Moxibustion, which uses heat ..."
+_IS_A = re.compile(r"^\s*(?:an?\s+|the\s+)?([\w-]+(?:\s+[\w-]+)?)\s*(?:\([^)]*\)\s*)?"
+                   r"(?:is|are|refers to|means)\s+(?:an?|the|one|any)\b", re.I)
+_WHICH = re.compile(r"\b([\w-]+),\s+which\s+(?:is|are|uses|involves|means)\b", re.I)
+
+QUANTITY = "quantity"
+DEFINITION = "definition"
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    """`kind` is QUANTITY, DEFINITION or None; `subject` holds the defined stems."""
+    kind: str | None = None
+    subject: tuple[str, ...] = ()
+    dropped: frozenset[str] = frozenset()
+
+
+def question_type(query: str) -> QuestionType:
+    """The answer type `query` asks for."""
+    quantity = _QUANTITY_QUESTION.search(query)
+    if quantity:
+        return QuestionType(QUANTITY, (), frozenset(content_stems(quantity.group(1))))
+    definition = _DEFINITION_QUESTION.match(query)
+    if definition:
+        subject = next(g for g in definition.groups() if g)
+        stems = tuple(content_stems(subject))
+        if 1 <= len(stems) <= 3:
+            return QuestionType(DEFINITION, stems)
+    return QuestionType()
+
+
+def states_quantity(text: str) -> bool:
+    """True when the passage states a number, a count or a frequency."""
+    return bool(_NUMBER.search(text))
+
+
+def defined_terms(text: str) -> set[str]:
+    """Stems of the terms a passage defines (last stem of each defined phrase)."""
+    found: set[str] = set()
+    for sentence in split_sentences(text.replace("\n", " ")):
+        for pattern in (_NAMED_AS, _WHICH):
+            for match in pattern.finditer(sentence):
+                found.update(content_stems(match.group(1))[-1:])
+        match = _IS_A.match(sentence)
+        if match:
+            found.update(content_stems(match.group(1))[-1:])
+    return found
