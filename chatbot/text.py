@@ -36,6 +36,19 @@ can cannot can't shall anyone anybody someone something anything thing things
 tell know want wondering wonder im ive youre dont doesnt isnt cant
 """.split())
 
+# Light words: common verbs and vague nouns that rarely name a topic ("put",
+# "get", "thing"). They stay in the index but weigh little in a question, so a
+# rare light word cannot outrank the words that say what the visitor means.
+LIGHT_WORDS = frozenset("""
+put puts putting get gets getting got give gives go goes going went come comes coming came
+make makes making made take takes taking took use used uses using need needs needed
+try tries trying keep keeps let lets seem seems look looks looking find finds found
+say says said think thinks thing things way ways lot lots kind kinds sort stuff
+actually really exactly basically generally usually just also still even
+good bad better best well okay ok much many
+""".split())
+LIGHT_WORD_WEIGHT = 0.25
+
 NEGATIONS = frozenset({"no", "not", "nor", "without", "never", "none"})
 
 # Abbreviations that end in a period but do not end a sentence (lower case,

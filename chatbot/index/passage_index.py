@@ -2,10 +2,14 @@
 
 Relevance of passage p to query q (TF-IDF vectors, L2-normalised per field):
 
-    similarity(q, p) = sum_f w_f * cos(q, p_f) / sum_{f present in p} w_f
+    similarity(q, u) = sum_f w_f * cos(q, u_f) / sum_{f present in u} w_f
     coverage(q, p)   = idf mass of the query's words found in p / idf mass of all its words
-    score(q, p)      = (1 - c) * similarity + c * coverage, times (1 - t) when p cannot
-                       give the kind of answer asked for (a number, a definition)
+    score(q, p)      = (1 - c) * [(1 - s) * similarity(q, p) + s * max_{sentence u of p} similarity(q, u)]
+                       + c * coverage(q, p), times (1 - t) when p cannot give the kind
+                       of answer asked for (a number, a definition)
+
+The best sentence keeps a long passage from being diluted by its other
+sentences, and tells the answer stage which sentence to highlight.
 
 Fields f: text; aside (sentences of the text that point to other pages);
 section (the heading above the passage); question (an FAQ entry's question
@@ -28,7 +32,9 @@ from sklearn.preprocessing import normalize
 
 from ..corpus.cleaning import is_cross_reference
 from ..passages.model import Passage
-from ..text import STOP_WORDS, content_stems, split_sentences, stem, words
+from ..text import LIGHT_WORD_WEIGHT, LIGHT_WORDS, STOP_WORDS, content_stems, split_sentences, stem, words
+
+_LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
 from .answer_types import DEFINITION, QUANTITY, defined_terms, question_type, states_quantity
 from .ranking import accumulate, top_k
 from .spelling import SpellingMatcher
@@ -73,16 +79,17 @@ class PassageIndex(BaseEstimator):
     """
 
     def __init__(self, *, text_weight: float = 1.0, aside_weight: float = 0.6,
-                 section_weight: float = 0.5, question_weight: float = 1.0,
-                 bigram_weight: float = 0.5, coverage_weight: float = 0.3,
-                 answer_type_penalty: float = 0.2, sublinear_tf: bool = True,
-                 synonyms: tuple = ()):
+                 section_weight: float = 0.3, question_weight: float = 1.0,
+                 bigram_weight: float = 0.5, coverage_weight: float = 0.15,
+                 sentence_weight: float = 0.0, answer_type_penalty: float = 0.35,
+                 sublinear_tf: bool = True, synonyms: tuple = ()):
         self.text_weight = text_weight
         self.aside_weight = aside_weight
         self.section_weight = section_weight
         self.question_weight = question_weight
         self.bigram_weight = bigram_weight
         self.coverage_weight = coverage_weight
+        self.sentence_weight = sentence_weight
         self.answer_type_penalty = answer_type_penalty
         self.sublinear_tf = sublinear_tf
         self.synonyms = synonyms
@@ -114,16 +121,23 @@ class PassageIndex(BaseEstimator):
         weights = {"text": self.text_weight, "aside": self.aside_weight,
                    "section": self.section_weight, "question": self.question_weight}
         vectors = {f: normalize(transformer.transform(m)) for f, m in per_field.items()}
-        # Optional fields count in the denominator only where a passage has them;
-        # the text always counts, so a passage of cross-references alone stays weak.
-        present = sum(weights[f] * (np.diff(vectors[f].indptr) > 0) for f in FIELDS if f != "text")
-        present = present + self.text_weight
-        present = np.where(present > 0, present, 1.0)
-        combined = sum(sparse.diags(weights[f] / present) @ vectors[f] for f in FIELDS)
         self.passages_ = list(passages)
         self.vocabulary_ = counter.vocabulary_
         self.idf_ = transformer.idf_.astype(np.float32)
-        self.postings_ = _term_major(combined)
+        self.postings_ = _term_major(_weighted_sum(vectors, weights))
+        # Sentences: the same fields, with each sentence as the text.
+        spans = [sentence_spans(p.text) for p in passages]
+        owner = np.repeat(np.arange(n), [len(s) for s in spans])
+        sentences = [p.text[a:b] for p, passage_spans in zip(passages, spans) for a, b in passage_spans]
+        aside = [is_cross_reference(t) for t in sentences]
+        sentence_vectors = {f: vectors[f][owner] for f in ("section", "question")}
+        for field, keep in (("text", False), ("aside", True)):
+            texts = [t if a == keep else "" for t, a in zip(sentences, aside)]
+            sentence_vectors[field] = normalize(transformer.transform(counter.transform(texts)))
+        self.sentence_postings_ = _term_major(_weighted_sum(sentence_vectors, weights))
+        self.sentence_spans_ = np.asarray([span for passage_spans in spans for span in passage_spans],
+                                          dtype=np.int32).reshape(-1, 2)
+        self.sentence_starts_ = np.concatenate([[0], np.cumsum([len(s) for s in spans])[:-1]]).astype(np.int64)
         self.states_quantity_ = np.array([states_quantity(p.text) for p in passages], dtype=bool)
         self.definitions_ = {}
         for i, passage in enumerate(passages):
@@ -164,7 +178,7 @@ class PassageIndex(BaseEstimator):
             for term in ngrams(variant):
                 tid = self.vocabulary_.get(term)
                 if tid is not None:
-                    weights[tid] = max(weights.get(tid, 0.0), float(self.idf_[tid]))
+                    weights[tid] = max(weights.get(tid, 0.0), float(self.idf_[tid]) * _lightness(term))
         concepts: list[tuple[float, tuple[int, ...]]] = []
         unknown = 0.0
         for position, word_stem in enumerate(stems):
@@ -181,6 +195,7 @@ class PassageIndex(BaseEstimator):
                     weights[known_id] = max(weights.get(known_id, 0.0), similarity * float(self.idf_[known_id]))
             if alternatives:
                 weight = max(similarity * float(self.idf_[a]) for a, similarity in alternatives)
+                weight *= _lightness(word_stem)
                 concepts.append((weight, tuple(a for a, _ in alternatives)))
             else:
                 unknown += self._unknown_idf
@@ -199,6 +214,11 @@ class PassageIndex(BaseEstimator):
         if len(parsed.ids) == 0:
             return np.zeros(n)
         similarity = accumulate(self.postings_, parsed.ids, parsed.weights, n)
+        if self.sentence_weight:
+            per_sentence = accumulate(self.sentence_postings_, parsed.ids, parsed.weights,
+                                      len(self.sentence_spans_))
+            best = np.maximum.reduceat(per_sentence, self.sentence_starts_)
+            similarity = (1.0 - self.sentence_weight) * similarity + self.sentence_weight * best
         coverage = self._coverage(parsed.concepts, n)
         scores = (1.0 - self.coverage_weight) * similarity + self.coverage_weight * coverage
         able = self._able_to_answer(parsed)
@@ -245,6 +265,40 @@ class PassageIndex(BaseEstimator):
     @property
     def vocabulary_size(self) -> int:
         return len(self.vocabulary_)
+
+
+def _lightness(term: str) -> float:
+    """Query weight factor of a term: LIGHT_WORD_WEIGHT if any of its stems is light."""
+    return LIGHT_WORD_WEIGHT if any(part in _LIGHT_STEMS for part in term.split(" ")) else 1.0
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of a passage's text; lines of a list or
+    table are sentences of their own. Every passage has at least one span."""
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for line in text.split("\n"):
+        cursor = 0
+        for sentence in split_sentences(line) or [line]:
+            start = line.find(sentence, cursor)
+            start = cursor if start < 0 else start
+            cursor = start + len(sentence)
+            if sentence.strip():
+                spans.append((offset + start, offset + cursor))
+        offset += len(line) + 1
+    return spans or [(0, len(text))]
+
+
+def _weighted_sum(vectors: dict, weights: dict) -> sparse.csr_matrix:
+    """sum_f w_f * v_f / (text weight + weights of the optional fields present), row-wise.
+
+    Optional fields count in the denominator only where a row has them; the
+    text always counts, so a row of cross-references alone stays weak.
+    """
+    present = sum(weights[f] * (np.diff(vectors[f].indptr) > 0) for f in FIELDS if f != "text")
+    present = present + weights["text"]
+    present = np.where(present > 0, present, 1.0)
+    return sum(sparse.diags(weights[f] / present) @ vectors[f] for f in FIELDS).tocsr()
 
 
 def _term_major(matrix: sparse.spmatrix) -> sparse.csr_matrix:
