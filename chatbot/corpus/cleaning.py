@@ -80,7 +80,8 @@ def is_chrome_line(line: str) -> bool:
     words = stripped.split()
     if len(words) <= SHORT_LINE_WORDS and any(rule.search(stripped) for rule in _SHORT_LINE_RULES):
         return True
-    if stripped.count("|") >= 2 and all(len(part.split()) <= 4 for part in stripped.split("|")):
+    if (stripped.count("|") >= 2 and not stripped.startswith("|")
+            and all(len(part.split()) <= 4 for part in stripped.split("|"))):
         return True  # a bar of footer links: "Privacy Policy | Terms of Use | Contact Us"
     return _looks_like_file_names(words)
 

@@ -29,8 +29,15 @@ def read_faq_csv(text: str, path: str) -> tuple[list[FaqEntry], list[LoadError]]
     errors = [LoadError(path, 1, f"unknown column {h!r} ignored") for h in unknown]
     reader.fieldnames = header
     entries = []
-    for row in reader:
-        line = reader.line_num
+    while True:
+        line = reader.line_num + 1  # where the next record starts (it may span lines)
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(LoadError(path, line, f"malformed CSV: {exc}"))
+            break
         if None in row:
             errors.append(LoadError(path, line, "row has more cells than the header"))
             continue
@@ -45,7 +52,8 @@ def read_faq_csv(text: str, path: str) -> tuple[list[FaqEntry], list[LoadError]]
 def read_faq_jsonl(text: str, path: str) -> tuple[list[FaqEntry], list[LoadError]]:
     """Entries and errors of a JSON Lines FAQ file, one object per line."""
     entries, errors = [], []
-    for line, raw in enumerate(text.splitlines(), start=1):
+    # split on "\n" only: JSON strings may hold U+2028 and friends unescaped
+    for line, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         try:

@@ -141,6 +141,8 @@ def looks_like_heading(line: str) -> bool:
     stripped = line.strip()
     if not stripped or len(stripped.split()) > HEADING_MAX_WORDS:
         return False
+    if re.search(r"[.!?]\s+[A-Z]", stripped):
+        return False  # two sentences make a paragraph, however short
     return not _ENDS_SENTENCE.search(stripped) or stripped.endswith(("?", "!"))
 
 

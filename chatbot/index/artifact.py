@@ -6,6 +6,10 @@
     vocabulary.json   index terms, in row order of the postings
     idf.npy           inverse document frequency per term
     postings.npz      term-major CSR matrix (indptr, indices, data, shape)
+    sentences.npz     term-major CSR matrix over sentences, their (start, end)
+                      offsets in the passage text and each passage's first sentence
+    features.json     answer-type features: passages stating a quantity, and
+                      which passages define which term
     spelling.json     the known words and their character n-grams
     spelling.npz      n-gram-major CSR matrix and n-gram idf
 
@@ -19,6 +23,7 @@ import hashlib
 import json
 import platform
 import time
+import zipfile
 from pathlib import Path
 
 import nltk
@@ -34,7 +39,7 @@ from .spelling import SpellingMatcher
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DATA_FILES = ("passages.jsonl", "vocabulary.json", "idf.npy", "postings.npz",
-              "spelling.json", "spelling.npz")
+              "sentences.npz", "features.json", "spelling.json", "spelling.npz")
 
 
 class IndexLoadError(Exception):
@@ -78,6 +83,11 @@ def save_index(index: PassageIndex, folder: str | Path, info: dict | None = None
     (folder / "vocabulary.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
     np.save(folder / "idf.npy", index.idf_, allow_pickle=False)
     _save_csr(folder / "postings.npz", index.postings_)
+    _save_csr(folder / "sentences.npz", index.sentence_postings_, spans=index.sentence_spans_,
+              starts=index.sentence_starts_)
+    features = {"states_quantity": np.flatnonzero(index.states_quantity_).tolist(),
+                "definitions": index.definitions_}
+    (folder / "features.json").write_text(json.dumps(features, ensure_ascii=False), encoding="utf-8")
     spelling = index.spelling_
     (folder / "spelling.json").write_text(json.dumps({"words": spelling.words_, "grams": spelling.grams_},
                                                      ensure_ascii=False), encoding="utf-8")
@@ -134,16 +144,27 @@ def load_index(folder: str | Path, verify: bool = True) -> tuple[PassageIndex, d
         index.idf_ = np.load(folder / "idf.npy", allow_pickle=False)
         with np.load(folder / "postings.npz", allow_pickle=False) as arrays:
             index.postings_ = _load_csr(arrays)
+        with np.load(folder / "sentences.npz", allow_pickle=False) as arrays:
+            index.sentence_postings_ = _load_csr(arrays)
+            index.sentence_spans_ = arrays["spans"]
+            index.sentence_starts_ = arrays["starts"]
+        features = json.loads((folder / "features.json").read_text(encoding="utf-8"))
+        index.states_quantity_ = np.zeros(len(index.passages_), dtype=bool)
+        index.states_quantity_[np.asarray(features["states_quantity"], dtype=np.int64)] = True
+        index.definitions_ = {term: list(rows) for term, rows in features["definitions"].items()}
         spelling_data = json.loads((folder / "spelling.json").read_text(encoding="utf-8"))
         spelling = SpellingMatcher()
         spelling.words_ = spelling_data["words"]
         with np.load(folder / "spelling.npz", allow_pickle=False) as arrays:
             spelling._set_learned(spelling_data["grams"], arrays["idf"], _load_csr(arrays))
         index.spelling_ = spelling
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile) as exc:
         raise IndexLoadError(f"{folder}: cannot read index data ({exc})") from None
     n_terms, n_passages = index.postings_.shape
-    if n_terms != len(index.vocabulary_) or n_passages != len(index.passages_) or len(index.idf_) != n_terms:
+    consistent = (n_terms == len(index.vocabulary_) == len(index.idf_) and n_passages == len(index.passages_)
+                  and index.sentence_postings_.shape == (n_terms, len(index.sentence_spans_))
+                  and len(index.sentence_starts_) == n_passages)
+    if not consistent:
         raise IndexLoadError(f"{folder}: index files disagree on their sizes; rebuild with train.py")
     index._prepare()
     return index, manifest

@@ -24,10 +24,16 @@ def accumulate(postings: sparse.csr_matrix, term_ids: np.ndarray, weights: np.nd
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the `k` highest positive scores, best first (argpartition, then sort k)."""
+    """Indices of the `k` highest positive scores, best first; ties go to the lower index.
+
+    np.partition finds the k-th score without sorting everything; every
+    index scoring at least that much is then ordered, so a tie at the cut is
+    broken the same way whatever k is.
+    """
     k = min(k, len(scores))
     if k <= 0:
         return np.empty(0, dtype=np.int64)
-    candidates = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
+    candidates = np.flatnonzero(scores >= max(threshold, np.finfo(float).tiny))
     order = candidates[np.lexsort((candidates, -scores[candidates]))]
-    return order[scores[order] > 0]
+    return order[:k]

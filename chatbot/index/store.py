@@ -1,7 +1,7 @@
 """Versioned index folders with atomic publishing and rollback.
 
     INDEX_DIR/
-      versions/20261121T101500Z-3f9a1c/   one complete index each
+      versions/20261121T101500.123456Z-3f9a1c/   one complete index each
       CURRENT                             the id of the published version
 
 A version is written under a hidden temporary name and renamed into place
@@ -56,7 +56,7 @@ class IndexStore:
     def add(self, index: PassageIndex, info: dict | None = None) -> str:
         """Save `index` as a new, unpublished version and return its id."""
         self.versions_dir.mkdir(parents=True, exist_ok=True)
-        version = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(3)}"
+        version = self._new_version_id()
         staging = self.versions_dir / f".building-{version}"
         try:
             save_index(index, staging, {"version": version, **(info or {})})
@@ -68,10 +68,21 @@ class IndexStore:
         _fsync_dir(self.versions_dir)
         return version
 
+    def _new_version_id(self) -> str:
+        """A new id that sorts after every existing one (UTC time to the microsecond)."""
+        latest = max((p.name for p in self.versions_dir.iterdir() if not p.name.startswith(".")), default="")
+        now = time.time_ns() // 1000
+        while True:
+            stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 1_000_000))
+            version = f"{stamp}.{now % 1_000_000:06d}Z-{secrets.token_hex(3)}"
+            if version > latest:
+                return version
+            now += 1
+
     def publish(self, version: str) -> None:
         """Make `version` the one served; IndexLoadError if it is not a usable index."""
         folder = self.path(version)
-        read_manifest(folder)
+        load_index(folder)  # refuse a missing, corrupt or foreign version before anyone serves it
         temporary = self.root / f".{POINTER}.{os.getpid()}.{secrets.token_hex(3)}"
         temporary.write_text(version + "\n", encoding="utf-8")
         with open(temporary, "rb") as handle:
@@ -81,8 +92,7 @@ class IndexStore:
         self.prune()
 
     def rollback(self, version: str) -> None:
-        """Serve an earlier version again, after checking that it loads completely."""
-        load_index(self.path(version))
+        """Serve an earlier version again (publish checks that it loads completely)."""
         self.publish(version)
 
     def path(self, version: str) -> Path:
