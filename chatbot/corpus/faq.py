@@ -30,14 +30,16 @@ def read_faq_csv(text: str, path: str) -> tuple[list[FaqEntry], list[LoadError]]
     reader.fieldnames = header
     entries = []
     while True:
-        line = reader.line_num + 1  # where the next record starts (it may span lines)
+        previous_end = reader.line_num
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            errors.append(LoadError(path, line, f"malformed CSV: {exc}"))
+            errors.append(LoadError(path, previous_end + 1, f"malformed CSV: {exc}"))
             break
+        # line_num is where the record ends; a quoted cell may span lines.
+        line = reader.line_num - sum(str(v).count("\n") for v in row.values() if v)
         if None in row:
             errors.append(LoadError(path, line, "row has more cells than the header"))
             continue

@@ -32,6 +32,8 @@ def split_header(text: str) -> tuple[dict[str, str | None], str, int]:
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         return {}, text, 1
+    if not any(line.strip() == "---" for line in lines[1:]):
+        raise HeaderError(1, "header opened with '---' on line 1 is never closed by another '---' line")
     meta: dict[str, str | None] = {}
     for number, line in enumerate(lines[1:], start=2):
         stripped = line.strip()

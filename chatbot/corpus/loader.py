@@ -47,6 +47,7 @@ def load_corpus(corpus_dir: str | Path, strict: bool = False) -> CorpusLoad:
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
     result = CorpusLoad()
+    seen: dict[str, str] = {}  # doc_id -> file, so ids stay unique
     for path in knowledge_files(corpus_dir):
         rel = path.relative_to(corpus_dir).as_posix()
         if path.suffix.lower() not in KNOWLEDGE_SUFFIXES:
@@ -54,7 +55,11 @@ def load_corpus(corpus_dir: str | Path, strict: bool = False) -> CorpusLoad:
             continue
         document, errors = load_file(path, rel)
         result.errors.extend(errors)
-        if document is not None:
+        if document is not None and document.doc_id in seen:
+            result.errors.append(LoadError(rel, 0, f"has the same name as {seen[document.doc_id]} "
+                                                   "(only the extension differs); rename one of them"))
+        elif document is not None:
+            seen[document.doc_id] = rel
             result.documents.append(document)
     if strict and result.errors:
         raise CorpusError(result.errors)
@@ -81,7 +86,7 @@ def parse_document(text: str, rel: str, suffix: str) -> tuple[Document | None, l
         entries, errors = reader(text, rel)
         if not entries:
             return None, errors or [LoadError(rel, 0, "no FAQ entries found")]
-        title = Path(doc_id).name.replace("-", " ").replace("_", " ").capitalize()
+        title = Path(doc_id).stem.replace("-", " ").replace("_", " ").capitalize()
         return Document(doc_id, title, tuple(entries), kind="faq", path=rel), errors
     if suffix in HTML_SUFFIXES:
         try:
@@ -96,7 +101,7 @@ def parse_document(text: str, rel: str, suffix: str) -> tuple[Document | None, l
     blocks = clean_blocks(parse_text(clean_text(body)))
     if not blocks:
         return None, [LoadError(rel, 0, "no readable text in the document")]
-    title = meta.get("title") or _first_heading(blocks) or Path(doc_id).name
+    title = meta.get("title") or _first_heading(blocks) or Path(doc_id).stem
     return Document(doc_id, title, tuple(blocks), publisher=meta.get("publisher"),
                     url=meta.get("url"), kind=meta.get("kind") or "article", path=rel), []
 

@@ -189,8 +189,11 @@ class PassageIndex(BaseEstimator):
                     alternatives += [(self.vocabulary_[t], 1.0) for t in target if t in self.vocabulary_]
             if not alternatives and word_stem.isalpha() and len(word_stem) >= 4:
                 word = next((w for w in words(query) if stem(w) == word_stem), word_stem)
-                for known, similarity in self.spelling_.match(word):
-                    known_id = self.vocabulary_[stem(known)]
+                # Of equally close words, the most common one is the likeliest meant
+                # ("pian" is "pain" rather than "plan"): lowest idf first.
+                candidates = [(similarity, self.vocabulary_[stem(known)]) for known, similarity in
+                              self.spelling_.match(word)]
+                for similarity, known_id in sorted(candidates, key=lambda c: (-c[0], self.idf_[c[1]]))[:1]:
                     alternatives.append((known_id, similarity))
                     weights[known_id] = max(weights.get(known_id, 0.0), similarity * float(self.idf_[known_id]))
             if alternatives:

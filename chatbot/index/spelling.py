@@ -22,7 +22,7 @@ CHAR_NGRAMS = (2, 4)
 class SpellingMatcher:
     """Find known words that look like an unknown one (cosine of char n-grams)."""
 
-    def __init__(self, max_matches: int = 1, candidates: int = 12):
+    def __init__(self, max_matches: int = 3, candidates: int = 12):
         self.max_matches = max_matches
         self.candidates = candidates
 

@@ -12,7 +12,9 @@ for rollback.
 """
 from __future__ import annotations
 
+import calendar
 import os
+import re
 import secrets
 import shutil
 import time
@@ -69,15 +71,15 @@ class IndexStore:
         return version
 
     def _new_version_id(self) -> str:
-        """A new id that sorts after every existing one (UTC time to the microsecond)."""
-        latest = max((p.name for p in self.versions_dir.iterdir() if not p.name.startswith(".")), default="")
-        now = time.time_ns() // 1000
-        while True:
-            stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 1_000_000))
-            version = f"{stamp}.{now % 1_000_000:06d}Z-{secrets.token_hex(3)}"
-            if version > latest:
-                return version
-            now += 1
+        """A new id that sorts after every existing version (UTC time to the microsecond).
+
+        If the clock is behind the newest version, the id is one microsecond
+        after it, so ids stay in build order whatever the clock does.
+        """
+        latest = max((_version_micros(p.name) for p in self.versions_dir.iterdir()), default=0)
+        micros = max(time.time_ns() // 1000, latest + 1)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(micros // 1_000_000))
+        return f"{stamp}.{micros % 1_000_000:06d}Z-{secrets.token_hex(3)}"
 
     def publish(self, version: str) -> None:
         """Make `version` the one served; IndexLoadError if it is not a usable index."""
@@ -142,6 +144,18 @@ class IndexStore:
             if time.time() - staging.stat().st_mtime > STALE_BUILD_SECONDS:
                 shutil.rmtree(staging, ignore_errors=True)
         return removed
+
+
+_VERSION_ID = re.compile(r"^(\d{8}T\d{6})\.(\d{6})Z-[0-9a-f]{6}$")
+
+
+def _version_micros(name: str) -> int:
+    """Microseconds since the epoch encoded in a version id; 0 for any other name."""
+    match = _VERSION_ID.match(name)
+    if not match:
+        return 0
+    seconds = calendar.timegm(time.strptime(match.group(1), "%Y%m%dT%H%M%S"))
+    return seconds * 1_000_000 + int(match.group(2))
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -1,0 +1,116 @@
+"""Shared fixtures: small made-up corpora, hand-made passages and the default corpus built once."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chatbot.build import BuildResult, build_index
+from chatbot.index import PassageIndex
+from chatbot.passages import Passage, Source, passage_id
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = REPO_ROOT / "corpus"
+DEV_FILE = Path(__file__).resolve().parent / "data" / "dev.jsonl"
+
+# One topic per document, so a test can say which document a query must find
+# without depending on how documents are cut into passages.
+TOPIC_DOCUMENTS = {
+    "acupuncture.md": (
+        "# How acupuncture works\n\n"
+        "Acupuncture uses thin sterile needles placed at chosen points to relieve chronic "
+        "lower back pain and stiffness over a course of several weekly sessions.\n"),
+    "side-effects.md": (
+        "# Side effects\n\n"
+        "Common side effects are mild soreness, small bruises and brief tiredness after a "
+        "session, while serious problems are rare when a trained practitioner does the work.\n"),
+    "cupping.md": (
+        "# Cupping\n\n"
+        "Cupping places glass or silicone cups on the skin and uses gentle suction to loosen "
+        "tight muscles of the back and shoulders for a few minutes at a time.\n"),
+    "needles.md": (
+        "# The needles\n\n"
+        "The needles are single-use, very fine and flexible, and usually cause only a brief "
+        "prick followed by a dull warmth when they go into the skin.\n"),
+}
+
+
+@pytest.fixture
+def topic_files() -> dict[str, str]:
+    """The files of a small corpus with one topic per document (a fresh copy per test)."""
+    return dict(TOPIC_DOCUMENTS)
+
+
+@pytest.fixture
+def make_corpus(tmp_path):
+    """Factory: write `files` (relative path -> text or bytes) into a new corpus folder."""
+    counter = iter(range(1_000))
+
+    def make(files: dict[str, str | bytes], name: str | None = None) -> Path:
+        root = tmp_path / (name or f"corpus{next(counter)}")
+        root.mkdir()
+        for rel, content in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        return root
+
+    return make
+
+
+def _make_passage(doc_id: str, text: str, section: str | None = None,
+                  question: str | None = None, alternates: tuple[str, ...] = ()) -> Passage:
+    key = f"{question}\n{text}" if question else text
+    return Passage(passage_id(doc_id, key), text, Source(doc_id, doc_id.title(), section=section),
+                   "faq" if question else "text", question, tuple(alternates))
+
+
+@pytest.fixture
+def make_passage():
+    """Factory: a passage built by hand, independent of cleaning and segmentation."""
+    return _make_passage
+
+
+@pytest.fixture
+def topic_passages() -> list[Passage]:
+    """One hand-made passage per topic; the doc_id names the topic."""
+    texts = {
+        "acupuncture": "Acupuncture uses thin sterile needles placed at chosen points to relieve "
+                       "chronic lower back pain and stiffness.",
+        "effects": "Common side effects are mild soreness, small bruises and brief tiredness after "
+                   "a session; serious problems are rare.",
+        "cupping": "Cupping places glass or silicone cups on the skin and uses suction to loosen "
+                   "tight muscles of the back.",
+        "needles": "The needles are single-use, very fine and usually cause only a brief prick "
+                   "when they go in.",
+        "plan": "Patients receive a written plan describing how many sessions are recommended "
+                "and how often.",
+    }
+    return [_make_passage(doc_id, text) for doc_id, text in texts.items()]
+
+
+@pytest.fixture
+def topic_index(topic_passages) -> PassageIndex:
+    return PassageIndex().fit(topic_passages)
+
+
+@pytest.fixture(scope="session")
+def default_build() -> BuildResult:
+    """The index of the project's own corpus/ folder, built once per test session."""
+    return build_index(DEFAULT_CORPUS)
+
+
+@pytest.fixture(scope="session")
+def default_index(default_build) -> PassageIndex:
+    return default_build.index
+
+
+@pytest.fixture(scope="session")
+def dev_questions() -> list[str]:
+    """The visitor questions of the dev evaluation file (all kinds, answerable or not)."""
+    lines = DEV_FILE.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["q"] for line in lines if line.strip()]

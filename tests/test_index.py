@@ -1,0 +1,231 @@
+"""PassageIndex: the estimator contract, ranking properties, typos, synonyms and stable ids."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from chatbot.build import build_index
+from chatbot.corpus import load_corpus
+from chatbot.index import Hit, PassageIndex
+from chatbot.index.spelling import SpellingMatcher, allowed_edits
+from chatbot.passages import make_passages
+
+QUERIES = ["Does acupuncture help lower back pain?", "Is acupuncture safe?",
+           "How long does a session last", "Can acupuncture cause bruising?", "needles", "sciatica",
+           "acupunture for chronic back pain"]
+
+
+def top_doc(index: PassageIndex, query: str) -> str | None:
+    hits = index.search(query, 3)
+    return hits[0].passage.source.doc_id if hits else None
+
+
+# -- estimator contract ------------------------------------------------------
+
+def test_search_before_fit_raises_not_fitted_error():
+    index = PassageIndex()
+    with pytest.raises(NotFittedError, match="fit"):
+        index.search("acupuncture")
+    with pytest.raises(NotFittedError):
+        index.scores("acupuncture")
+
+
+def test_fit_on_no_passages_is_refused():
+    with pytest.raises(ValueError, match="zero passages"):
+        PassageIndex().fit([])
+
+
+def test_parameters_are_stored_unchanged_and_fit_returns_self(topic_passages):
+    index = PassageIndex(section_weight=0.5, sublinear_tf=False, synonyms=(("pins", "needles"),))
+    assert index.get_params()["section_weight"] == 0.5
+    assert index.get_params()["sublinear_tf"] is False
+    assert index.get_params()["synonyms"] == (("pins", "needles"),)
+    assert index.fit(topic_passages) is index
+    assert len(index.passages_) == len(topic_passages)
+
+
+def test_hits_are_frozen_values(topic_index):
+    hit = topic_index.search("cupping")[0]
+    assert isinstance(hit, Hit)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hit.score = 1.0
+
+
+# -- ranking properties (default corpus: no exact scores or boundaries) ------
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_scores_are_between_zero_and_one_and_sorted(default_index, query):
+    hits = default_index.search(query, 10)
+    assert hits
+    scores = [h.score for h in hits]
+    assert all(0.0 < s <= 1.0 for s in scores)
+    assert scores == sorted(scores, reverse=True)
+    assert len({h.passage.id for h in hits}) == len(hits)
+
+
+def test_dense_scores_cover_every_passage_within_zero_and_one(default_index):
+    scores = default_index.scores("acupuncture needles for back pain")
+    assert scores.shape == (len(default_index.passages_),)
+    assert scores.min() >= 0.0 and scores.max() <= 1.0 + 1e-6
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_k_is_respected(default_index, k):
+    assert len(default_index.search("acupuncture back pain", k)) == k
+
+
+@pytest.mark.parametrize("k", [0, -2])
+def test_k_below_one_returns_nothing(default_index, k):
+    assert default_index.search("acupuncture back pain", k) == []
+
+
+def test_fewer_hits_than_k_when_few_passages_match(topic_index):
+    hits = topic_index.search("cupping suction", 10)
+    assert [h.passage.source.doc_id for h in hits] == ["cupping"]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_top_three_are_the_start_of_the_top_ten(default_index, query):
+    assert default_index.search(query, 3) == default_index.search(query, 10)[:3]
+
+
+def test_a_smaller_k_gives_the_start_of_the_larger_ranking(topic_index):
+    full = topic_index.search("acupuncture needles for back pain and soreness", 10)
+    assert len(full) >= 3
+    for k in range(1, len(full)):
+        assert topic_index.search("acupuncture needles for back pain and soreness", k) == full[:k]
+
+
+def test_a_smaller_k_gives_the_start_of_the_larger_ranking_when_scores_tie(make_passage):
+    # The first four passages match "side effects" only through their shared heading, so they
+    # tie; a tie at the cut must be broken the same way whatever k is.
+    texts = ["Bruises may appear where the needles went in.",
+             "Some people feel tired for the rest of the day.",
+             "A little bleeding can happen at a point.",
+             "Soreness fades within a day or two.",
+             "Side effects of acupuncture are usually mild and short-lived."]
+    index = PassageIndex().fit([make_passage("risks", t, section="Side effects") for t in texts])
+    full = index.search("side effects", 10)
+    assert len(full) == len(texts)
+    for k in range(1, len(full)):
+        assert index.search("side effects", k) == full[:k]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "?!", "what is the", "Can you tell me what it is?",
+                                   "and or but if"])
+def test_empty_or_stop_word_query_returns_nothing(default_index, query):
+    assert default_index.search(query, 5) == []
+
+
+def test_unknown_words_lower_the_score_of_a_mixed_question(topic_index):
+    plain = topic_index.search("cupping", 1)[0]
+    mixed = topic_index.search("cupping xylophonic zebrafinches", 1)[0]
+    assert mixed.passage.id == plain.passage.id
+    assert mixed.score < plain.score
+
+
+# -- typos -------------------------------------------------------------------
+
+@pytest.mark.parametrize("query, expected", [
+    ("acupunture", "acupuncture"),
+    ("accupuncture", "acupuncture"),
+    ("side efects", "effects"),
+    ("cuping", "cupping"),
+    ("needels", "needles"),
+])
+def test_misspelt_word_still_finds_its_passage_first(topic_index, query, expected):
+    assert top_doc(topic_index, query) == expected
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("acupunture for back pain", "acupuncture"),
+    ("side efects", "side-effects"),
+    ("cuping", "cupping"),
+])
+def test_misspelt_word_finds_its_document_in_a_built_corpus(make_corpus, topic_files, query,
+                                                            expected):
+    index = build_index(make_corpus(topic_files)).index
+    assert top_doc(index, query) == expected
+
+
+@pytest.mark.parametrize("query", ["recipe", "zebra", "acquaintance", "cat", "pins"])
+def test_word_beyond_the_allowed_edits_stays_unmatched(topic_index, query):
+    assert topic_index.search(query, 5) == []
+
+
+def test_spelling_matcher_accepts_one_edit_for_short_words_and_two_for_long_ones():
+    assert [allowed_edits(w) for w in ("cups", "needles", "massages", "acupuncture")] == [1, 1, 2, 2]
+    matcher = SpellingMatcher().fit(["receive", "needles", "acupuncture"])
+    assert [w for w, _ in matcher.match("recieve")] == ["receive"]  # a transposition is one edit
+    assert [w for w, _ in matcher.match("acupuntre")] == ["acupuncture"]  # two edits, long word
+    assert matcher.match("recipe") == []
+    assert matcher.match("nedls") == []  # two edits in a short word
+    similarity = matcher.match("needels")[0][1]
+    assert 0.0 < similarity < 1.0
+
+
+# -- synonyms ----------------------------------------------------------------
+
+def test_synonym_rule_lets_a_visitor_word_find_the_document_word(make_corpus, topic_files):
+    without_rule = build_index(make_corpus(topic_files)).index
+    assert top_doc(without_rule, "how sharp are the pins") != "needles"
+    corpus = make_corpus({**topic_files, "synonyms.txt": "# visitor words => ours\npins => needles\n"})
+    result = build_index(corpus)
+    assert result.report["synonym_rules"] == 1
+    assert result.errors == []
+    assert top_doc(result.index, "how sharp are the pins") == "needles"
+    assert top_doc(result.index, "pins") == "needles"
+
+
+def test_bad_synonym_rule_is_reported_with_its_line(make_corpus, topic_files):
+    corpus = make_corpus({**topic_files, "synonyms.txt": "pins => needles\npins needles\n"})
+    result = build_index(corpus)
+    assert result.report["synonym_rules"] == 1
+    assert [(e.path, e.line) for e in result.errors] == [("synonyms.txt", 2)]
+
+
+def test_synonym_scores_like_the_word_it_stands_for(topic_passages):
+    index = PassageIndex(synonyms=(("pins", "needles"),)).fit(topic_passages)
+    by_synonym = index.search("pins", 1)[0]
+    by_word = index.search("needles", 1)[0]
+    assert by_synonym.passage.id == by_word.passage.id
+    assert by_synonym.score == pytest.approx(by_word.score)
+
+
+# -- stable passage ids ------------------------------------------------------
+
+def passage_ids(corpus) -> dict[str, set[str]]:
+    passages, _ = make_passages(load_corpus(corpus).documents)
+    ids: dict[str, set[str]] = {}
+    for p in passages:
+        ids.setdefault(p.source.doc_id, set()).add(p.id)
+    return ids
+
+
+def test_building_the_same_corpus_twice_gives_the_same_ids(make_corpus, topic_files):
+    first = build_index(make_corpus(topic_files)).index
+    second = build_index(make_corpus(topic_files)).index
+    assert [p.id for p in first.passages_] == [p.id for p in second.passages_]
+    assert len({p.id for p in first.passages_}) == len(first.passages_)
+
+
+def test_editing_one_document_leaves_the_ids_of_the_others_unchanged(make_corpus, topic_files):
+    before = passage_ids(make_corpus(topic_files))
+    edited = dict(topic_files)
+    edited["cupping.md"] = edited["cupping.md"].replace("glass or silicone",
+                                                        "glass, bamboo or silicone")
+    after = passage_ids(make_corpus(edited))
+    assert after["cupping"] != before["cupping"]
+    assert {d: ids for d, ids in after.items() if d != "cupping"} == \
+           {d: ids for d, ids in before.items() if d != "cupping"}
+
+
+def test_adding_a_document_leaves_existing_ids_unchanged(make_corpus, topic_files):
+    before = passage_ids(make_corpus(topic_files))
+    after = passage_ids(make_corpus({**topic_files, "heat.md": (
+        "# Heat\n\nA warm compress before a session helps stiff muscles relax, and many patients "
+        "like to rest for a few minutes afterwards before driving home.\n")}))
+    assert {d: after[d] for d in before} == before
+    assert "heat" in after
