@@ -42,13 +42,22 @@ from .synonyms import SynonymExpander
 from .terms import ngrams, word_terms
 
 FIELDS = ("text", "aside", "section", "question")
+# A query word the documents never use weighs like 1.5 of their rarest word: the
+# visitor asked about something the knowledge base does not cover, and the
+# score should say so (calibrated with the out-of-scope questions, README).
+UNKNOWN_WORD_WEIGHT = 1.5
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked passage; `score` is in [0, 1] and comparable across queries."""
+    """One ranked passage; `score` is in [0, 1] and comparable across queries.
+
+    `highlight` is the (start, end) span of the passage text that best matches
+    the query, when asked for.
+    """
     passage: Passage
     score: float
+    highlight: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +166,8 @@ class PassageIndex(BaseEstimator):
     def _prepare(self) -> None:
         """Derived, unsaved state: synonym rules and the weight of unknown words."""
         self._expander = SynonymExpander(tuple(tuple(r) for r in self.synonyms))
-        self._unknown_idf = float(self.idf_.max()) if len(self.idf_) else 1.0
+        rarest = float(self.idf_.max()) if len(self.idf_) else 1.0
+        self._unknown_idf = UNKNOWN_WORD_WEIGHT * rarest
         self._definition_rows = {t: np.asarray(rows, dtype=np.int64) for t, rows in self.definitions_.items()}
 
     # -- querying -----------------------------------------------------------
@@ -211,16 +221,19 @@ class PassageIndex(BaseEstimator):
 
     def scores(self, query: str) -> np.ndarray:
         """Score in [0, 1] of every passage for `query` (dense, one per passage)."""
+        return self._scores(self._parsed(query))
+
+    def _parsed(self, query: str) -> Query:
         self._check_fitted()
-        parsed = self.parse_query(query)
+        return self.parse_query(query)
+
+    def _scores(self, parsed: Query) -> np.ndarray:
         n = len(self.passages_)
         if len(parsed.ids) == 0:
             return np.zeros(n)
         similarity = accumulate(self.postings_, parsed.ids, parsed.weights, n)
         if self.sentence_weight:
-            per_sentence = accumulate(self.sentence_postings_, parsed.ids, parsed.weights,
-                                      len(self.sentence_spans_))
-            best = np.maximum.reduceat(per_sentence, self.sentence_starts_)
+            best = np.maximum.reduceat(self._sentence_scores(parsed), self.sentence_starts_)
             similarity = (1.0 - self.sentence_weight) * similarity + self.sentence_weight * best
         coverage = self._coverage(parsed.concepts, n)
         scores = (1.0 - self.coverage_weight) * similarity + self.coverage_weight * coverage
@@ -228,6 +241,9 @@ class PassageIndex(BaseEstimator):
         if able is not None:
             scores = np.where(able, scores, scores * (1.0 - self.answer_type_penalty))
         return np.clip(scores, 0.0, 1.0)
+
+    def _sentence_scores(self, parsed: Query) -> np.ndarray:
+        return accumulate(self.sentence_postings_, parsed.ids, parsed.weights, len(self.sentence_spans_))
 
     def _able_to_answer(self, parsed: Query) -> np.ndarray | None:
         """Mask of passages that can give the kind of answer asked for, if any can."""
@@ -256,10 +272,23 @@ class PassageIndex(BaseEstimator):
             coverage += weight * met
         return coverage
 
-    def search(self, query: str, k: int = 3) -> list[Hit]:
-        """The `k` best passages for `query`, best first; empty when nothing matches."""
-        scores = self.scores(query)
-        return [Hit(self.passages_[i], round(float(scores[i]), 6)) for i in top_k(scores, k)]
+    def search(self, query: str, k: int = 3, highlight: bool = False) -> list[Hit]:
+        """The `k` best passages for `query`, best first; empty when nothing matches.
+
+        With `highlight`, each hit carries the span of its best-matching sentence.
+        """
+        parsed = self._parsed(query)
+        scores = self._scores(parsed)
+        rows = top_k(scores, k)
+        spans: list[tuple[int, int] | None] = [None] * len(rows)
+        if highlight and len(rows):
+            per_sentence = self._sentence_scores(parsed)
+            ends = np.append(self.sentence_starts_[1:], len(self.sentence_spans_))
+            for i, row in enumerate(rows):
+                first, last = self.sentence_starts_[row], ends[row]
+                best = first + int(np.argmax(per_sentence[first:last]))
+                spans[i] = (int(self.sentence_spans_[best][0]), int(self.sentence_spans_[best][1]))
+        return [Hit(self.passages_[row], round(float(scores[row]), 6), span) for row, span in zip(rows, spans)]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "postings_"):

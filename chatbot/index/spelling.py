@@ -5,18 +5,28 @@ Rather than index character n-grams of every passage (ten times the postings
 and the query time), the index keeps a char_wb TF-IDF matrix over its own
 distinct words. An unknown query word is looked up there to find candidates,
 and a candidate is accepted only within a small edit distance (one edit for
-words up to seven letters, two for longer ones), so "recipe" does not become
-"receive" while "needels" still becomes "needles".
+words up to seven letters, two for longer ones) and with the same first letter,
+so "needels" becomes "needles" but "joke" does not become "woke".
+
+A word that is common English in its own right ("scarf", "president") is a
+different word, not a typo: it is never corrected. How common a word is comes
+from wordfreq, which ships its frequency tables inside the package.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from nltk.metrics.distance import edit_distance
+from wordfreq import zipf_frequency
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .ranking import accumulate, top_k
 
 CHAR_NGRAMS = (2, 4)
+# Zipf frequency (log10 of uses per billion words) from which a word counts as
+# real English: "scarf" is 3.7, "acupunture" 0, "pian" 2.0.
+REAL_WORD_ZIPF = 3.0
 
 
 class SpellingMatcher:
@@ -44,7 +54,9 @@ class SpellingMatcher:
         self._analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS).build_analyzer()
 
     def match(self, word: str) -> list[tuple[str, float]]:
-        """Known words most like `word`, with similarity in [0, 1], best first."""
+        """Known words `word` may be a misspelling of, with similarity in [0, 1], best first."""
+        if is_real_word(word):
+            return []
         grams: dict[int, int] = {}
         for g in self._analyzer(word):
             gid = self._gram_ids.get(g)
@@ -64,7 +76,8 @@ class SpellingMatcher:
         for i in top_k(scores, self.candidates):
             known = self.words_[i]
             distance = edit_distance(word, known, transpositions=True)
-            if distance <= allowed_edits(word):
+            same_start = word[0] == known[0] or word[:2] == known[1::-1]
+            if distance <= allowed_edits(word) and same_start:
                 matches.append((known, 1.0 - distance / max(len(word), len(known))))
         matches.sort(key=lambda m: -m[1])
         return matches[: self.max_matches]
@@ -73,3 +86,9 @@ class SpellingMatcher:
 def allowed_edits(word: str) -> int:
     """Edits tolerated between a typo and a known word: 1 up to 7 letters, else 2."""
     return 1 if len(word) <= 7 else 2
+
+
+@functools.lru_cache(maxsize=50_000)
+def is_real_word(word: str) -> bool:
+    """True when `word` is common enough in English to be meant as written."""
+    return zipf_frequency(word, "en") >= REAL_WORD_ZIPF

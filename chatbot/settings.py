@@ -1,0 +1,109 @@
+"""Every setting, declared once: name, default, help.
+
+Read in order, later wins: these defaults -> `instance/config.toml` ->
+environment variables (the same names, e.g. CHATBOT_RATE_LIMIT=off) ->
+the `test_config` given to create_app(). The README's settings table is
+checked against this list by a test, so the two cannot drift apart.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_FILE = "config.toml"
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting; `default` may be a function of the instance folder."""
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    def default_for(self, instance_path: Path) -> Any:
+        return self.default(instance_path) if callable(self.default) else self.default
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("CHATBOT_CORPUS_DIR", str(PROJECT_ROOT / "corpus"),
+            "Knowledge folder the index is built from (documents, FAQ files, synonyms, urgent rules)."),
+    Setting("CHATBOT_INDEX_DIR", lambda instance: str(instance / "index"),
+            "Folder of published index versions. Default: `index/` in the instance folder."),
+    Setting("CHATBOT_DATABASE_URL", lambda instance: f"sqlite:///{instance / 'chatbot.db'}",
+            "SQLAlchemy URL of the database for exchanges and feedback. Default: a SQLite file in the "
+            "instance folder; use `postgresql+psycopg://...` when several servers share one database."),
+    Setting("CHATBOT_RATE_LIMIT", "30/minute",
+            "Requests per visitor address to the chat and feedback endpoints, e.g. `30/minute`; `off` disables it."),
+    Setting("CHATBOT_ANSWER_THRESHOLD", 0.15,
+            "Lowest retrieval score (0-1) that is answered; below it the bot says it does not know. "
+            "Calibrated on the evaluation questions (see README, Quality).", float),
+    Setting("CHATBOT_SUGGESTION_MARGIN", 0.85,
+            "Offer other candidates as suggestions when their score is at least this share of the best one.",
+            float),
+    Setting("CHATBOT_CONTACT_TEXT",
+            "Please contact the clinic by phone or through the contact page of this website, "
+            "and a member of our team will be glad to help.",
+            "What the bot says about reaching the clinic when it cannot answer."),
+    Setting("CHATBOT_NOTICE",
+            "This is general information, not medical advice. Please talk to a qualified practitioner "
+            "about your own situation.",
+            "The short notice that goes with every answer."),
+    Setting("CHATBOT_CLINIC_NAME", "",
+            "The clinic's name, used in greetings. Empty: the bot says 'the clinic'."),
+    Setting("CHATBOT_INDEX_CHECK_SECONDS", 0.5,
+            "How often each worker looks for a newly published index version (seconds).", float),
+    Setting("CHATBOT_INDEX_KEEP_VERSIONS", 5, "How many index versions to keep for rollback.", int),
+    Setting("CHATBOT_RETENTION_DAYS", 90,
+            "Exchanges older than this are deleted by `flask --app wsgi purge`.", int),
+    Setting("CHATBOT_MAX_BODY_BYTES", 16_384, "Largest request body accepted (bytes); larger gets 413.", int),
+    Setting("CHATBOT_LOG_LEVEL", "INFO", "Log level of the application (DEBUG, INFO, WARNING, ERROR)."),
+)
+
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names it."""
+
+
+def resolve_settings(instance_path: Path, environ: dict[str, str] | None = None,
+                     test_config: dict | None = None) -> dict[str, Any]:
+    """Every setting's value after defaults, instance config, environment and test config."""
+    environ = os.environ if environ is None else environ
+    values = {s.name: s.default_for(instance_path) for s in SETTINGS}
+    config_file = instance_path / CONFIG_FILE
+    if config_file.is_file():
+        try:
+            loaded = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{config_file}: {exc}") from None
+        values.update(_known(loaded, str(config_file)))
+    for setting in SETTINGS:
+        if setting.name in environ:
+            try:
+                values[setting.name] = setting.parse(environ[setting.name])
+            except ValueError as exc:
+                raise SettingsError(f"environment variable {setting.name}: {exc}") from None
+    values.update(_known(test_config or {}, "test config", strict=False))
+    return values
+
+
+def _known(values: dict, where: str, strict: bool = True) -> dict:
+    unknown = [k for k in values if k.startswith("CHATBOT_") and k not in BY_NAME]
+    if unknown and strict:
+        raise SettingsError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    return dict(values)
