@@ -7,6 +7,9 @@ DATA ?= ../shared/data
 
 .PHONY: run test index eval stackfaq bench clean
 
+run: $(BIN)/.installed  ## serve on 127.0.0.1:$(PORT); the first start builds the index
+	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt

@@ -1,2 +1,46 @@
 """Acupuncture back-pain chatbot: corpus -> passages -> index -> answer -> HTTP."""
+from __future__ import annotations
+
 __version__ = "0.1.0"
+
+
+def create_app(test_config: dict | None = None):
+    """Application factory: settings, index, storage, blueprints.
+
+    Importing the package loads nothing; only this function reads settings
+    and opens the index and the database.
+    """
+    import logging
+    from pathlib import Path
+
+    from flask import Flask
+
+    from . import api, errors, limits
+    from .security import init_app as init_security
+    from .service import init_service
+    from .storage import register_cli
+    from .settings import resolve_settings
+
+    project_root = Path(__file__).resolve().parent.parent
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(project_root / "templates"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(resolve_settings(Path(app.instance_path), test_config=test_config))
+    app.config.update({k: v for k, v in (test_config or {}).items() if not k.startswith("CHATBOT_")})
+    app.config["MAX_CONTENT_LENGTH"] = app.config["CHATBOT_MAX_BODY_BYTES"]
+    app.json.sort_keys = False
+    logging.basicConfig(level=app.config["CHATBOT_LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    errors.init_app(app)
+    limits.init_app(app)
+    init_security(app)
+    service = init_service(app)
+    try:
+        service.storage.migrate()
+    except Exception as exc:  # the bot still answers without its database
+        logging.getLogger(__name__).error("database not ready (%s); chat works, nothing is stored",
+                                          type(exc).__name__)
+    app.register_blueprint(api.bp)
+    register_cli(app, lambda: app.extensions["chatbot"].storage, app.config["CHATBOT_RETENTION_DAYS"])
+    return app

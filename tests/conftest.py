@@ -114,3 +114,35 @@ def dev_questions() -> list[str]:
     """The visitor questions of the dev evaluation file (all kinds, answerable or not)."""
     lines = DEV_FILE.read_text(encoding="utf-8").splitlines()
     return [json.loads(line)["q"] for line in lines if line.strip()]
+
+
+# -- the Flask app ---------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def shared_index_dir(tmp_path_factory) -> Path:
+    """An index folder with the default corpus published once; apps only read it."""
+    from chatbot.build import publish_build
+    folder = tmp_path_factory.mktemp("index")
+    publish_build(build_index(DEFAULT_CORPUS), folder, DEFAULT_CORPUS)
+    return folder
+
+
+@pytest.fixture
+def app(tmp_path, shared_index_dir):
+    """An app over the shared index with its own SQLite database and no rate limit."""
+    from chatbot import create_app
+    application = create_app({"CHATBOT_INDEX_DIR": str(shared_index_dir), "CHATBOT_RATE_LIMIT": "off",
+                              "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}"})
+    yield application
+    application.extensions["chatbot"].live_index.stop()
+    application.extensions["chatbot"].storage.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

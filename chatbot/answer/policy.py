@@ -1,0 +1,120 @@
+"""The one place that decides what the bot replies (used by the API and staff tools).
+
+Order: the urgent screen first (warning signs never wait for retrieval), then
+smalltalk, then retrieval. A retrieval answer needs its best passage to score
+at least `threshold`; otherwise the bot says it does not know, how to reach
+the clinic, and offers the candidates it found as "these may help".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..index import Hit, PassageIndex
+from ..passages.model import Source
+from ..text import squash_spaces, word_count
+from .smalltalk import classify_smalltalk, smalltalk_reply
+from .urgent import UrgentScreen, urgent_reply
+
+ANSWER, NO_ANSWER, URGENT, SMALLTALK = "answer", "no_answer", "urgent", "smalltalk"
+KINDS = (ANSWER, NO_ANSWER, URGENT, SMALLTALK)
+CANDIDATE_POOL = 10       # passages looked at to choose suggestions
+MAX_SUGGESTIONS = 3
+SHORT_HIGHLIGHT_WORDS = 12  # a highlight shorter than this is shown with its passage
+
+
+@dataclass(frozen=True)
+class AnswerPassage:
+    """A passage as the visitor sees it, with the sentence that best matches."""
+    id: str
+    text: str
+    highlight: str
+    score: float
+    question: str | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the bot replies to one message."""
+    kind: str
+    reply: str
+    passages: tuple[AnswerPassage, ...] = ()
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    threshold: float = 0.15
+    suggestion_margin: float = 0.85
+    contact_text: str = "Please contact the clinic."
+    notice: str = "This is general information, not medical advice."
+    clinic_name: str = ""
+
+
+class Responder:
+    """Decides the kind of reply and writes it."""
+
+    def __init__(self, urgent_screen: UrgentScreen, settings: PolicySettings = PolicySettings()):
+        self.urgent_screen = urgent_screen
+        self.settings = settings
+
+    def respond(self, message: str, index: PassageIndex, top_k: int = 3) -> Answer:
+        """The reply to `message`, retrieving from `index` when needed."""
+        urgent = self.urgent_screen.check(message)
+        if urgent is not None:
+            return Answer(URGENT, urgent_reply(urgent))
+        smalltalk = classify_smalltalk(message)
+        if smalltalk is not None:
+            return Answer(SMALLTALK, smalltalk_reply(smalltalk, self.settings.clinic_name or None))
+        hits = index.search(message, max(top_k, CANDIDATE_POOL), highlight=True)
+        passages = tuple(_answer_passage(h) for h in hits[:top_k])
+        if not hits or hits[0].score < self.settings.threshold:
+            return Answer(NO_ANSWER, self._no_answer_reply(bool(passages)), passages,
+                          self._suggestions(hits, skip_first=False))
+        return Answer(ANSWER, self._answer_reply(passages[0]), passages, self._suggestions(hits))
+
+    def _answer_reply(self, best: AnswerPassage) -> str:
+        text = best.text if word_count(best.highlight) < SHORT_HIGHLIGHT_WORDS else best.highlight
+        return f"{text}\n\n{source_line(best.source)}\n\n{self.settings.notice}"
+
+    def _no_answer_reply(self, has_candidates: bool) -> str:
+        reply = "I'm sorry, I don't have a reliable answer to that in the clinic's information. "
+        reply += self.settings.contact_text
+        if has_candidates:
+            reply += " Some passages that may be related are listed below."
+        return reply
+
+    def _suggestions(self, hits: list[Hit], skip_first: bool = True) -> tuple[str, ...]:
+        """Other topics close in score to the best one: "Did you mean ...?" chips."""
+        if not hits:
+            return ()
+        best = hits[0]
+        floor = best.score * self.settings.suggestion_margin
+        seen = {_topic(best.passage)} if skip_first else set()
+        suggestions: list[str] = []
+        for hit in hits[1:] if skip_first else hits:
+            if hit.score < floor or len(suggestions) == MAX_SUGGESTIONS:
+                break
+            topic = _topic(hit.passage)
+            if topic and topic not in seen:
+                seen.add(topic)
+                suggestions.append(topic)
+        return tuple(suggestions)
+
+
+def source_line(source: Source) -> str:
+    """'Source: Title (Publisher)', the attribution under every answer."""
+    by = f" ({source.publisher})" if source.publisher else ""
+    return f"Source: {source.title}{by}"
+
+
+def _answer_passage(hit: Hit) -> AnswerPassage:
+    passage = hit.passage
+    start, end = hit.highlight or (0, len(passage.text))
+    return AnswerPassage(passage.id, passage.text, squash_spaces(passage.text[start:end]), hit.score,
+                         passage.question, passage.source)
+
+
+def _topic(passage) -> str | None:
+    """What a passage is about, worded as something a visitor can click and ask."""
+    return passage.question or passage.section

@@ -1,0 +1,23 @@
+"""Per-visitor rate limits on the chat and feedback endpoints (Flask-Limiter).
+
+The limit is the CHATBOT_RATE_LIMIT setting ("30/minute"; "off" disables it).
+Counts are kept in memory per worker; the visitor's address is used only as
+the counter's key and is never logged or stored.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", headers_enabled=True)
+
+
+def visitor_limit() -> str:
+    """The limit string for the current app (read per request, so tests can vary it)."""
+    return current_app.config["CHATBOT_RATE_LIMIT"]
+
+
+def init_app(app: Flask) -> None:
+    app.config["RATELIMIT_ENABLED"] = str(app.config["CHATBOT_RATE_LIMIT"]).strip().lower() != "off"
+    limiter.init_app(app)

@@ -1,0 +1,23 @@
+"""gunicorn settings for `make run` and deployments (override with GUNICORN_CMD_ARGS)."""
+import multiprocessing
+import os
+
+bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+workers = multiprocessing.cpu_count()  # sync workers: retrieval is CPU-bound and takes about a millisecond
+worker_class = "sync"
+# Load the app (and its index) once in the master; workers share the pages and
+# each starts its own index watcher after the fork.
+preload_app = True
+timeout = 30           # a request takes milliseconds; a worker stuck this long is restarted
+graceful_timeout = 20
+keepalive = 5
+max_requests = 5000    # recycle workers now and then to bound memory growth
+max_requests_jitter = 500
+limit_request_line = 4096
+limit_request_fields = 50
+control_socket_disable = True  # no control socket (gunicorn >= 25): nothing else to secure
+accesslog = "-"
+# The access log records method, path, status, size and time, never bodies;
+# the address field is left out: visitors' IP addresses are not logged.
+access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
+errorlog = "-"

@@ -1,0 +1,327 @@
+"""Urgent screen: labelled messages, negation, typos, treatment questions, the rules file and replies."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from chatbot.answer import UrgentMatch, UrgentScreen, urgent_reply
+from chatbot.corpus import LoadError
+from chatbot.text import stem, words
+
+DATA = Path(__file__).resolve().parent / "data"
+RULES_FILE = Path(__file__).resolve().parents[1] / "corpus" / "urgent.txt"
+DOCUMENTS = Path(__file__).resolve().parents[1] / "corpus" / "documents"
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+CASES = _jsonl(DATA / "urgent_cases.jsonl")
+URGENT_CASES = [(c["message"], c["category"]) for c in CASES if c["urgent"]]
+ORDINARY_CASES = [c["message"] for c in CASES if not c["urgent"]]
+DEV = _jsonl(DATA / "dev.jsonl")
+
+
+@pytest.fixture(scope="module")
+def screen() -> UrgentScreen:
+    screen, errors = UrgentScreen.load(RULES_FILE)
+    assert errors == []
+    return screen
+
+
+def category(screen: UrgentScreen, message: str) -> str | None:
+    match = screen.check(message)
+    return match.category if match else None
+
+
+# -- the labelled messages ----------------------------------------------------
+
+def test_labelled_file_is_large_and_well_formed():
+    assert len(CASES) >= 60 and len(ORDINARY_CASES) >= 30
+    for case in CASES:
+        assert set(case) == {"message", "urgent", "category"}
+        assert (case["category"] in ("medical", "self_harm")) == case["urgent"]
+
+
+@pytest.mark.parametrize("message, expected", URGENT_CASES)
+def test_every_urgent_message_is_flagged_with_its_category(screen, message, expected):
+    assert category(screen, message) == expected
+
+
+@pytest.mark.parametrize("message", ORDINARY_CASES)
+def test_no_ordinary_question_is_flagged(screen, message):
+    assert screen.check(message) is None
+
+
+@pytest.mark.parametrize("row", [r for r in DEV if r["expect"] == "urgent"], ids=lambda r: r["id"])
+def test_dev_urgent_messages_are_flagged(screen, row):
+    assert screen.check(row["q"]) is not None
+
+
+@pytest.mark.parametrize("row", [r for r in DEV if r["expect"] in ("answer", "no_answer")],
+                         ids=lambda r: r["id"])
+def test_dev_questions_are_not_flagged(screen, row):
+    assert screen.check(row["q"]) is None
+
+
+# -- negation, typos and treatment questions ------------------------------------
+
+@pytest.mark.parametrize("negated, stated", [
+    ("I have no numbness in my groin", "I have numbness in my groin"),
+    ("I don't have a fever and my back hurts", "I have a fever and my back hurts"),
+    ("my back hurts, without any weakness in my legs since it suddenly started",
+     "my back hurts, with weakness in my legs since it suddenly started"),
+    ("I'm not losing bladder control", "I'm losing bladder control"),
+    ("I never had cancer and I'm losing weight", "I had cancer and I'm losing weight"),
+    ("I didn't fall but my back hurts", "I fell and my back hurts"),
+    ("I have back pain and no longer have a fever", "I have back pain and now have a fever"),
+    ("neither chest pain nor tightness", "chest pain and tightness"),
+    ("I deny any loss of bladder control", "I have a loss of bladder control"),
+    ("I'm not suicidal", "I'm suicidal"),
+])
+def test_a_negation_cancels_the_warning_sign_it_precedes(screen, negated, stated):
+    assert screen.check(negated) is None
+    assert screen.check(stated) is not None
+
+
+@pytest.mark.parametrize("message", [
+    "I have no fever, but my back hurts and I just fell off a ladder",
+    "Not sure if it matters, my back hurts and I have a fever",
+    "I don't know why but my legs suddenly went weak",
+    "No, I can't feel my legs",
+])
+def test_negation_stops_at_a_comma_or_but(screen, message):
+    assert screen.check(message) is not None
+
+
+@pytest.mark.parametrize("message", [
+    "I can no longer feel my legs",
+    "I have no feeling in my legs",
+    "I'm losing weight without trying and I had cancer",
+    "I have no control over my bladder",
+    "I don't want to live anymore",
+])
+def test_a_negation_inside_a_rule_phrase_counts_as_part_of_it(screen, message):
+    assert screen.check(message) is not None
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("numbnes in my groin", "medical"),
+    ("I can't control my blader", "medical"),
+    ("suicidal thougts", "self_harm"),
+    ("chest pian", "medical"),
+    ("I have a feaver and back pain", "medical"),
+    ("I'm loosing weight without trying and I had cancre", "medical"),
+    ("my legs sudenly went weak", "medical"),
+    ("I cant feel my lges", "medical"),
+    ("incontinance since my back went", "medical"),
+])
+def test_small_typos_in_warning_words_are_forgiven(screen, message, expected):
+    assert category(screen, message) == expected
+
+
+@pytest.mark.parametrize("message", [
+    "I never had back pain",            # never: one letter from "fever"
+    "I have fewer back pain episodes",  # fewer: one letter from "fever"
+    "I had to cancel, I'm losing weight on purpose",
+    "I skipped my session and now my back hurts",
+    "I'm talking about my life with back pain",
+    "I spoiled myself with a massage",
+    "I fell off a ladder",              # ladder: one letter from "bladder", and no back pain
+])
+def test_real_words_near_warning_words_are_not_read_as_typos(screen, message):
+    assert screen.check(message) is None
+
+
+def test_no_word_of_the_knowledge_documents_is_read_as_a_typo(screen):
+    vocabulary = {w for path in DOCUMENTS.glob("*.txt") for w in words(path.read_text("utf-8"))}
+    misread = {w: screen.read_as(w) for w in vocabulary
+               if screen.read_as(w) not in (None, stem(w))}
+    assert misread == {}
+
+
+@pytest.mark.parametrize("message", [
+    "does acupuncture for back pain cause fever?",
+    "can acupuncture for my back pain cause a fever?",
+    "can acupuncture help sudden weakness in the legs?",
+    "can acupuncture cause chest pain?",
+    "is there a risk of numbness in the groin after acupuncture?",
+    "does acupuncture help back pain after a car accident?",
+    "what if I get a fever after acupuncture for back pain?",
+])
+def test_general_questions_about_treatment_are_not_urgent(screen, message):
+    assert screen.check(message) is None
+
+
+@pytest.mark.parametrize("message", [
+    "Can acupuncture help if I have a fever and back pain?",
+    "I have a fever, does acupuncture help back pain?",
+    "can acupuncture help my legs that suddenly went weak?",
+    "will acupuncture help if I can't control my bladder?",
+    "can acupuncture help with suicidal thoughts?",
+])
+def test_questions_that_describe_the_visitor_are_urgent(screen, message):
+    assert screen.check(message) is not None
+
+
+@pytest.mark.parametrize("message", [
+    "I fell asleep during acupuncture for my back pain",
+    "I have a slipped disc and back pain",
+    "I was in a car accident ten years ago and still have back pain",
+    "I had cancer and I want to lose weight",
+    "I cut myself shaving",
+])
+def test_ignored_phrases_and_unless_exceptions_keep_a_rule_from_firing(screen, message):
+    assert screen.check(message) is None
+
+
+def test_self_harm_wins_over_a_medical_rule(screen):
+    match = screen.check("my back hurts, I have a fever and I want to kill myself")
+    assert match == UrgentMatch("self_harm", "thoughts of suicide")
+
+
+@pytest.mark.parametrize("message", ["", "   ", "?!.,", "can not", "a" * 5000, "🙂 " * 50,
+                                     "fever " * 2000, "\x00\ufffd", "I'm", "don't don't don't"])
+def test_odd_messages_never_crash(screen, message):
+    screen.check(message)
+
+
+def test_a_check_is_fast(screen):
+    messages = [m for m, _ in URGENT_CASES] + ORDINARY_CASES
+    for message in messages:
+        screen.check(message)
+    start = time.perf_counter()
+    for _ in range(10):
+        for message in messages:
+            screen.check(message)
+    per_message = (time.perf_counter() - start) / (10 * len(messages))
+    assert per_message < 0.0005  # measured ~0.02 ms; the bound leaves room for slow CI machines
+
+
+# -- the rules file ----------------------------------------------------------------
+
+def test_the_rules_file_covers_every_warning_sign(screen):
+    names = " ".join(rule.name for rule in screen.rules)
+    for sign in ("bladder", "bowel", "groin", "legs", "fall", "fever", "cancer", "chest",
+                 "suicide", "self-harm"):
+        assert sign in names
+    assert {rule.category for rule in screen.rules} == {"medical", "self_harm"}
+
+
+BAD_RULES = """\
+# a comment, then a blank line
+
+medical: fever with back pain => fever + back pain
+no arrow on this line
+emergency: stroke => face drooping
+medical:  => chest pain
+medical: fever with back pain => fever, chills + backache
+medical: empty group => fever + + back pain
+medical: too common => my + back pain
+self_harm: short word => ok, suicide
+medical: two unless => fell + back pain unless years ago unless last year
+medical: nothing after unless => fell + back pain unless
+ignore:
+ignore: fever
+self-harm: hyphen is fine => kill myself
+"""
+
+
+def test_bad_lines_are_reported_with_line_numbers_and_good_lines_still_load():
+    screen, errors = UrgentScreen.from_text(BAD_RULES, "urgent.txt")
+    assert [rule.name for rule in screen.rules] == ["fever with back pain", "hyphen is fine"]
+    reported = {e.line: e.message for e in errors}
+    assert sorted(reported) == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+    assert "expected 'category: rule name => words" in reported[4]
+    assert "unknown category 'emergency'" in reported[5]
+    assert "no name" in reported[6]
+    assert "already defined on line 3" in reported[7]
+    assert "group 2" in reported[8]
+    assert "'my' is too common" in reported[9]
+    assert "'ok' is too short" in reported[10]
+    assert "only once" in reported[11]
+    assert "'unless' is followed by no words" in reported[12]
+    assert "expected 'ignore: phrase, other phrase'" in reported[13]
+    assert "would switch off a warning word" in reported[14]
+    assert all(isinstance(e, LoadError) and e.path == "urgent.txt" for e in errors)
+    assert str(errors[0]).startswith("urgent.txt:4: ")
+    assert screen.check("I have back pain and a fever") == UrgentMatch("medical",
+                                                                       "fever with back pain")
+
+
+def test_a_rule_added_to_the_rules_file_takes_effect(tmp_path):
+    path = tmp_path / "urgent.txt"
+    path.write_text(RULES_FILE.read_text("utf-8"), encoding="utf-8")
+    before, _ = UrgentScreen.load(path)
+    assert before.check("my face is drooping and my speech is slurred") is None
+    with path.open("a", encoding="utf-8") as f:
+        f.write("medical: stroke signs => face drooping + slurred speech, speech slurred\n")
+    after, errors = UrgentScreen.load(path)
+    assert errors == []
+    assert after.check("my face is drooping and my speech is slurred") == UrgentMatch(
+        "medical", "stroke signs")
+    assert after.check("is slurred speech a side effect of acupuncture?") is None
+
+
+def test_a_phrase_added_to_ignore_stops_matching(tmp_path):
+    path = tmp_path / "urgent.txt"
+    path.write_text("medical: fall => fell + back pain\n", encoding="utf-8")
+    assert UrgentScreen.load(path)[0].check("I fell for acupuncture and my back pain eased")
+    path.write_text("medical: fall => fell + back pain\nignore: fell for\n", encoding="utf-8")
+    assert UrgentScreen.load(path)[0].check("I fell for acupuncture and my back pain eased") is None
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "file not found"),
+    (b"medical: x => fever \xff\xfe + back", "not UTF-8"),
+    (b"", "no usable rules"),
+    (b"# only comments\n", "no usable rules"),
+])
+def test_an_unusable_rules_file_is_reported_not_raised(tmp_path, content, message):
+    path = tmp_path / "urgent.txt"
+    if content is not None:
+        path.write_bytes(content)
+    screen, errors = UrgentScreen.load(path)
+    assert [(e.path, e.line) for e in errors] == [("urgent.txt", 0)]
+    assert message in errors[0].message
+    assert screen.check("I want to kill myself") is None
+
+
+def test_rules_saved_with_a_bom_and_crlf_load():
+    text = "\ufeffmedical: chest pain => chest pain\r\nignore: chest cupping\r\n"
+    screen, errors = UrgentScreen.from_text(text.encode("utf-8").decode("utf-8-sig"))
+    assert errors == []
+    assert screen.check("I have chest pain") is not None
+
+
+# -- values and replies ---------------------------------------------------------------
+
+def test_matches_are_frozen_values(screen):
+    match = screen.check("crushing pain in my chest")
+    assert match == UrgentMatch("medical", "chest pain")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        match.category = "self_harm"
+
+
+def test_medical_reply_sends_the_visitor_to_emergency_care_now():
+    reply = urgent_reply(UrgentMatch("medical", "chest pain"))
+    assert "911" in reply and "emergency department" in reply and "now" in reply
+    assert "don't wait for an acupuncture appointment" in reply
+
+
+def test_self_harm_reply_gives_the_crisis_line():
+    reply = urgent_reply(UrgentMatch("self_harm", "thoughts of suicide"))
+    assert "988" in reply and "You matter" in reply
+    assert "call or text" in reply and "local crisis line" in reply
+
+
+@pytest.mark.parametrize("category", ["medical", "self_harm"])
+def test_replies_are_short_plain_text(category):
+    reply = urgent_reply(UrgentMatch(category, "any"))
+    assert len(reply) < 400
+    assert not any(mark in reply for mark in ("<", ">", "*", "_", "#", "[", "`", "\n"))
