@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..text import content_stems, split_sentences
+from ..text import content_stems
 
 _QUANTITY_QUESTION = re.compile(r"\bhow\s+(long|many|much|often|soon|frequently)\b", re.I)
 _NUMBER = re.compile(
@@ -61,10 +61,10 @@ def states_quantity(text: str) -> bool:
     return bool(_NUMBER.search(text))
 
 
-def defined_terms(text: str) -> set[str]:
-    """Stems of the terms a passage defines (last stem of each defined phrase)."""
+def defined_terms(sentences: list[str]) -> set[str]:
+    """Stems of the terms the given sentences define (last stem of each defined phrase)."""
     found: set[str] = set()
-    for sentence in split_sentences(text.replace("\n", " ")):
+    for sentence in sentences:
         for pattern in (_NAMED_AS, _WHICH):
             for match in pattern.finditer(sentence):
                 found.update(content_stems(match.group(1))[-1:])

@@ -71,16 +71,6 @@ class Query:
     subject: tuple[str, ...] = ()
 
 
-def split_aside(text: str) -> tuple[str, str]:
-    """(main text, aside): sentences that refer to other pages go to the aside."""
-    if "\n" in text or not is_cross_reference(text):
-        return text, ""
-    main, aside = [], []
-    for sentence in split_sentences(text):
-        (aside if is_cross_reference(sentence) else main).append(sentence)
-    return " ".join(main), " ".join(aside)
-
-
 class PassageIndex(BaseEstimator):
     """Fit on passages, then `search(query, k)`.
 
@@ -109,16 +99,25 @@ class PassageIndex(BaseEstimator):
         if not passages:
             raise ValueError("cannot build an index from zero passages")
         n = len(passages)
-        main_and_aside = [split_aside(p.text) for p in passages]
-        fields = {
-            "text": [m for m, _ in main_and_aside],
-            "aside": [a for _, a in main_and_aside],
-            "section": [p.section or "" for p in passages],
-            "question": [" ".join((p.question or "", *p.alternates)) for p in passages],
-        }
+        # Every text is tokenized once, sentence by sentence: a passage's text
+        # field is the sum of its sentences, and a sentence that points to other
+        # pages ("see our article on ...") goes to the weaker aside field.
+        spans = [sentence_spans(p.text) for p in passages]
+        sentences = [p.text[a:b] for p, passage_spans in zip(passages, spans) for a, b in passage_spans]
+        owner = np.repeat(np.arange(n), [len(s) for s in spans])
+        aside = np.array([is_cross_reference(t) for t in sentences], dtype=bool)
+        sections = [p.section or "" for p in passages]
+        questions = [" ".join((p.question or "", *p.alternates)) for p in passages]
         counter = CountVectorizer(analyzer=word_terms, dtype=np.float32)
-        counts = counter.fit_transform([t for f in FIELDS for t in fields[f]]).tocsr()
-        per_field = {f: counts[i * n:(i + 1) * n] for i, f in enumerate(FIELDS)}
+        counts = counter.fit_transform(sentences + sections + questions).tocsr()
+        m = len(sentences)
+        per_sentence = counts[:m]
+        per_field = {
+            "text": _group_rows(per_sentence, owner, ~aside, n),
+            "aside": _group_rows(per_sentence, owner, aside, n),
+            "section": counts[m:m + n],
+            "question": counts[m + n:],
+        }
         # idf counts a passage once, whichever of its fields holds the term.
         transformer = TfidfTransformer(sublinear_tf=self.sublinear_tf, norm=None)
         transformer.fit(sum(per_field.values()))
@@ -135,14 +134,10 @@ class PassageIndex(BaseEstimator):
         self.idf_ = transformer.idf_.astype(np.float32)
         self.postings_ = _term_major(_weighted_sum(vectors, weights))
         # Sentences: the same fields, with each sentence as the text.
-        spans = [sentence_spans(p.text) for p in passages]
-        owner = np.repeat(np.arange(n), [len(s) for s in spans])
-        sentences = [p.text[a:b] for p, passage_spans in zip(passages, spans) for a, b in passage_spans]
-        aside = [is_cross_reference(t) for t in sentences]
         sentence_vectors = {f: vectors[f][owner] for f in ("section", "question")}
-        for field, keep in (("text", False), ("aside", True)):
-            texts = [t if a == keep else "" for t, a in zip(sentences, aside)]
-            sentence_vectors[field] = normalize(transformer.transform(counter.transform(texts)))
+        sentence_tfidf = normalize(transformer.transform(per_sentence))
+        sentence_vectors["text"] = sparse.diags((~aside).astype(np.float32)) @ sentence_tfidf
+        sentence_vectors["aside"] = sparse.diags(aside.astype(np.float32)) @ sentence_tfidf
         self.sentence_postings_ = _term_major(_weighted_sum(sentence_vectors, weights))
         self.sentence_spans_ = np.asarray([span for passage_spans in spans for span in passage_spans],
                                           dtype=np.int32).reshape(-1, 2)
@@ -150,9 +145,10 @@ class PassageIndex(BaseEstimator):
         self.states_quantity_ = np.array([states_quantity(p.text) for p in passages], dtype=bool)
         self.definitions_ = {}
         for i, passage in enumerate(passages):
-            for term in defined_terms(passage.text):
+            first, last = self.sentence_starts_[i], (self.sentence_starts_[i + 1] if i + 1 < n else len(sentences))
+            for term in defined_terms(sentences[first:last]):
                 self.definitions_.setdefault(term, []).append(i)
-        self.spelling_ = SpellingMatcher().fit(self._known_words([t for f in FIELDS for t in fields[f]]))
+        self.spelling_ = SpellingMatcher().fit(self._known_words(sentences + sections + questions))
         self._prepare()
         return self
 
@@ -319,6 +315,13 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
                 spans.append((offset + start, offset + cursor))
         offset += len(line) + 1
     return spans or [(0, len(text))]
+
+
+def _group_rows(rows: sparse.csr_matrix, owner: np.ndarray, keep: np.ndarray, n: int) -> sparse.csr_matrix:
+    """Sum the kept rows into `n` groups: row j goes to group owner[j]."""
+    grouping = sparse.csr_matrix((keep.astype(np.float32), (owner, np.arange(len(owner)))),
+                                 shape=(n, len(owner)))
+    return (grouping @ rows).tocsr()
 
 
 def _weighted_sum(vectors: dict, weights: dict) -> sparse.csr_matrix:

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import hashlib
-import zlib
 
 import numpy as np
 from scipy import sparse
 
-from ..text import words
 from .model import Passage
 
 SHINGLE_WORDS = 3
@@ -18,14 +16,15 @@ MAX_SHINGLE_PASSAGES = 50
 
 
 def _key(passage: Passage) -> str:
-    return " ".join(words(f"{passage.question or ''} {passage.text}"))
+    # Case and white space only: punctuation rarely differs between copies, and
+    # a regex tokenizer here would be a third pass over every text of a build.
+    return " ".join(f"{passage.question or ''} {passage.text}".lower().split())
 
 
-def _shingles(tokens: list[str]) -> set[int]:
+def _shingles(tokens: list[str]) -> set[tuple[str, ...]]:
     if len(tokens) < SHINGLE_WORDS:
-        return {zlib.crc32(" ".join(tokens).encode())}
-    return {zlib.crc32(" ".join(tokens[i:i + SHINGLE_WORDS]).encode())
-            for i in range(len(tokens) - SHINGLE_WORDS + 1)}
+        return {tuple(tokens)}
+    return set(zip(*(tokens[i:] for i in range(SHINGLE_WORDS))))
 
 
 def drop_duplicates(passages: list[Passage]) -> tuple[list[Passage], int, int]:

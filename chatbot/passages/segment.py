@@ -73,7 +73,7 @@ def _units(doc: Document, options: SegmentOptions) -> list[_Unit]:
         if isinstance(block, Heading):
             section = block.text
         elif isinstance(block, FaqEntry):
-            units.append(_Unit(None, "faq", block.answer, word_count(block.answer), block))
+            units.append(_Unit(None, "faq", block.answer, 0, block))  # kept whole: size not needed
         elif isinstance(block, Paragraph):
             if skip_first_paragraph:
                 skip_first_paragraph = False

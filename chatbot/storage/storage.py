@@ -1,0 +1,207 @@
+"""The chat log: record exchanges and feedback, read them back, purge old ones."""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+from alembic.util import CommandError
+from sqlalchemy import Engine, delete, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from .engine import WRITE_TRANSACTION, create_database_engine
+from .migrate import upgrade_to_head
+from .model import MAX_COMMENT_LENGTH, Exchange, Feedback, StorageError
+from .redaction import redact_personal_details
+from .tables import ExchangeRow, FeedbackRow
+
+
+class Storage:
+    """The chat log in one database: a SQLite file or PostgreSQL.
+
+    Every method is one short transaction on a pooled connection, so one
+    Storage serves all threads of a process. Under gunicorn's pre-fork model
+    the engine made in the parent is not used by a child: each process makes
+    its own engine the first time it touches the database after a fork, and
+    drops the parent's pooled connections without closing them (they still
+    belong to the parent). Calling dispose() after a fork is therefore not
+    needed, only harmless.
+
+    Database problems raise StorageError, never SQLAlchemy's errors; wrong
+    arguments raise ValueError or TypeError.
+    """
+
+    def __init__(self, url: str, timeout: float = 5.0):
+        """Check `url` and make the engine; nothing connects until the first call.
+
+        `timeout` (seconds) is how long a SQLite writer waits for another's
+        lock, or how long connecting to PostgreSQL may take. StorageError for
+        a URL that cannot be used (malformed, in-memory SQLite, driver missing).
+        """
+        self.url = url
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._reader: Engine | None = None
+        self._writer: Engine | None = None
+        try:
+            self._url = make_url(url)
+        except SQLAlchemyError as error:
+            raise StorageError(f"not a database URL: {error}") from None
+        self._engines()
+
+    def __repr__(self) -> str:
+        return f"Storage({self._url.render_as_string(hide_password=True)!r})"
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision; does nothing when it is there already.
+
+        Several processes may call this at once: they take turns (a lock in the
+        database) and all but the first find nothing to do.
+        """
+        reader, _ = self._engines()
+        try:
+            upgrade_to_head(reader)
+        except (SQLAlchemyError, CommandError) as error:
+            raise StorageError(f"migrating the database failed: {_reason(error)}") from error
+
+    def record_exchange(self, exchange: Exchange) -> None:
+        """Write `exchange` with its message redacted; StorageError for a message_id seen before."""
+        row = ExchangeRow(
+            message_id=exchange.message_id, session_id=exchange.session_id,
+            message=redact_personal_details(exchange.message), kind=exchange.kind,
+            passage_ids=list(exchange.passage_ids), scores=list(exchange.scores),
+            index_version=exchange.index_version, created_at=exchange.created_at or _now())
+        with self._transaction("recording an exchange", write=True) as session:
+            session.add(row)
+
+    def record_feedback(self, message_id: str, helpful: bool, comment: str | None = None) -> bool:
+        """Add a visitor's verdict on an exchange; False when no exchange has `message_id`.
+
+        `comment` (at most 1000 characters, else ValueError) is redacted
+        before writing; a blank comment is stored as None. Each call adds a
+        row: the newest is the visitor's last word.
+        """
+        if not isinstance(helpful, bool):
+            raise TypeError(f"helpful must be True or False, not {helpful!r}")
+        if comment is not None:
+            if len(comment) > MAX_COMMENT_LENGTH:
+                raise ValueError(f"comment is longer than {MAX_COMMENT_LENGTH} characters")
+            comment = redact_personal_details(comment.strip()) or None
+        with self._transaction("recording feedback", write=True) as session:
+            # FOR SHARE on PostgreSQL: a purge running now cannot delete the
+            # exchange between this check and the insert.
+            exists = session.scalar(select(ExchangeRow.id)
+                                    .where(ExchangeRow.message_id == message_id)
+                                    .with_for_update(read=True))
+            if exists is None:
+                return False
+            session.add(FeedbackRow(message_id=message_id, helpful=helpful, comment=comment,
+                                    created_at=_now()))
+        return True
+
+    def purge(self, older_than: timedelta, now: datetime | None = None) -> int:
+        """Delete exchanges created before `now - older_than`, and their feedback; return how many exchanges."""
+        if older_than < timedelta(0):
+            raise ValueError("older_than must not be negative")
+        cutoff = _aware(now or _now(), "now") - older_than
+        old = select(ExchangeRow.message_id).where(ExchangeRow.created_at < cutoff)
+        bulk = {"synchronize_session": False}  # nothing is loaded in this session
+        with self._transaction("purging old exchanges", write=True) as session:
+            session.execute(delete(FeedbackRow).where(FeedbackRow.message_id.in_(old)),
+                            execution_options=bulk)
+            result = session.execute(delete(ExchangeRow).where(ExchangeRow.created_at < cutoff),
+                                     execution_options=bulk)
+            return result.rowcount
+
+    def ping(self) -> None:
+        """Return when the database answers a trivial query; StorageError otherwise."""
+        reader, _ = self._engines()
+        try:
+            with reader.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as error:
+            raise StorageError(f"database unreachable: {_reason(error)}") from error
+
+    def get_exchange(self, message_id: str) -> Exchange | None:
+        """The exchange recorded as `message_id` (redacted, as stored), or None."""
+        with self._transaction("reading an exchange") as session:
+            row = session.scalar(select(ExchangeRow).where(ExchangeRow.message_id == message_id))
+            return None if row is None else _exchange_from_row(row)
+
+    def recent_exchanges(self, limit: int = 50) -> list[Exchange]:
+        """The newest `limit` exchanges, newest first."""
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        query = (select(ExchangeRow)
+                 .order_by(ExchangeRow.created_at.desc(), ExchangeRow.id.desc()).limit(limit))
+        with self._transaction("reading recent exchanges") as session:
+            return [_exchange_from_row(row) for row in session.scalars(query)]
+
+    def feedback_for(self, message_id: str) -> list[Feedback]:
+        """The feedback on one exchange, oldest first."""
+        query = (select(FeedbackRow).where(FeedbackRow.message_id == message_id)
+                 .order_by(FeedbackRow.created_at, FeedbackRow.id))
+        with self._transaction("reading feedback") as session:
+            return [Feedback(row.message_id, row.helpful, row.comment, row.created_at)
+                    for row in session.scalars(query)]
+
+    def dispose(self) -> None:
+        """Close this process's pooled connections; the next call opens new ones."""
+        with self._lock:
+            if self._reader is not None:
+                self._reader.dispose(close=self._pid == os.getpid())
+
+    def _engines(self) -> tuple[Engine, Engine]:
+        """(reader, writer) of this process: the engine, and the same pool with write transactions."""
+        with self._lock:
+            if self._pid != os.getpid():
+                if self._reader is not None:
+                    self._reader.dispose(close=False)  # the parent's connections, not ours to close
+                try:
+                    self._reader = create_database_engine(self._url, self.timeout)
+                except (SQLAlchemyError, ImportError, ValueError) as error:
+                    raise StorageError(f"cannot use database {self!r}: {error}") from error
+                self._writer = self._reader.execution_options(**WRITE_TRANSACTION)
+                self._pid = os.getpid()
+            assert self._reader is not None and self._writer is not None
+            return self._reader, self._writer
+
+    @contextmanager
+    def _transaction(self, action: str, write: bool = False) -> Iterator[Session]:
+        """A session in one transaction, committed at the end; database errors as StorageError."""
+        reader, writer = self._engines()
+        try:
+            with Session(writer if write else reader) as session, session.begin():
+                yield session
+        except SQLAlchemyError as error:
+            raise StorageError(f"{action} failed: {_reason(error)}") from error
+
+
+def _exchange_from_row(row: ExchangeRow) -> Exchange:
+    return Exchange(row.message_id, row.session_id, row.message, row.kind,
+                    tuple(row.passage_ids), tuple(row.scores), row.index_version, row.created_at)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(moment: datetime, name: str) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware")
+    return moment
+
+
+def _reason(error: Exception) -> str:
+    """The driver's one-line message, without SQLAlchemy's statement and parameters.
+
+    Parameters hold visitor text: keep them out of error messages and logs.
+    """
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return f"{type(original).__name__}: {lines[0] if lines else ''}"
