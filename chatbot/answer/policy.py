@@ -66,7 +66,7 @@ class Responder:
         smalltalk = classify_smalltalk(message)
         if smalltalk is not None:
             return Answer(SMALLTALK, smalltalk_reply(smalltalk, self.settings.clinic_name or None))
-        hits = index.search(message, max(top_k, CANDIDATE_POOL), highlight=True)
+        hits = index.search(message, max(top_k, CANDIDATE_POOL), highlight=top_k)
         passages = tuple(_answer_passage(h) for h in hits[:top_k])
         if not hits or hits[0].score < self.settings.threshold:
             return Answer(NO_ANSWER, self._no_answer_reply(bool(passages)), passages,

@@ -268,10 +268,10 @@ class PassageIndex(BaseEstimator):
             coverage += weight * met
         return coverage
 
-    def search(self, query: str, k: int = 3, highlight: bool = False) -> list[Hit]:
+    def search(self, query: str, k: int = 3, highlight: int = 0) -> list[Hit]:
         """The `k` best passages for `query`, best first; empty when nothing matches.
 
-        With `highlight`, each hit carries the span of its best-matching sentence.
+        The first `highlight` hits carry the span of their best-matching sentence.
         """
         parsed = self._parsed(query)
         scores = self._scores(parsed)
@@ -279,9 +279,10 @@ class PassageIndex(BaseEstimator):
         spans: list[tuple[int, int] | None] = [None] * len(rows)
         if highlight and len(rows):
             per_sentence = self._sentence_scores(parsed)
-            ends = np.append(self.sentence_starts_[1:], len(self.sentence_spans_))
-            for i, row in enumerate(rows):
-                first, last = self.sentence_starts_[row], ends[row]
+            starts = self.sentence_starts_
+            for i, row in enumerate(rows[:highlight]):
+                first = starts[row]
+                last = starts[row + 1] if row + 1 < len(starts) else len(self.sentence_spans_)
                 best = first + int(np.argmax(per_sentence[first:last]))
                 spans[i] = (int(self.sentence_spans_[best][0]), int(self.sentence_spans_[best][1]))
         return [Hit(self.passages_[row], round(float(scores[row]), 6), span) for row, span in zip(rows, spans)]

@@ -27,6 +27,7 @@ CHAR_NGRAMS = (2, 4)
 # Zipf frequency (log10 of uses per billion words) from which a word counts as
 # real English: "scarf" is 3.7, "acupunture" 0, "pian" 2.0.
 REAL_WORD_ZIPF = 3.0
+MATCH_CACHE_SIZE = 10_000
 
 
 class SpellingMatcher:
@@ -52,11 +53,21 @@ class SpellingMatcher:
         self.postings_ = postings  # n-gram x word, rows L2-normalised by word
         self._gram_ids = {g: i for i, g in enumerate(grams)}
         self._analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS).build_analyzer()
+        self._cache: dict[str, list[tuple[str, float]]] = {}
 
     def match(self, word: str) -> list[tuple[str, float]]:
         """Known words `word` may be a misspelling of, with similarity in [0, 1], best first."""
         if is_real_word(word):
             return []
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        matches = self._match(word)
+        if len(self._cache) < MATCH_CACHE_SIZE:  # typos repeat; the vocabulary does not change
+            self._cache[word] = matches
+        return matches
+
+    def _match(self, word: str) -> list[tuple[str, float]]:
         grams: dict[int, int] = {}
         for g in self._analyzer(word):
             gid = self._gram_ids.get(g)
