@@ -100,6 +100,46 @@ def print_retrieval_report(report: RetrievalReport, out=sys.stdout) -> None:
             print(f"    {score:.3f}  {text[:110]!r}", file=out)
 
 
+# -- reply kinds -----------------------------------------------------------------
+
+def evaluate_kinds(respond, questions: list[EvalQuestion]) -> dict:
+    """Share of questions of each expected kind that got that kind of reply.
+
+    `respond(question) -> kind`. Returns {expected kind: {"questions", "correct",
+    "rate", "wrong": [(question, got)]}}.
+    """
+    figures: dict[str, dict] = {}
+    for q in questions:
+        got = respond(q.question)
+        row = figures.setdefault(q.expect, {"questions": 0, "correct": 0, "wrong": []})
+        row["questions"] += 1
+        if got == q.expect:
+            row["correct"] += 1
+        else:
+            row["wrong"].append((q.question, got))
+    for row in figures.values():
+        row["rate"] = row["correct"] / row["questions"]
+    return figures
+
+
+def print_kind_report(figures: dict, out=sys.stdout) -> None:
+    print("\nreply kinds (expected -> share right):", file=out)
+    for kind, row in sorted(figures.items()):
+        print(f"  {kind:10s} {row['correct']:3d}/{row['questions']:<3d} {row['rate']:.3f}", file=out)
+        for question, got in row["wrong"]:
+            print(f"      got {got}: {question}", file=out)
+
+
+def corpus_responder(corpus_dir: str | Path):
+    """The answer policy with the corpus' urgent rules and the default settings."""
+    from .answer.policy import PolicySettings, Responder
+    from .answer.urgent import UrgentScreen
+    from .settings import BY_NAME
+    screen, _ = UrgentScreen.load(Path(corpus_dir) / "urgent.txt")
+    threshold = BY_NAME["CHATBOT_ANSWER_THRESHOLD"].default
+    return Responder(screen, PolicySettings(threshold=threshold))
+
+
 # -- StackFAQ ------------------------------------------------------------------
 
 def read_stackfaq(path: str | Path) -> tuple[list[dict], list[tuple[str, int]]]:
@@ -177,7 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.file:
             from .build import build_index, load_index_dir
             index = load_index_dir(args.index) if args.index else build_index(args.corpus).index
-            print_retrieval_report(evaluate_retrieval(index, read_eval_file(args.file)))
+            questions = read_eval_file(args.file)
+            print_retrieval_report(evaluate_retrieval(index, questions))
+            responder = corpus_responder(args.corpus)
+            print_kind_report(evaluate_kinds(lambda q: responder.respond(q, index).kind, questions))
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,80 @@
+"""The answer policy on labelled questions: the targets of the chat service."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chatbot.answer.policy import PolicySettings, Responder
+from chatbot.evaluate import corpus_responder, evaluate_kinds, read_eval_file
+from conftest import DEFAULT_CORPUS
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="module")
+def responder() -> Responder:
+    return corpus_responder(DEFAULT_CORPUS)
+
+
+@pytest.fixture(scope="module")
+def kinds(responder, default_index):
+    questions = [q for name in ("dev", "extra", "out_of_scope") for q in read_eval_file(DATA / f"{name}.jsonl")]
+    return evaluate_kinds(lambda q: responder.respond(q, default_index).kind, questions)
+
+
+def test_at_least_95_percent_of_answerable_questions_are_answered(kinds):
+    assert kinds["answer"]["rate"] >= 0.95, kinds["answer"]["wrong"]
+
+
+def test_at_least_95_percent_of_out_of_scope_questions_get_no_answer(kinds):
+    assert kinds["no_answer"]["questions"] >= 40
+    assert kinds["no_answer"]["rate"] >= 0.95, kinds["no_answer"]["wrong"]
+
+
+def test_every_urgent_and_smalltalk_dev_message_gets_its_kind(kinds):
+    assert kinds["urgent"]["rate"] == 1.0 and kinds["smalltalk"]["rate"] == 1.0
+
+
+def test_every_warning_sign_message_is_urgent_and_no_ordinary_one_is(responder, default_index):
+    cases = [json.loads(line) for line in (DATA / "urgent_cases.jsonl").read_text().splitlines() if line.strip()]
+    for case in cases:
+        kind = responder.respond(case["message"], default_index).kind
+        assert (kind == "urgent") == case["urgent"], case["message"]
+
+
+def test_an_urgent_reply_carries_no_passages_and_says_to_seek_care(responder, default_index):
+    answer = responder.respond("I'm thinking about ending my life", default_index)
+    assert answer.kind == "urgent" and answer.passages == () and "988" in answer.reply
+
+
+def test_a_no_answer_still_offers_the_closest_passages(responder, default_index):
+    answer = responder.respond("What are the symptoms of the flu?", default_index, top_k=3)
+    assert answer.kind == "no_answer" and len(answer.passages) >= 1
+    assert "don't have a reliable answer" in answer.reply
+
+
+def test_an_answer_quotes_its_best_sentence_and_names_its_source(responder, default_index):
+    answer = responder.respond("Are acupuncture needles sterile?", default_index)
+    best = answer.passages[0]
+    assert best.highlight in best.text and best.highlight in answer.reply
+    assert f"Source: {best.source.title}" in answer.reply
+    assert "not medical advice" in answer.reply
+
+
+def test_close_candidates_about_other_topics_become_suggestions(make_corpus, topic_files):
+    from chatbot.build import build_index
+    files = {**topic_files,
+             "a.md": "## Needles for sciatica\n\nFine needles help sciatica and leg pain in many patients.\n",
+             "b.md": "## Needles for headaches\n\nFine needles help headaches and neck tension in many patients.\n"}
+    index = build_index(make_corpus(files)).index
+    responder = Responder(corpus_responder(DEFAULT_CORPUS).urgent_screen, PolicySettings(threshold=0.05))
+    answer = responder.respond("Do fine needles help patients?", index)
+    assert set(answer.suggestions) & {"Needles for sciatica", "Needles for headaches"}
+    assert all(s != (answer.passages[0].question or answer.passages[0].source.section) for s in answer.suggestions)
+
+
+def test_a_higher_threshold_turns_answers_into_no_answers(default_index):
+    strict = Responder(corpus_responder(DEFAULT_CORPUS).urgent_screen, PolicySettings(threshold=0.99))
+    assert strict.respond("Are acupuncture needles sterile?", default_index).kind == "no_answer"
