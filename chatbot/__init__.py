@@ -15,7 +15,7 @@ def create_app(test_config: dict | None = None):
 
     from flask import Flask
 
-    from . import api, errors, limits
+    from . import api, errors, limits, widget
     from .security import init_app as init_security
     from .service import init_service
     from .storage import register_cli
@@ -42,5 +42,6 @@ def create_app(test_config: dict | None = None):
         logging.getLogger(__name__).error("database not ready (%s); chat works, nothing is stored",
                                           type(exc).__name__)
     app.register_blueprint(api.bp)
+    app.register_blueprint(widget.bp)
     register_cli(app, lambda: app.extensions["chatbot"].storage, app.config["CHATBOT_RETENTION_DAYS"])
     return app

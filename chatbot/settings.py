@@ -8,6 +8,7 @@ checked against this list by a test, so the two cannot drift apart.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,24 @@ def _bool(text: str) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _questions(text: str) -> tuple[str, ...]:
+    questions = tuple(q.strip() for q in text.split("|") if q.strip())
+    if len(questions) > 5:
+        raise ValueError("at most 5 starter questions")
+    return questions
+
+
+_SOURCE = re.compile(r"^(?:'self'|'none'|https?://[A-Za-z0-9.-]+(?::\d+)?|https://\*\.[A-Za-z0-9.-]+)$")
+
+
+def _frame_ancestors(text: str) -> str:
+    sources = text.split()
+    bad = [s for s in sources if not _SOURCE.match(s)]
+    if not sources or bad:
+        raise ValueError(f"not a frame-ancestors source: {' '.join(bad) or '(empty)'}")
+    return " ".join(sources)
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,19 @@ SETTINGS: tuple[Setting, ...] = (
             "The short notice that goes with every answer."),
     Setting("CHATBOT_CLINIC_NAME", "",
             "The clinic's name, used in greetings. Empty: the bot says 'the clinic'."),
+    Setting("CHATBOT_WIDGET_TITLE", "Questions about acupuncture?",
+            "Title of the chat panel (a page can set its own with `data-title`)."),
+    Setting("CHATBOT_GREETING",
+            "Hello! I can answer questions about acupuncture for back pain from our clinic's information.",
+            "First message of the chat panel (a page can set its own with `data-greeting`)."),
+    Setting("CHATBOT_STARTER_QUESTIONS",
+            ("Does acupuncture hurt?", "How long do the needles stay in?",
+             "What are the risks of acupuncture?", "Can acupuncture help lower back pain?"),
+            "Questions offered as buttons under the greeting; in the environment, separated by `|`.",
+            _questions),
+    Setting("CHATBOT_FRAME_ANCESTORS", "'self'",
+            "Sites allowed to show the chat panel, as a CSP `frame-ancestors` list, e.g. "
+            "`'self' https://www.example-clinic.com`.", _frame_ancestors),
     Setting("CHATBOT_INDEX_CHECK_SECONDS", 0.5,
             "How often each worker looks for a newly published index version (seconds).", float),
     Setting("CHATBOT_INDEX_KEEP_VERSIONS", 5, "How many index versions to keep for rollback.", int),
