@@ -32,16 +32,16 @@ from sklearn.preprocessing import normalize
 
 from ..corpus.cleaning import is_cross_reference
 from ..passages.model import Passage
-from ..text import LIGHT_WORD_WEIGHT, LIGHT_WORDS, STOP_WORDS, content_stems, split_sentences, stem, words
+from ..text import LIGHT_WORD_WEIGHT, LIGHT_WORDS, STOP_WORDS, content_stems, stem, words
 
-_LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
 from .answer_types import DEFINITION, QUANTITY, defined_terms, question_type, states_quantity
 from .ranking import accumulate, top_k
 from .spelling import SpellingMatcher
 from .synonyms import SynonymExpander
+from .matrices import group_rows, sentence_spans, term_major, weighted_sum
 from .terms import ngrams, word_terms
 
-FIELDS = ("text", "aside", "section", "question")
+_LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
 # A query word the documents never use weighs like 1.5 of their rarest word: the
 # visitor asked about something the knowledge base does not cover, and the
 # score should say so (calibrated with the out-of-scope questions, README).
@@ -113,8 +113,8 @@ class PassageIndex(BaseEstimator):
         m = len(sentences)
         per_sentence = counts[:m]
         per_field = {
-            "text": _group_rows(per_sentence, owner, ~aside, n),
-            "aside": _group_rows(per_sentence, owner, aside, n),
+            "text": group_rows(per_sentence, owner, ~aside, n),
+            "aside": group_rows(per_sentence, owner, aside, n),
             "section": counts[m:m + n],
             "question": counts[m + n:],
         }
@@ -132,13 +132,13 @@ class PassageIndex(BaseEstimator):
         self.passages_ = list(passages)
         self.vocabulary_ = counter.vocabulary_
         self.idf_ = transformer.idf_.astype(np.float32)
-        self.postings_ = _term_major(_weighted_sum(vectors, weights))
+        self.postings_ = term_major(weighted_sum(vectors, weights))
         # Sentences: the same fields, with each sentence as the text.
         sentence_vectors = {f: vectors[f][owner] for f in ("section", "question")}
         sentence_tfidf = normalize(transformer.transform(per_sentence))
         sentence_vectors["text"] = sparse.diags((~aside).astype(np.float32)) @ sentence_tfidf
         sentence_vectors["aside"] = sparse.diags(aside.astype(np.float32)) @ sentence_tfidf
-        self.sentence_postings_ = _term_major(_weighted_sum(sentence_vectors, weights))
+        self.sentence_postings_ = term_major(weighted_sum(sentence_vectors, weights))
         self.sentence_spans_ = np.asarray([span for passage_spans in spans for span in passage_spans],
                                           dtype=np.int32).reshape(-1, 2)
         self.sentence_starts_ = np.concatenate([[0], np.cumsum([len(s) for s in spans])[:-1]]).astype(np.int64)
@@ -299,46 +299,3 @@ class PassageIndex(BaseEstimator):
 def _lightness(term: str) -> float:
     """Query weight factor of a term: LIGHT_WORD_WEIGHT if any of its stems is light."""
     return LIGHT_WORD_WEIGHT if any(part in _LIGHT_STEMS for part in term.split(" ")) else 1.0
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the sentences of a passage's text; lines of a list or
-    table are sentences of their own. Every passage has at least one span."""
-    spans: list[tuple[int, int]] = []
-    offset = 0
-    for line in text.split("\n"):
-        cursor = 0
-        for sentence in split_sentences(line) or [line]:
-            start = line.find(sentence, cursor)
-            start = cursor if start < 0 else start
-            cursor = start + len(sentence)
-            if sentence.strip():
-                spans.append((offset + start, offset + cursor))
-        offset += len(line) + 1
-    return spans or [(0, len(text))]
-
-
-def _group_rows(rows: sparse.csr_matrix, owner: np.ndarray, keep: np.ndarray, n: int) -> sparse.csr_matrix:
-    """Sum the kept rows into `n` groups: row j goes to group owner[j]."""
-    grouping = sparse.csr_matrix((keep.astype(np.float32), (owner, np.arange(len(owner)))),
-                                 shape=(n, len(owner)))
-    return (grouping @ rows).tocsr()
-
-
-def _weighted_sum(vectors: dict, weights: dict) -> sparse.csr_matrix:
-    """sum_f w_f * v_f / (text weight + weights of the optional fields present), row-wise.
-
-    Optional fields count in the denominator only where a row has them; the
-    text always counts, so a row of cross-references alone stays weak.
-    """
-    present = sum(weights[f] * (np.diff(vectors[f].indptr) > 0) for f in FIELDS if f != "text")
-    present = present + weights["text"]
-    present = np.where(present > 0, present, 1.0)
-    return sum(sparse.diags(weights[f] / present) @ vectors[f] for f in FIELDS).tocsr()
-
-
-def _term_major(matrix: sparse.spmatrix) -> sparse.csr_matrix:
-    """Passages x terms -> terms x passages CSR with sorted indices (the postings)."""
-    postings = sparse.csr_matrix(matrix.T, dtype=np.float32)
-    postings.sort_indices()
-    return postings

@@ -1,0 +1,52 @@
+"""Sparse-matrix building blocks of the index: sentence spans, field sums, postings."""
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from ..text import split_sentences
+
+FIELDS = ("text", "aside", "section", "question")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of a passage's text; lines of a list or
+    table are sentences of their own. Every passage has at least one span."""
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for line in text.split("\n"):
+        cursor = 0
+        for sentence in split_sentences(line) or [line]:
+            start = line.find(sentence, cursor)
+            start = cursor if start < 0 else start
+            cursor = start + len(sentence)
+            if sentence.strip():
+                spans.append((offset + start, offset + cursor))
+        offset += len(line) + 1
+    return spans or [(0, len(text))]
+
+
+def group_rows(rows: sparse.csr_matrix, owner: np.ndarray, keep: np.ndarray, n: int) -> sparse.csr_matrix:
+    """Sum the kept rows into `n` groups: row j goes to group owner[j]."""
+    grouping = sparse.csr_matrix((keep.astype(np.float32), (owner, np.arange(len(owner)))),
+                                 shape=(n, len(owner)))
+    return (grouping @ rows).tocsr()
+
+
+def weighted_sum(vectors: dict, weights: dict) -> sparse.csr_matrix:
+    """sum_f w_f * v_f / (text weight + weights of the optional fields present), row-wise.
+
+    Optional fields count in the denominator only where a row has them; the
+    text always counts, so a row of cross-references alone stays weak.
+    """
+    present = sum(weights[f] * (np.diff(vectors[f].indptr) > 0) for f in FIELDS if f != "text")
+    present = present + weights["text"]
+    present = np.where(present > 0, present, 1.0)
+    return sum(sparse.diags(weights[f] / present) @ vectors[f] for f in FIELDS).tocsr()
+
+
+def term_major(matrix: sparse.spmatrix) -> sparse.csr_matrix:
+    """Passages x terms -> terms x passages CSR with sorted indices (the postings)."""
+    postings = sparse.csr_matrix(matrix.T, dtype=np.float32)
+    postings.sort_indices()
+    return postings
