@@ -96,6 +96,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATBOT_FRAME_ANCESTORS", "'self'",
             "Sites allowed to show the chat panel, as a CSP `frame-ancestors` list, e.g. "
             "`'self' https://www.example-clinic.com`.", _frame_ancestors),
+    Setting("CHATBOT_SECRET_KEY", "",
+            "Key that signs staff session cookies. Empty: a random key is made once and kept in "
+            "`instance/secret_key`. Set the same value on every server."),
+    Setting("CHATBOT_SECURE_COOKIES", False,
+            "Send staff cookies over HTTPS only; turn on when the site is served through TLS.", _bool),
+    Setting("CHATBOT_LOGIN_RATE_LIMIT", "5/minute", "Staff login attempts allowed per address."),
+    Setting("CHATBOT_CHECK_FILE", str(PROJECT_ROOT / "corpus" / "check_questions.jsonl"),
+            "Evaluation questions every candidate index is checked on (JSON Lines like the dev file); "
+            "staff add more in the workspace."),
+    Setting("CHATBOT_GATE_MAX_HIT3_DROP", 0.05,
+            "Safety gate: largest drop in answer hit@3 on the check questions a candidate may show "
+            "before publishing needs a written override.", float),
     Setting("CHATBOT_INDEX_CHECK_SECONDS", 0.5,
             "How often each worker looks for a newly published index version (seconds).", float),
     Setting("CHATBOT_INDEX_KEEP_VERSIONS", 5, "How many index versions to keep for rollback.", int),

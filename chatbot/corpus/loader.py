@@ -16,7 +16,7 @@ HTML_SUFFIXES = (".html", ".htm")
 FAQ_SUFFIXES = (".csv", ".jsonl")
 KNOWLEDGE_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + FAQ_SUFFIXES
 # Files in the corpus folder that configure the bot rather than hold knowledge.
-CONFIG_FILES = frozenset({"readme.md", "synonyms.txt", "urgent.txt", "smalltalk.txt"})
+CONFIG_FILES = frozenset({"readme.md", "synonyms.txt", "urgent.txt", "smalltalk.txt", "check_questions.jsonl"})
 MAX_FILE_BYTES = 5_000_000
 
 
