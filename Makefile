@@ -19,8 +19,8 @@ $(BIN)/.installed-test: $(BIN)/.installed requirements-test.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
-index: $(BIN)/.installed  ## build and publish the index from corpus/
-	$(BIN)/python train.py
+index: $(BIN)/.installed  ## build and publish the index from corpus/ and the staff content
+	$(BIN)/python train.py --publish
 
 test: $(BIN)/.installed-test  ## the whole test suite
 	$(BIN)/python -m pytest

@@ -18,6 +18,7 @@ def create_app(test_config: dict | None = None):
     from . import api, errors, limits, widget
     from .security import init_app as init_security
     from .service import init_service
+    from .staff.workflow import init_workflow
     from .storage import register_cli
     from .settings import resolve_settings
 
@@ -41,6 +42,11 @@ def create_app(test_config: dict | None = None):
     except Exception as exc:  # the bot still answers without its database
         logging.getLogger(__name__).error("database not ready (%s); chat works, nothing is stored",
                                           type(exc).__name__)
+    workflow = init_workflow(app)
+    try:  # follow a version published from the workspace (perhaps on another server) at once
+        workflow.service.live_index.refresh()
+    except Exception as exc:
+        logging.getLogger(__name__).warning("index sync at start-up failed: %s", exc)
     app.register_blueprint(api.bp)
     app.register_blueprint(widget.bp)
     register_cli(app, lambda: app.extensions["chatbot"].storage, app.config["CHATBOT_RETENTION_DAYS"])

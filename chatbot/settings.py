@@ -102,9 +102,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATBOT_SECURE_COOKIES", False,
             "Send staff cookies over HTTPS only; turn on when the site is served through TLS.", _bool),
     Setting("CHATBOT_LOGIN_RATE_LIMIT", "5/minute", "Staff login attempts allowed per address."),
-    Setting("CHATBOT_CHECK_FILE", str(PROJECT_ROOT / "corpus" / "check_questions.jsonl"),
-            "Evaluation questions every candidate index is checked on (JSON Lines like the dev file); "
-            "staff add more in the workspace."),
+    Setting("CHATBOT_CHECK_FILE", "",
+            "Evaluation questions every candidate index is checked on (JSON Lines like the dev file). "
+            "Empty: `check_questions.jsonl` in the corpus folder. Staff add more in the workspace."),
     Setting("CHATBOT_GATE_MAX_HIT3_DROP", 0.05,
             "Safety gate: largest drop in answer hit@3 on the check questions a candidate may show "
             "before publishing needs a written override.", float),

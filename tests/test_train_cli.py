@@ -29,9 +29,25 @@ FAQ = ("question,answer,alternates\n"
        "Session length?\n")
 
 
+DATABASE = {}
+
+
+@pytest.fixture(autouse=True)
+def train_database(tmp_path):
+    """Every run of train.py here uses a database of its own, never the project's instance/."""
+    DATABASE["url"] = f"sqlite:///{tmp_path / 'train.db'}"
+    yield DATABASE["url"]
+    DATABASE.clear()
+
+
+def with_database(args) -> list[str]:
+    args = [str(a) for a in args]
+    return args if "--help" in args else [*args, "--database-url", DATABASE["url"]]
+
+
 def run_train(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")}
-    return subprocess.run([sys.executable, str(TRAIN), *map(str, args)], cwd=REPO_ROOT, env=env,
+    return subprocess.run([sys.executable, str(TRAIN), *with_database(args)], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -43,7 +59,7 @@ def train_main(monkeypatch):
     spec = importlib.util.spec_from_file_location("train_script", TRAIN)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return lambda *args: module.main([str(a) for a in args])
+    return lambda *args: module.main(with_database(args))
 
 
 def report_number(stdout: str, label: str) -> float:
@@ -68,7 +84,7 @@ def test_help_exits_zero_and_names_the_options():
 def test_tiny_corpus_is_built_reported_and_published(make_corpus, tmp_path):
     corpus = make_corpus({"needles.md": ARTICLE, "faq.csv": FAQ})
     out = tmp_path / "index"
-    run = run_train("--corpus", corpus, "--out", out)
+    run = run_train("--corpus", corpus, "--out", out, "--publish")
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
     store = IndexStore(out)
@@ -89,10 +105,10 @@ def test_second_build_publishes_a_new_version_and_keeps_the_old_one(make_corpus,
                                                                      train_main, capsys):
     corpus = make_corpus({"needles.md": ARTICLE})
     out = tmp_path / "index"
-    assert train_main("--corpus", corpus, "--out", out) == 0
+    assert train_main("--corpus", corpus, "--out", out, "--publish") == 0
     first = IndexStore(out).current()
     (corpus / "faq.csv").write_text(FAQ, encoding="utf-8")
-    assert train_main("--corpus", corpus, "--out", out) == 0
+    assert train_main("--corpus", corpus, "--out", out, "--publish") == 0
     store = IndexStore(out)
     assert store.current() != first
     assert first in {v.version for v in store.versions()}
@@ -156,7 +172,7 @@ def test_bad_file_without_strict_is_a_warning_and_the_rest_is_published(make_cor
                                                                         train_main, capsys):
     corpus = make_corpus({"needles.md": ARTICLE, "faq.csv": FAQ,
                           "broken.md": "---\ntitle: Broken\nkind: blogpost\n---\n" + ARTICLE})
-    assert train_main("--corpus", corpus, "--out", tmp_path / "index") == 0
+    assert train_main("--corpus", corpus, "--out", tmp_path / "index", "--publish") == 0
     out, err = capsys.readouterr()
     assert re.search(r"^warning: broken\.md:3: ", err, re.M)
     assert report_number(out, "documents") == 2
@@ -176,3 +192,31 @@ def test_wrong_arguments_exit_with_status_two(tmp_path, args):
     assert "error" in run.stderr
     assert "Traceback" not in run.stderr
     assert not (tmp_path / "index").exists()
+
+
+def test_without_publish_the_build_is_a_candidate_and_nothing_changes_for_visitors(make_corpus, tmp_path,
+                                                                                 train_main, capsys):
+    corpus = make_corpus({"needles.md": ARTICLE})
+    out = tmp_path / "index"
+    assert train_main("--corpus", corpus, "--out", out, "--publish") == 0
+    live = IndexStore(out).current()
+    assert train_main("--corpus", corpus, "--out", out) == 0
+    assert "candidate" in capsys.readouterr().out
+    assert IndexStore(out).current() == live
+
+
+def test_list_versions_and_rollback(make_corpus, tmp_path, train_main, capsys):
+    corpus = make_corpus({"needles.md": ARTICLE})
+    out = tmp_path / "index"
+    assert train_main("--corpus", corpus, "--out", out, "--publish") == 0
+    first = IndexStore(out).current()
+    (corpus / "faq.csv").write_text(FAQ, encoding="utf-8")
+    assert train_main("--corpus", corpus, "--out", out, "--publish") == 0
+    second = IndexStore(out).current()
+    capsys.readouterr()
+    assert train_main("--out", out, "--list-versions") == 0
+    listing = capsys.readouterr().out
+    assert first in listing and second in listing and "PUBLISHED" in listing.split(second)[1].split("\n")[0]
+    assert train_main("--out", out, "--rollback", first) == 0
+    assert IndexStore(out).current() == first
+    assert train_main("--out", out, "--rollback", "no-such-version") == 1

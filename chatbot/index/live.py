@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .artifact import IndexLoadError
@@ -34,6 +35,9 @@ class LiveIndex:
     def __init__(self, store: IndexStore, check_seconds: float = 0.5):
         self.store = store
         self.check_seconds = check_seconds
+        # Called before each check; may publish a version locally (e.g. one a
+        # staff member published on another server, fetched from the database).
+        self.sync: Callable[[], None] | None = None
         self._served: Served | None = None
         self._failed_version: str | None = None
         self._lock = threading.Lock()
@@ -60,6 +64,11 @@ class LiveIndex:
 
     def refresh(self) -> bool:
         """Load the published version if it changed; True when a new one is now served."""
+        if self.sync is not None:
+            try:
+                self.sync()
+            except Exception as exc:  # the database may be down: keep serving what we have
+                log.warning("index sync failed (%s): %s", type(exc).__name__, exc)
         version = self.store.current()
         served = self._served
         if version is None or (served is not None and served.version == version) or version == self._failed_version:

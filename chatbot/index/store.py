@@ -55,10 +55,10 @@ class IndexStore:
             return None
         return version or None
 
-    def add(self, index: PassageIndex, info: dict | None = None) -> str:
-        """Save `index` as a new, unpublished version and return its id."""
+    def add(self, index: PassageIndex, info: dict | None = None, version: str | None = None) -> str:
+        """Save `index` as a new, unpublished version and return its id (`version`, or a new one)."""
         self.versions_dir.mkdir(parents=True, exist_ok=True)
-        version = self._new_version_id()
+        version = version or self.new_version_id()
         staging = self.versions_dir / f".building-{version}"
         try:
             save_index(index, staging, {"version": version, **(info or {})})
@@ -70,16 +70,39 @@ class IndexStore:
         _fsync_dir(self.versions_dir)
         return version
 
-    def _new_version_id(self) -> str:
+    def new_version_id(self) -> str:
         """A new id that sorts after every existing version (UTC time to the microsecond).
 
         If the clock is behind the newest version, the id is one microsecond
         after it, so ids stay in build order whatever the clock does.
         """
-        latest = max((_version_micros(p.name) for p in self.versions_dir.iterdir()), default=0)
+        names = [p.name for p in self.versions_dir.iterdir()] if self.versions_dir.is_dir() else []
+        latest = max((_version_micros(name) for name in names), default=0)
         micros = max(time.time_ns() // 1000, latest + 1)
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(micros // 1_000_000))
         return f"{stamp}.{micros % 1_000_000:06d}Z-{secrets.token_hex(3)}"
+
+    def receive(self, version: str, fill) -> Path:
+        """Add a version whose files `fill(folder)` writes (e.g. fetched from the database).
+
+        Written under a hidden name and renamed when complete, like `add`;
+        a version already present is kept as it is.
+        """
+        target = self.versions_dir / version
+        self.path_is_valid(version)
+        if target.is_dir():
+            return target
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        staging = self.versions_dir / f".building-{version}-{secrets.token_hex(3)}"
+        try:
+            fill(staging)
+            read_manifest(staging)
+            _fsync_tree(staging)
+            os.rename(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target
 
     def publish(self, version: str) -> None:
         """Make `version` the one served; IndexLoadError if it is not a usable index."""
@@ -97,10 +120,15 @@ class IndexStore:
         """Serve an earlier version again (publish checks that it loads completely)."""
         self.publish(version)
 
-    def path(self, version: str) -> Path:
-        """Folder of `version`; IndexLoadError for an unknown or malformed id."""
+    @staticmethod
+    def path_is_valid(version: str) -> None:
+        """IndexLoadError unless `version` can name a folder (no path parts, no dot start)."""
         if not version or "/" in version or "\\" in version or version.startswith("."):
             raise IndexLoadError(f"not a version id: {version!r}")
+
+    def path(self, version: str) -> Path:
+        """Folder of `version`; IndexLoadError for an unknown or malformed id."""
+        self.path_is_valid(version)
         folder = self.versions_dir / version
         if not folder.is_dir():
             raise IndexLoadError(f"no index version {version!r} in {self.versions_dir}")

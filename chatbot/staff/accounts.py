@@ -1,0 +1,151 @@
+"""Staff accounts: create, sign in, disable, and end every session of an account."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..storage import Storage, StorageError
+from ..storage.tables import EMAIL_LENGTH, StaffUserRow
+from .model import BULK, StaffUser, checked_id, is_conflict, transaction, utc_now
+
+# scrypt with n = 2**17, r = 8, p = 1: 128 MiB and about 0.4 s per hash, so a
+# stolen table costs an attacker the same per guess (OWASP's scrypt minimum).
+PASSWORD_METHOD = "scrypt:131072:8:1"
+MIN_PASSWORD_LENGTH = 12
+# Long enough for any passphrase; longer is someone testing the server's patience.
+MAX_PASSWORD_LENGTH = 1024
+
+
+class StaffAccounts:
+    """The staff accounts in `storage`'s database; each method is one short transaction.
+
+    Passwords are hashed outside any transaction: a slow hash must not hold
+    the SQLite write lock or a pooled connection. So authenticate() reads the
+    account, checks the password, then records the sign-in: two transactions.
+    """
+
+    def __init__(self, storage: Storage, password_method: str = PASSWORD_METHOD):
+        """`password_method` is werkzeug's; tests pass a cheaper scrypt."""
+        self.storage = storage
+        self.password_method = password_method
+
+    def create(self, email: str, password: str) -> StaffUser:
+        """A new active account; ValueError for a malformed email, a short password or an email in use."""
+        email = normalise_email(email)
+        check_new_password(password)
+        password_hash = generate_password_hash(password, method=self.password_method)
+        row = StaffUserRow(email=email, password_hash=password_hash, active=True,
+                           session_version=1, created_at=utc_now(), last_login_at=None)
+        try:
+            with transaction(self.storage, "creating a staff account", write=True) as session:
+                if session.scalar(select(StaffUserRow.id).where(StaffUserRow.email == email)) is not None:
+                    raise ValueError(f"an account for {email} exists already")
+                session.add(row)
+                session.flush()
+                return _user(row)
+        except StorageError as error:
+            if is_conflict(error):  # created by someone else between the check and the insert
+                raise ValueError(f"an account for {email} exists already") from None
+            raise
+
+    def authenticate(self, email: str, password: str) -> StaffUser | None:
+        """The account, its last_login_at set to now, when `password` is right; None otherwise.
+
+        None alike for an unknown email, a wrong password and a disabled
+        account, and each costs one password hash, so neither the answer nor
+        its time tells which emails have accounts.
+        """
+        if not isinstance(password, str):
+            password = ""
+        try:
+            email = normalise_email(email)
+        except ValueError:
+            email = None
+        found = None
+        if email is not None:
+            query = select(StaffUserRow.id, StaffUserRow.password_hash, StaffUserRow.active).where(
+                StaffUserRow.email == email)
+            with transaction(self.storage, "reading a staff account") as session:
+                found = session.execute(query).first()
+        if found is None:
+            # As costly as checking a password: the time taken does not tell that no account exists.
+            generate_password_hash(password, method=self.password_method)
+            return None
+        user_id, password_hash, active = found
+        if not check_password_hash(password_hash, password) or not active:
+            return None
+        # Only if the account was not disabled, nor its password changed, while hashing.
+        signed_in = (update(StaffUserRow)
+                     .where(StaffUserRow.id == user_id, StaffUserRow.active.is_(True),
+                            StaffUserRow.password_hash == password_hash)
+                     .values(last_login_at=utc_now()))
+        with transaction(self.storage, "recording a staff sign-in", write=True) as session:
+            if session.execute(signed_in, execution_options=BULK).rowcount != 1:
+                return None
+            return _user(session.get_one(StaffUserRow, user_id))
+
+    def get(self, user_id: int) -> StaffUser | None:
+        """The account with id `user_id` (active or not), or None."""
+        user_id = checked_id(user_id, "a staff account id")
+        with transaction(self.storage, "reading a staff account") as session:
+            row = session.get(StaffUserRow, user_id)
+            return None if row is None else _user(row)
+
+    def disable(self, email: str) -> bool:
+        """Stop the account signing in and end its sessions; False when no account has `email`."""
+        try:
+            email = normalise_email(email)
+        except ValueError:
+            return False
+        disabled = (update(StaffUserRow).where(StaffUserRow.email == email)
+                    .values(active=False, session_version=StaffUserRow.session_version + 1))
+        with transaction(self.storage, "disabling a staff account", write=True) as session:
+            return session.execute(disabled, execution_options=BULK).rowcount == 1
+
+    def bump_session(self, user_id: int) -> int:
+        """End every session of the account (sign out everywhere); its new session_version.
+
+        ValueError for an unknown id.
+        """
+        user_id = checked_id(user_id, "a staff account id")
+        bumped = (update(StaffUserRow).where(StaffUserRow.id == user_id)
+                  .values(session_version=StaffUserRow.session_version + 1))
+        with transaction(self.storage, "ending staff sessions", write=True) as session:
+            if session.execute(bumped, execution_options=BULK).rowcount != 1:
+                raise ValueError(f"no staff account has id {user_id}")
+            return session.scalar(select(StaffUserRow.session_version).where(StaffUserRow.id == user_id))
+
+    def list(self) -> list[StaffUser]:
+        """Every account, active or not, by email."""
+        with transaction(self.storage, "listing staff accounts") as session:
+            return [_user(row) for row in session.scalars(select(StaffUserRow).order_by(StaffUserRow.email))]
+
+
+def normalise_email(email: str) -> str:
+    """`email` trimmed and in lower case; ValueError unless it looks like name@domain.tld."""
+    if not isinstance(email, str):
+        raise ValueError(f"email must be text, not {type(email).__name__}")
+    email = email.strip().lower()
+    local, at, domain = email.partition("@")
+    looks_right = (at and local and "@" not in domain and "." in domain
+                   and not domain.startswith(".") and not domain.endswith(".")
+                   and email.isprintable() and not any(c.isspace() for c in email))
+    if not looks_right:
+        raise ValueError(f"not an email address: {email[:80]!r}")
+    if len(email) > EMAIL_LENGTH:
+        raise ValueError(f"email is longer than {EMAIL_LENGTH} characters")
+    return email
+
+
+def check_new_password(password: str) -> None:
+    """ValueError unless `password` is text of 12 to 1024 characters."""
+    if not isinstance(password, str):
+        raise ValueError(f"password must be text, not {type(password).__name__}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValueError(f"password must have at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def _user(row: StaffUserRow) -> StaffUser:
+    return StaffUser(row.id, row.email, row.active, row.session_version, row.created_at, row.last_login_at)
