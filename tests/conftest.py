@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from chatbot.build import BuildResult, build_index
 from chatbot.index import PassageIndex
 from chatbot.passages import Passage, Source, passage_id
+from chatbot.storage import Storage
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO_ROOT / "corpus"
@@ -146,3 +149,54 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+# -- databases -------------------------------------------------------------------
+
+POSTGRES_URL = os.environ.get("CHATBOT_TEST_POSTGRES_URL")
+NO_POSTGRES = "set CHATBOT_TEST_POSTGRES_URL=postgresql+psycopg://user@127.0.0.1:5432/db to test PostgreSQL"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
+    not POSTGRES_URL, reason=NO_POSTGRES))])
+def database_url(request, tmp_path):
+    """URL of an empty database: a new SQLite file, or a new schema in the PostgreSQL test database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'chatbot.db'}"
+        return
+    schema = f"test_{secrets.token_hex(6)}"
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+    admin = create_engine(POSTGRES_URL, poolclass=NullPool)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def make_storage():
+    """Factory: a Storage whose connections are closed after the test."""
+    made: list[Storage] = []
+
+    def make(url: str, **options) -> Storage:
+        made.append(Storage(url, **options))
+        return made[-1]
+
+    yield make
+    for storage in made:
+        storage.dispose()
+
+
+@pytest.fixture
+def storage(make_storage, database_url):
+    """A migrated Storage on an empty database."""
+    storage = make_storage(database_url)
+    storage.migrate()
+    return storage

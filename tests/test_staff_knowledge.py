@@ -5,13 +5,8 @@ names a database (each test gets a schema of its own, dropped afterwards).
 """
 from __future__ import annotations
 
-import os
-import secrets
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from chatbot.corpus import Document, FaqEntry, LoadError
 from chatbot.index import PassageIndex
@@ -20,39 +15,8 @@ from chatbot.staff import KnowledgeStore
 from chatbot.staff.knowledge import MAX_DOCUMENT_BYTES, safe_filename
 from chatbot.storage import Storage, StorageError
 
-POSTGRES_URL = os.environ.get("CHATBOT_TEST_POSTGRES_URL")
-NO_POSTGRES = "set CHATBOT_TEST_POSTGRES_URL=postgresql+psycopg://user@127.0.0.1:5432/db to test PostgreSQL"
 ANN, BOB = "ann@clinic.example", "bob@clinic.example"
 PAGE = "# Aftercare\n\nDrink water and rest after a session; mild soreness fades within a day.\n"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not POSTGRES_URL, reason=NO_POSTGRES))])
-def database_url(request, tmp_path):
-    """URL of an empty database: a new SQLite file, or a new schema in the PostgreSQL test database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'chatbot.db'}"
-        return
-    schema = f"test_{secrets.token_hex(6)}"
-    admin = create_engine(POSTGRES_URL, poolclass=NullPool)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture
-def storage(database_url):
-    """A migrated Storage on an empty database."""
-    storage = Storage(database_url)
-    storage.migrate()
-    yield storage
-    storage.dispose()
 
 
 @pytest.fixture

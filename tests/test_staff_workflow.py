@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import time
 from datetime import timedelta
@@ -13,8 +12,6 @@ from chatbot import create_app
 from chatbot.staff import workflow as workflow_module
 from chatbot.staff.checks import gate_reasons
 from chatbot.staff.workflow import GateBlocked
-from conftest import DEFAULT_CORPUS
-from test_storage import database_url  # noqa: F401  (fixture: SQLite, and PostgreSQL when configured)
 
 QUESTION = "Do you offer evening appointments for acupuncture?"
 ANSWER = "Yes: we offer evening acupuncture appointments on Tuesdays and Thursdays until 8 pm."
@@ -42,7 +39,7 @@ def ask(app, message):
 
 
 @pytest.fixture
-def staff_app(tmp_path, database_url):  # noqa: F811
+def staff_app(tmp_path, database_url):
     app = make_app(tmp_path, database_url)
     yield app
     app.extensions["chatbot_staff"].close()
@@ -107,7 +104,7 @@ def test_rollback_serves_an_earlier_version_again(staff_app):
     assert [p.version for p in workflow.versions.history()][:3] == [first, second, first]
 
 
-def test_two_servers_sharing_one_database_both_switch_within_five_seconds(tmp_path, database_url):  # noqa: F811
+def test_two_servers_sharing_one_database_both_switch_within_five_seconds(tmp_path, database_url):
     one = make_app(tmp_path, database_url, "one")
     two = make_app(tmp_path, database_url, "two")  # its own local disk
     try:

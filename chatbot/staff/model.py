@@ -111,10 +111,9 @@ def transaction(storage: Storage, action: str, write: bool = False) -> Iterator[
 
     `action` names the work in the StorageError message ("reading FAQ entries").
     """
-    # Storage has no public way to run another module's transaction yet: this
-    # borrows its private one, so the staff stores share its engines, its
-    # SQLite write lock (BEGIN IMMEDIATE) and its error wrapping.
-    with storage._transaction(action, write=write) as session:
+    # Storage's own transaction: the staff stores share its engines, its SQLite
+    # write lock (BEGIN IMMEDIATE) and its error wrapping.
+    with storage.transaction(action, write=write) as session:
         yield session
 
 

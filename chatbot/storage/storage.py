@@ -76,7 +76,7 @@ class Storage:
             message=redact_personal_details(exchange.message), kind=exchange.kind,
             passage_ids=list(exchange.passage_ids), scores=list(exchange.scores),
             index_version=exchange.index_version, created_at=exchange.created_at or _now())
-        with self._transaction("recording an exchange", write=True) as session:
+        with self.transaction("recording an exchange", write=True) as session:
             session.add(row)
 
     def record_feedback(self, message_id: str, helpful: bool, comment: str | None = None) -> bool:
@@ -92,7 +92,7 @@ class Storage:
             if len(comment) > MAX_COMMENT_LENGTH:
                 raise ValueError(f"comment is longer than {MAX_COMMENT_LENGTH} characters")
             comment = redact_personal_details(comment.strip()) or None
-        with self._transaction("recording feedback", write=True) as session:
+        with self.transaction("recording feedback", write=True) as session:
             # FOR SHARE on PostgreSQL: a purge running now cannot delete the
             # exchange between this check and the insert.
             exists = session.scalar(select(ExchangeRow.id)
@@ -111,7 +111,7 @@ class Storage:
         cutoff = _aware(now or _now(), "now") - older_than
         old = select(ExchangeRow.message_id).where(ExchangeRow.created_at < cutoff)
         bulk = {"synchronize_session": False}  # nothing is loaded in this session
-        with self._transaction("purging old exchanges", write=True) as session:
+        with self.transaction("purging old exchanges", write=True) as session:
             session.execute(delete(FeedbackRow).where(FeedbackRow.message_id.in_(old)),
                             execution_options=bulk)
             result = session.execute(delete(ExchangeRow).where(ExchangeRow.created_at < cutoff),
@@ -129,7 +129,7 @@ class Storage:
 
     def get_exchange(self, message_id: str) -> Exchange | None:
         """The exchange recorded as `message_id` (redacted, as stored), or None."""
-        with self._transaction("reading an exchange") as session:
+        with self.transaction("reading an exchange") as session:
             row = session.scalar(select(ExchangeRow).where(ExchangeRow.message_id == message_id))
             return None if row is None else _exchange_from_row(row)
 
@@ -139,14 +139,14 @@ class Storage:
             raise ValueError("limit must not be negative")
         query = (select(ExchangeRow)
                  .order_by(ExchangeRow.created_at.desc(), ExchangeRow.id.desc()).limit(limit))
-        with self._transaction("reading recent exchanges") as session:
+        with self.transaction("reading recent exchanges") as session:
             return [_exchange_from_row(row) for row in session.scalars(query)]
 
     def feedback_for(self, message_id: str) -> list[Feedback]:
         """The feedback on one exchange, oldest first."""
         query = (select(FeedbackRow).where(FeedbackRow.message_id == message_id)
                  .order_by(FeedbackRow.created_at, FeedbackRow.id))
-        with self._transaction("reading feedback") as session:
+        with self.transaction("reading feedback") as session:
             return [Feedback(row.message_id, row.helpful, row.comment, row.created_at)
                     for row in session.scalars(query)]
 
@@ -172,8 +172,12 @@ class Storage:
             return self._reader, self._writer
 
     @contextmanager
-    def _transaction(self, action: str, write: bool = False) -> Iterator[Session]:
-        """A session in one transaction, committed at the end; database errors as StorageError."""
+    def transaction(self, action: str, write: bool = False) -> Iterator[Session]:
+        """A session in one transaction, committed at the end; database errors as StorageError.
+
+        Public so that other stores on the same database (chatbot/staff) share
+        the engines, the SQLite write lock and the error wrapping.
+        """
         reader, writer = self._engines()
         try:
             with Session(writer if write else reader) as session, session.begin():
