@@ -16,6 +16,7 @@ def create_app(test_config: dict | None = None):
     from flask import Flask
 
     from . import api, errors, limits, widget
+    from .admin import init_admin
     from .security import init_app as init_security
     from .service import init_service
     from .staff.workflow import init_workflow
@@ -49,5 +50,6 @@ def create_app(test_config: dict | None = None):
         logging.getLogger(__name__).warning("index sync at start-up failed: %s", exc)
     app.register_blueprint(api.bp)
     app.register_blueprint(widget.bp)
+    init_admin(app)
     register_cli(app, lambda: app.extensions["chatbot"].storage, app.config["CHATBOT_RETENTION_DAYS"])
     return app

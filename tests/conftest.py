@@ -13,6 +13,10 @@ from chatbot.index import PassageIndex
 from chatbot.passages import Passage, Source, passage_id
 from chatbot.storage import Storage
 
+# Apps made by tests sign staff cookies with a fixed key instead of writing
+# instance/secret_key into the project folder.
+os.environ.setdefault("CHATBOT_SECRET_KEY", "test-secret-key-not-for-production")
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO_ROOT / "corpus"
 DEV_FILE = Path(__file__).resolve().parent / "data" / "dev.jsonl"
@@ -135,7 +139,8 @@ def app(tmp_path, shared_index_dir):
     """An app over the shared index with its own SQLite database and no rate limit."""
     from chatbot import create_app
     application = create_app({"CHATBOT_INDEX_DIR": str(shared_index_dir), "CHATBOT_RATE_LIMIT": "off",
-                              "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}"})
+                              "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}",
+                              "CHATBOT_SECRET_KEY": "test-secret-key-not-for-production"})
     yield application
     application.extensions["chatbot"].live_index.stop()
     application.extensions["chatbot"].storage.dispose()

@@ -38,6 +38,7 @@ class LiveIndex:
         # Called before each check; may publish a version locally (e.g. one a
         # staff member published on another server, fetched from the database).
         self.sync: Callable[[], None] | None = None
+        self._sync_failing = False
         self._served: Served | None = None
         self._failed_version: str | None = None
         self._lock = threading.Lock()
@@ -67,8 +68,13 @@ class LiveIndex:
         if self.sync is not None:
             try:
                 self.sync()
+                if self._sync_failing:
+                    log.info("index sync works again")
+                self._sync_failing = False
             except Exception as exc:  # the database may be down: keep serving what we have
-                log.warning("index sync failed (%s): %s", type(exc).__name__, exc)
+                if not self._sync_failing:  # say it once, not twice a second
+                    log.warning("index sync failed (%s): %s", type(exc).__name__, exc)
+                self._sync_failing = True
         version = self.store.current()
         served = self._served
         if version is None or (served is not None and served.version == version) or version == self._failed_version:

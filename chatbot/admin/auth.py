@@ -1,0 +1,128 @@
+"""Staff login: Flask-Login sessions that end everywhere on logout or when an account is disabled.
+
+A session stores "<account id>:<session_version>". Each request reloads the
+account and accepts the session only while the account is active and its
+session_version is unchanged; logout and `staff disable` bump that version,
+which ends every session of the account on every server.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+from ..errors import error_response
+from ..limits import limiter
+from ..staff.workflow import current_workflow
+from .blueprint import bp, wants_json
+from .forms import LoginForm
+
+EMAIL_LENGTH = 254
+
+
+class StaffSession(UserMixin):
+    """The logged-in staff member (a StaffUser), as Flask-Login sees it."""
+
+    def __init__(self, user):
+        self.user = user
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+    def get_id(self) -> str:
+        return f"{self.user.id}:{self.user.session_version}"
+
+
+def load_staff_session(session_id: str) -> StaffSession | None:
+    """The account of a stored session id, or None when it is unknown, disabled or its session ended."""
+    account_id, _, version = session_id.partition(":")
+    if not account_id.isdigit():
+        return None
+    user = current_workflow().accounts.get(int(account_id))
+    if user is None or not user.active or str(user.session_version) != version:
+        return None
+    return StaffSession(user)
+
+
+def refuse_anonymous():
+    """Not logged in: 401 JSON for JSON endpoints, else the login page (coming back to a page after)."""
+    if wants_json():
+        return error_response(401, "login_required", "Log in to the staff workspace first.")
+    back_to = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("admin.login", next=back_to))
+
+
+class StaffLoginManager(LoginManager):
+    """Flask-Login for the workspace only. There are no remember-me cookies, so responses outside
+    /admin (the API, widget.js) need not read the session, and carry no `Vary: Cookie`."""
+
+    def _update_remember_cookie(self, response):
+        if request.blueprint != "admin":
+            return response
+        return super()._update_remember_cookie(response)
+
+
+def init_login(app) -> LoginManager:
+    """Attach Flask-Login to `app` with the workspace's loader and refusal."""
+    manager = StaffLoginManager()
+    manager.init_app(app)
+    manager.login_view = "admin.login"
+    manager.user_loader(load_staff_session)
+    manager.unauthorized_handler(refuse_anonymous)
+    return manager
+
+
+def current_actor() -> str:
+    """The logged-in staff member's email, as written in the audit log."""
+    return current_user.email
+
+
+def login_rate_limit() -> str:
+    return current_app.config["CHATBOT_LOGIN_RATE_LIMIT"]
+
+
+def safe_next(target: str | None) -> str:
+    """`target` when it is a path inside the workspace, else the dashboard (no open redirects)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and parts.path.startswith("/admin/") \
+                and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for("admin.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
+def login():
+    """Log in with email and password; a new session each time, every attempt audited."""
+    form = LoginForm()
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(url_for("admin.dashboard"))
+    if not form.validate_on_submit():
+        return render_template("admin/login.html", form=form), 422 if form.errors else 200
+    workflow = current_workflow()
+    email = form.email.data.strip()
+    user = workflow.accounts.authenticate(email, form.password.data)
+    if user is None:
+        workflow.audit.record(email[:EMAIL_LENGTH], "login_failed", {})
+        return render_template("admin/login.html", form=form,
+                               error="Wrong email or password, or the account is disabled."), 401
+    session.clear()  # nothing from before the login survives into the new session
+    login_user(StaffSession(user))
+    workflow.audit.record(user.email, "login", {})
+    return redirect(safe_next(request.args.get("next")))
+
+
+@bp.post("/logout")
+def logout():
+    """End this session and every other session of the account."""
+    workflow = current_workflow()
+    email = current_actor()
+    workflow.accounts.bump_session(current_user.user.id)
+    workflow.audit.record(email, "logout", {})
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "success")
+    return redirect(url_for("admin.login"))

@@ -1,0 +1,92 @@
+"""The workspace's forms (Flask-WTF): fields, labels and checks; the CSRF token comes with each."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
+
+MIN_PASSWORD_CHARS = 12
+MIN_OVERRIDE_CHARS = 10
+EXPECTED_KINDS = (("answer", "An answer from the knowledge base"),
+                  ("no_answer", "“I don't know” (out of scope)"),
+                  ("urgent", "Seek care now (urgent)"),
+                  ("smalltalk", "Small talk"))
+
+
+def stripped(value):
+    """Field filter: text without surrounding blanks, so that blank input counts as missing."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def lines(text: str | None) -> tuple[str, ...]:
+    """The non-blank lines of a textarea, stripped."""
+    return tuple(line.strip() for line in (text or "").splitlines() if line.strip())
+
+
+class LoginForm(FlaskForm):
+    email = StringField("Email", [InputRequired(), Length(max=254)],
+                        render_kw={"autocomplete": "username", "spellcheck": "false"})
+    password = PasswordField("Password", [InputRequired(), Length(max=1024)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class FaqForm(FlaskForm):
+    question = StringField("Question", [DataRequired(), Length(max=1000)], filters=[stripped])
+    alternates = TextAreaField("Other ways visitors ask it (one per line)", [Optional(), Length(max=5000)],
+                               render_kw={"rows": 3})
+    answer = TextAreaField("Answer", [DataRequired(), Length(max=20_000)], filters=[stripped],
+                           render_kw={"rows": 8})
+    source_title = StringField("Source title (optional)", [Optional(), Length(max=300)], filters=[stripped])
+    source_url = StringField("Source link (optional, http or https)",
+                             [Optional(), Length(max=2000), URL(require_tld=False, message="Enter a full link "
+                                                                "starting with http:// or https://")],
+                             filters=[stripped], render_kw={"inputmode": "url"})
+
+    @classmethod
+    def for_entry(cls, entry) -> FaqForm:
+        """The form filled with a stored FaqRecord (a submitted form's values win)."""
+        return cls(data={"question": entry.question, "alternates": "\n".join(entry.alternates),
+                         "answer": entry.answer, "source_title": entry.source_title or "",
+                         "source_url": entry.source_url or ""})
+
+    def entry_fields(self) -> dict:
+        """The keyword arguments KnowledgeStore.add_faq / update_faq take from this form."""
+        return {"question": self.question.data.strip(), "answer": self.answer.data.strip(),
+                "alternates": lines(self.alternates.data),
+                "source_title": (self.source_title.data or "").strip() or None,
+                "source_url": (self.source_url.data or "").strip() or None}
+
+
+class UploadPageForm(FlaskForm):
+    page = FileField("Page file: text (.txt), Markdown (.md) or HTML (.html)", [FileRequired("Choose a file to upload.")])
+
+
+class ConfirmPageForm(FlaskForm):
+    upload = HiddenField(validators=[InputRequired()])
+
+
+class ImportFaqForm(FlaskForm):
+    csv_file = FileField("CSV file (columns question, answer, alternates, source_title, source_url)",
+                         [FileRequired("Choose a file to upload.")])
+
+
+class CheckQuestionForm(FlaskForm):
+    question = StringField("Question a visitor might ask", [DataRequired(), Length(max=1000)], filters=[stripped])
+    expect = SelectField("The bot should reply with", choices=[SelectChoice(v, label) for v, label in EXPECTED_KINDS])
+    phrases = TextAreaField("Phrases the right passage contains (one per line; needed for answers)",
+                            [Length(max=5000)], render_kw={"rows": 3})
+
+    def validate_phrases(self, field) -> None:
+        if self.expect.data == "answer" and not lines(field.data):
+            raise ValidationError("Give at least one phrase the right passage contains.")
+
+
+class TryItForm(FlaskForm):
+    message = TextAreaField("Visitor question", [DataRequired(), Length(max=1000)], filters=[stripped],
+                            render_kw={"rows": 3})
+
+
+class PublishForm(FlaskForm):
+    override_reason = TextAreaField("Why publish despite the safety checks (at least 10 characters)",
+                                    [Optional(), Length(max=2000)], render_kw={"rows": 3})

@@ -1,0 +1,99 @@
+"""Files staff upload: pages (text, Markdown, HTML) and FAQ CSV files, read and checked.
+
+    page = read_uploaded_page(request.files["page"])   # UploadError with a message for staff
+    token = sign_page(page)                             # carried by the preview's confirm form
+    page = unsign_page(token)                           # UploadError if altered or older than an hour
+
+A file must be at most 2 MB, UTF-8 (a byte-order mark is allowed), and hold
+some text. The signed token makes the confirm step save exactly what was
+previewed, without keeping anything on the server in between.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from ..staff.knowledge import MAX_DOCUMENT_BYTES
+
+MAX_UPLOAD_BYTES = MAX_DOCUMENT_BYTES  # the largest page the knowledge store keeps (2 MB)
+MAX_UPLOAD_MB = MAX_UPLOAD_BYTES // 1_000_000
+# Room for the form around a 2 MB file, or for the signed (base64) text of one.
+UPLOAD_BODY_LIMIT = 4 * 1024 * 1024
+PAGE_SUFFIXES = {".txt": ".txt", ".md": ".md", ".markdown": ".md", ".html": ".html", ".htm": ".html"}
+CSV_SUFFIXES = {".csv": ".csv"}
+PREVIEW_MAX_AGE_SECONDS = 3600
+TOKEN_SALT = "chatbot.admin.page-upload"
+
+
+class UploadError(ValueError):
+    """An uploaded file cannot be used; the message says why, for staff."""
+
+
+@dataclass(frozen=True)
+class UploadedPage:
+    """A page as it will be stored: safe file name with its canonical suffix, and its text."""
+    filename: str
+    suffix: str
+    text: str
+
+
+def read_uploaded_page(upload: FileStorage | None) -> UploadedPage:
+    """The page in an uploaded .txt, .md or .html file; UploadError for anything else."""
+    filename, suffix = _safe_name(upload, PAGE_SUFFIXES, "a text (.txt), Markdown (.md) or HTML (.html) page")
+    return UploadedPage(filename, suffix, _read_text(upload))
+
+
+def read_uploaded_csv(upload: FileStorage | None) -> str:
+    """The text of an uploaded .csv file; UploadError for anything else."""
+    _safe_name(upload, CSV_SUFFIXES, "a CSV (.csv) file")
+    return _read_text(upload)
+
+
+def _safe_name(upload: FileStorage | None, suffixes: dict[str, str], wanted: str) -> tuple[str, str]:
+    if upload is None or not upload.filename:
+        raise UploadError("Choose a file to upload.")
+    name = PurePosixPath(secure_filename(upload.filename).lower())
+    suffix = suffixes.get(name.suffix)
+    if suffix is None or not name.stem:
+        raise UploadError(f"Wrong type of file: upload {wanted}.")
+    return name.stem + suffix, suffix
+
+
+def _read_text(upload: FileStorage) -> str:
+    data = upload.stream.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UploadError(f"The file is too large: at most {MAX_UPLOAD_MB} MB.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UploadError("The file cannot be read as text: save it as UTF-8 and upload it again.") from None
+    if "\x00" in text:
+        raise UploadError("The file is not a text file: save it as UTF-8 text and upload it again.")
+    if not text.strip():
+        raise UploadError("The file is empty.")
+    return text
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=TOKEN_SALT)
+
+
+def sign_page(page: UploadedPage) -> str:
+    """A tamper-proof token holding the page (compressed when that helps)."""
+    return _serializer().dumps({"filename": page.filename, "suffix": page.suffix, "text": page.text})
+
+
+def unsign_page(token: str) -> UploadedPage:
+    """The page in a token from sign_page(); UploadError when altered or expired."""
+    try:
+        data = _serializer().loads(token, max_age=PREVIEW_MAX_AGE_SECONDS)
+    except SignatureExpired:
+        raise UploadError("The preview is more than an hour old: upload the file again.") from None
+    except BadSignature:
+        raise UploadError("The preview could not be read: upload the file again.") from None
+    return UploadedPage(data["filename"], data["suffix"], data["text"])

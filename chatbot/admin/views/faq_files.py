@@ -1,0 +1,37 @@
+"""FAQ entries as a CSV file: export (download) and import (upload, errors by line)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Response, render_template
+
+from ...staff.workflow import current_workflow
+from ..auth import current_actor
+from ..blueprint import bp
+from ..forms import ImportFaqForm
+from ..uploads import UploadError, read_uploaded_csv
+
+
+@bp.get("/faq/export.csv")
+def export_faq():
+    """Every FAQ entry in the corpus CSV format, as a download."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
+    return Response(current_workflow().export_faq_csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="faq-{stamp}.csv"',
+                             "Cache-Control": "no-store"})
+
+
+@bp.route("/faq/import", methods=["GET", "POST"])
+def import_faq():
+    """GET: the upload form. POST: add every valid row; show how many and the errors by line."""
+    form = ImportFaqForm()
+    if not form.validate_on_submit():
+        return render_template("admin/import_faq.html", form=form), 422 if form.errors else 200
+    try:
+        text = read_uploaded_csv(form.csv_file.data)
+    except UploadError as error:
+        form.csv_file.errors.append(str(error))
+        return render_template("admin/import_faq.html", form=form), 422
+    added, errors = current_workflow().import_faq_csv(text, current_actor())
+    return render_template("admin/import_faq.html", form=ImportFaqForm(formdata=None), added=added,
+                           errors=sorted(errors, key=lambda e: e.line))

@@ -1,0 +1,98 @@
+"""Uploaded pages: upload -> preview of the passages it yields -> confirm; view; delete."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from ...staff.workflow import current_workflow
+from ..auth import current_actor
+from ..blueprint import bp
+from ..forms import ConfirmPageForm, UploadPageForm
+from ..uploads import UploadError, read_uploaded_page, sign_page, unsign_page
+
+
+@bp.route("/pages/upload", methods=["GET", "POST"])
+def upload_page():
+    """GET: the upload form. POST: check the file and show its passages; nothing is saved yet."""
+    form = UploadPageForm()
+    if not form.validate_on_submit():
+        return render_template("admin/upload_page.html", form=form), 422 if form.errors else 200
+    try:
+        page = read_uploaded_page(form.page.data)
+    except UploadError as error:
+        form.page.errors.append(str(error))
+        return render_template("admin/upload_page.html", form=form), 422
+    return _preview(page)
+
+
+@bp.post("/pages/confirm")
+def confirm_page():
+    """Save the previewed page (a new page, or a new text for a page of the same name)."""
+    form = ConfirmPageForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("admin.upload_page"))
+    try:
+        page = unsign_page(form.upload.data)
+    except UploadError as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.upload_page"))
+    workflow, actor = current_workflow(), current_actor()
+    existing, conflict = _same_name(page.filename)
+    if conflict is not None:
+        flash(f"A page named {conflict.filename} exists already: delete it first or rename the file.", "error")
+        return redirect(url_for("admin.upload_page"))
+    try:
+        if existing is not None:
+            saved = workflow.knowledge.update_document(existing.id, page.text, actor)
+        else:
+            saved = workflow.knowledge.add_document(page.filename, page.suffix, page.text, actor)
+    except ValueError as error:
+        flash(f"The page was not saved: {error}", "error")
+        return redirect(url_for("admin.upload_page"))
+    if saved is None:
+        abort(404)
+    workflow.audit.record(actor, "page_upload", {"id": saved.id, "filename": saved.filename,
+                                                 "replaced": existing is not None,
+                                                 "characters": len(saved.text)})
+    flash(f"Saved the page {saved.filename}. Retrain to make the bot use it.", "success")
+    return redirect(url_for("admin.knowledge"))
+
+
+@bp.get("/pages/<int:doc_id>")
+def view_page(doc_id: int):
+    """A stored page with the passages it yields."""
+    workflow = current_workflow()
+    page = workflow.knowledge.get_document(doc_id) or abort(404)
+    passages, problems = workflow.preview_document(page.filename, page.suffix, page.text)
+    return render_template("admin/page.html", page=page, passages=passages, problems=problems)
+
+
+@bp.route("/pages/<int:doc_id>/delete", methods=["GET", "POST"])
+def delete_page(doc_id: int):
+    """GET asks for confirmation; POST deletes."""
+    workflow = current_workflow()
+    page = workflow.knowledge.get_document(doc_id) or abort(404)
+    if request.method == "POST":
+        if workflow.knowledge.delete_document(doc_id):
+            workflow.audit.record(current_actor(), "page_delete", {"id": page.id, "filename": page.filename})
+            flash(f"Deleted the page {page.filename}. Retrain to remove it from the bot.", "success")
+        return redirect(url_for("admin.knowledge"))
+    return render_template("admin/confirm_delete.html", what="page", name=page.filename,
+                           action=url_for("admin.delete_page", doc_id=doc_id))
+
+
+def _preview(page):
+    passages, problems = current_workflow().preview_document(page.filename, page.suffix, page.text)
+    confirm = ConfirmPageForm(formdata=None, data={"upload": sign_page(page)})
+    replaces, conflict = _same_name(page.filename)
+    return render_template("admin/page_preview.html", page=page, passages=passages, problems=problems,
+                           replaces=replaces, conflict=conflict, confirm=confirm)
+
+
+def _same_name(filename: str):
+    """(page this upload replaces, page it clashes with): pages are named by file name without
+    extension, case aside, so "Back.md" replaces "back.md" but clashes with "back.txt"."""
+    stem = filename.rsplit(".", 1)[0].lower()
+    for page in current_workflow().knowledge.list_documents():
+        if page.filename.rsplit(".", 1)[0].lower() == stem:
+            return (page, None) if page.filename.lower() == filename.lower() else (None, page)
+    return None, None
