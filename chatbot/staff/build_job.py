@@ -80,21 +80,25 @@ def run_build(version: str, storage: Storage, corpus_dir: Path, index_dir: Path,
             screen, _ = UrgentScreen.load(corpus_dir / "urgent.txt")
             responder = Responder(screen, PolicySettings(threshold=threshold))
             questions = check_questions(check_file, knowledge.list_checks())
-            published = registry.published()
-            published_index = None
-            if published is not None:
-                try:
-                    store.receive(published.version,
-                                  lambda folder: registry.download_files(published.version, folder))
-                    published_index = store.load(published.version)[0]
-                except (IndexLoadError, OSError):
-                    published_index = None
+            published_index = _published_index(registry, store)
             evaluation, changes = compare(responder, result.index, published_index, questions)
             report = {**result.report, "problems": [str(e) for e in result.errors + staff_errors]}
             registry.finish(version, report, evaluation, changes)
         except Exception as exc:
             registry.fail(version, f"{type(exc).__name__}: {exc}")
             raise
+
+
+def _published_index(registry: VersionRegistry, store: IndexStore):
+    """The index visitors get now: the database's publication, else this server's own."""
+    publication = registry.published()
+    try:
+        if publication is not None:
+            store.receive(publication.version, lambda folder: registry.download_files(publication.version, folder))
+            return store.load(publication.version)[0]
+        return store.load()[0] if store.current() else None
+    except (IndexLoadError, OSError):
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,8 +38,8 @@ def compare(responder: Responder, candidate: PassageIndex, published: PassageInd
     """(evaluation, changes) of a candidate against the published index.
 
     `changes` lists the check questions whose reply changed kind or best passage.
-    `urgent_missed` lists urgent check questions the candidate no longer flags
-    (all unflagged ones when nothing is published yet).
+    `urgent_missed` lists the urgent check questions the candidate does not
+    send to urgent care.
     """
     evaluation = {"candidate": figures(responder, candidate, questions),
                   "published": figures(responder, published, questions) if published is not None else None}
@@ -47,14 +47,13 @@ def compare(responder: Responder, candidate: PassageIndex, published: PassageInd
     urgent_missed = []
     for question in questions:
         after = _reply(responder, candidate, question)
-        before = _reply(responder, published, question) if published is not None else None
-        # An urgent question the published version flagged (or, for a first
-        # publication, any urgent question) must still be flagged.
-        was_flagged = before is None or before["kind"] == "urgent"
-        if question.expect == "urgent" and after["kind"] != "urgent" and was_flagged:
+        # Urgent rules live in corpus/urgent.txt, not in the index, so "no longer
+        # flagged" is judged against what the check question expects.
+        if question.expect == "urgent" and after["kind"] != "urgent":
             urgent_missed.append(question.question)
-        if before is None:
+        if published is None:
             continue
+        before = _reply(responder, published, question)
         if (before["kind"], before["passage"]) != (after["kind"], after["passage"]):
             changes.append({"question": question.question, "expect": question.expect,
                             "before": before, "after": after})
