@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .answer.policy import Answer
 from .errors import ApiError
-from .limits import limiter, visitor_limit
+from .limits import limiter, visitor_limit, visitor_limit_off
 from .openapi import openapi_document
 from .service import current_service
 from .storage import Exchange, StorageError
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 @bp.post("/chat")
-@limiter.limit(visitor_limit)
+@limiter.limit(visitor_limit, exempt_when=visitor_limit_off)
 def chat():
     """Reply to a visitor's message (see the OpenAPI document for the contract)."""
     started = time.perf_counter()
@@ -68,7 +68,7 @@ def answer_json(answer: Answer, message_id: str, index_version: str) -> dict:
 
 
 @bp.post("/feedback")
-@limiter.limit(visitor_limit)
+@limiter.limit(visitor_limit, exempt_when=visitor_limit_off)
 def feedback():
     """Record whether a reply helped: 204, or 404 for an unknown message id."""
     feedback_request = parse_feedback(request)

@@ -18,6 +18,10 @@ def visitor_limit() -> str:
     return current_app.config["CHATBOT_RATE_LIMIT"]
 
 
+def visitor_limit_off() -> bool:
+    """True when CHATBOT_RATE_LIMIT is "off" (load tests); the staff login limit still holds."""
+    return str(current_app.config["CHATBOT_RATE_LIMIT"]).strip().lower() == "off"
+
+
 def init_app(app: Flask) -> None:
-    app.config["RATELIMIT_ENABLED"] = str(app.config["CHATBOT_RATE_LIMIT"]).strip().lower() != "off"
     limiter.init_app(app)

@@ -218,8 +218,8 @@ def test_disabling_an_account_ends_its_open_sessions(app, account, runner):
     assert client.get("/admin/versions/v1/status.json").status_code == 401
 
 
-def test_login_attempts_are_rate_limited(tmp_path, shared_index_dir):
-    app = create_app({"CHATBOT_INDEX_DIR": str(shared_index_dir), "CHATBOT_RATE_LIMIT": "30/minute",
+def test_login_attempts_are_rate_limited_even_when_the_visitor_limit_is_off(tmp_path, shared_index_dir):
+    app = create_app({"CHATBOT_INDEX_DIR": str(shared_index_dir), "CHATBOT_RATE_LIMIT": "off",
                       "CHATBOT_LOGIN_RATE_LIMIT": "3/minute",
                       "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}"})
     try:

@@ -170,3 +170,15 @@ def test_import_reports_bad_rows_by_line(staff_app):
     text = "question,answer,alternates,source_title,source_url\nGood?,Yes.,,,\nNo answer?,,,,\n"
     added, errors = workflow.import_faq_csv(text, "staff@example.org")
     assert added == 1 and [e.line for e in errors] == [3]
+
+
+def test_faq_export_and_import_from_the_command_line(tmp_path, staff_app):
+    workflow = staff_app.extensions["chatbot_staff"]
+    workflow.knowledge.add_faq("Cost?", "Ask reception, please.", ("Price?",), None, None, author="a@b.example")
+    runner = staff_app.test_cli_runner()
+    exported = tmp_path / "faq.csv"
+    assert runner.invoke(args=["staff", "export-faq", str(exported)]).exit_code == 0
+    workflow.knowledge.delete_faq(workflow.knowledge.list_faq()[0].id)
+    result = runner.invoke(args=["staff", "import-faq", str(exported)])
+    assert result.exit_code == 0 and "Added 1 FAQ entry" in result.output
+    assert [(f.question, f.alternates) for f in workflow.knowledge.list_faq()] == [("Cost?", ("Price?",))]

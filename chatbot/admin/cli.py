@@ -3,6 +3,8 @@
     flask --app wsgi staff create EMAIL     # asks for the password twice, hidden
     flask --app wsgi staff disable EMAIL    # also ends the account's sessions
     flask --app wsgi staff list
+    flask --app wsgi staff export-faq FILE  # FAQ entries as corpus CSV
+    flask --app wsgi staff import-faq FILE  # add the entries of such a CSV
 """
 from __future__ import annotations
 
@@ -56,3 +58,26 @@ def list_accounts() -> None:
     for user in current_workflow().accounts.list():
         last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
         click.echo(f"{user.email}\t{'active' if user.active else 'disabled'}\tlast login: {last}")
+
+
+@staff_cli.command("export-faq", help="Write the staff FAQ entries to FILE in the corpus CSV format.")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, writable=True))
+def export_faq(path: str) -> None:
+    text = current_workflow().export_faq_csv()
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    click.echo(f"Wrote the FAQ entries to {path}.")
+
+
+@staff_cli.command("import-faq", help="Add the FAQ entries of a corpus-format CSV FILE; bad rows are reported.")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+def import_faq(path: str) -> None:
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path} is not UTF-8 text; save it as UTF-8") from None
+    added, errors = current_workflow().import_faq_csv(text, COMMAND_LINE_ACTOR)
+    for error in errors:
+        click.echo(f"warning: {error}", err=True)
+    click.echo(f"Added {added} FAQ entr{'y' if added == 1 else 'ies'}.")
