@@ -147,6 +147,12 @@ def app(tmp_path, shared_index_dir):
 
 
 @pytest.fixture
+def wf(app):
+    """The app's staff workflow (accounts, audit, knowledge, versions)."""
+    return app.extensions["chatbot_staff"]
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -16,28 +16,6 @@ PASSWORD = "correct horse battery"
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
-TEST_SECRET_KEY = "test-secret-key-" + "x" * 48
-
-
-def with_workspace(app):
-    """`app` with the staff workspace attached (as is, once create_app attaches it)."""
-    if "admin" not in app.blueprints:
-        # a key, so that tests write no key file into the project's instance folder
-        app.config["CHATBOT_SECRET_KEY"] = app.config["CHATBOT_SECRET_KEY"] or TEST_SECRET_KEY
-        init_admin(app)
-    return app
-
-
-@pytest.fixture
-def app(app):
-    return with_workspace(app)
-
-
-@pytest.fixture
-def wf(app):
-    return app.extensions["chatbot_staff"]
-
-
 @pytest.fixture
 def account(wf):
     return wf.accounts.create(EMAIL, PASSWORD)
@@ -223,7 +201,6 @@ def test_login_attempts_are_rate_limited_even_when_the_visitor_limit_is_off(tmp_
                       "CHATBOT_LOGIN_RATE_LIMIT": "3/minute",
                       "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}"})
     try:
-        with_workspace(app)
         app.extensions["chatbot_staff"].accounts.create(EMAIL, PASSWORD)
         client = app.test_client()
         statuses = [log_in(client, password="wrong password here").status_code for _ in range(4)]
@@ -252,7 +229,6 @@ def test_the_session_cookie_is_secure_when_the_setting_says_so(tmp_path, shared_
                       "CHATBOT_SECURE_COOKIES": True, "CHATBOT_SECRET_KEY": "k" * 40,
                       "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}"})
     try:
-        with_workspace(app)
         assert app.config["SESSION_COOKIE_SECURE"] is True
         assert app.secret_key == "k" * 40
     finally:

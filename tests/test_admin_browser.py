@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from chatbot import create_app
-from chatbot.admin import init_admin
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -36,8 +35,6 @@ def server(tmp_path_factory, shared_index_dir):
     app = create_app({"CHATBOT_INDEX_DIR": str(folder / "index"), "CHATBOT_RATE_LIMIT": "off",
                       "CHATBOT_SECRET_KEY": "browser-test-key-" + "x" * 48,
                       "CHATBOT_DATABASE_URL": f"sqlite:///{folder / 'chatbot.db'}", "CHATBOT_LOG_LEVEL": "WARNING"})
-    if "admin" not in app.blueprints:
-        init_admin(app)
     app.extensions["chatbot_staff"].accounts.create(EMAIL, PASSWORD)
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)

@@ -11,11 +11,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from chatbot import create_app
-from chatbot.admin import init_admin
 
 EMAIL = "anna@example.com"
 PASSWORD = "correct horse battery"
-TEST_SECRET_KEY = "test-secret-key-" + "x" * 48
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 BUILD_TIMEOUT_SECONDS = 180
 
@@ -23,24 +21,6 @@ PAGE_TEXT = ("---\ntitle: Parking at the clinic\npublisher: Evergreen Acupunctur
              "# Parking\n\nVisitors may park in the courtyard behind the clinic. The courtyard gate opens "
              "at eight in the morning and closes at six in the evening on weekdays.\n\n"
              "# Bicycles\n\nBicycle stands are next to the entrance, under the roof.\n")
-
-
-def with_workspace(app):
-    """`app` with the staff workspace attached (as is, once create_app attaches it)."""
-    if "admin" not in app.blueprints:
-        app.config["CHATBOT_SECRET_KEY"] = app.config["CHATBOT_SECRET_KEY"] or TEST_SECRET_KEY
-        init_admin(app)
-    return app
-
-
-@pytest.fixture
-def app(app):
-    return with_workspace(app)
-
-
-@pytest.fixture
-def wf(app):
-    return app.extensions["chatbot_staff"]
 
 
 class Staff:
@@ -404,9 +384,9 @@ def own_index_app(tmp_path, shared_index_dir):
     """An app over its own copy of the index folder: a build here cannot touch other tests' index."""
     index_dir = tmp_path / "index"
     shutil.copytree(shared_index_dir, index_dir)
-    app = with_workspace(create_app({
+    app = create_app({
         "CHATBOT_INDEX_DIR": str(index_dir), "CHATBOT_RATE_LIMIT": "off", "CHATBOT_LOG_LEVEL": "WARNING",
-        "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}"}))
+        "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}"})
     app.extensions["chatbot_staff"].accounts.create(EMAIL, PASSWORD)
     yield app
     app.extensions["chatbot"].live_index.stop()
