@@ -211,3 +211,18 @@ def storage(make_storage, database_url):
     storage = make_storage(database_url)
     storage.migrate()
     return storage
+
+
+@pytest.fixture
+def raw(database_url):
+    """Run SQL on the test database past the stores, to see exactly what was written."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+    engine = create_engine(database_url, poolclass=NullPool)
+
+    def query(sql: str, **params) -> list[tuple]:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql), params)]
+
+    yield query
+    engine.dispose()

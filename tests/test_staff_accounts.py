@@ -7,8 +7,6 @@ from __future__ import annotations
 
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
 
 import chatbot.staff.accounts as accounts_module
 from chatbot.staff import AuditLog, StaffAccounts
@@ -23,19 +21,6 @@ PASSWORD = "needles and patience"
 @pytest.fixture
 def accounts(storage):
     return StaffAccounts(storage, password_method=FAST_HASH)
-
-
-@pytest.fixture
-def raw(database_url):
-    """Run SQL on the test database past the stores, to see exactly what was written."""
-    engine = create_engine(database_url, poolclass=NullPool)
-
-    def query(sql: str, **params) -> list[tuple]:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(sql), params)]
-
-    yield query
-    engine.dispose()
 
 
 # Creating accounts

@@ -32,19 +32,6 @@ UNREACHABLE_POSTGRES = "postgresql+psycopg://nobody@127.0.0.1:1/chatbot"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def raw(database_url):
-    """Run SQL on the test database past Storage, to see exactly what was written."""
-    engine = create_engine(database_url, poolclass=NullPool)
-
-    def query(sql: str, **params) -> list[tuple]:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(sql), params)]
-
-    yield query
-    engine.dispose()
-
-
 def make_exchange(message_id: str | None = None, **changes) -> Exchange:
     values = dict(message_id=secrets.token_hex(16) if message_id is None else message_id, session_id="session-1",
                   message="Does acupuncture help lower back pain?", kind="answer",
