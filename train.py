@@ -109,13 +109,11 @@ def build(args) -> int:
         report, index = result.report, result.index
         errors = result.errors
     else:
-        if args.strict:
-            build_index(args.corpus, strict=True)  # fail fast on any bad file
         version = store.new_version_id()
         registry.start(version, actor())
         run_build(version, storage, args.corpus, args.out, args.keep,
                   Path(os.environ.get("CHATBOT_CHECK_FILE") or args.corpus / "check_questions.jsonl"),
-                  BY_NAME["CHATBOT_ANSWER_THRESHOLD"].default)
+                  BY_NAME["CHATBOT_ANSWER_THRESHOLD"].default, strict=args.strict)
         record = registry.get(version)
         report, index, errors = record.report, store.load(version)[0], record.report.get("problems", [])
     for error in errors:

@@ -226,3 +226,13 @@ def raw(database_url):
 
     yield query
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (browser tests only: their module imports tests/browser.py, which skips without it)."""
+    from browser import CHROMIUM, LAUNCH_ARGS, sync_api
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()

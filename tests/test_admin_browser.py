@@ -7,20 +7,12 @@ own copy of the index folder, so a build here touches no other test's index.
 from __future__ import annotations
 
 import shutil
-import threading
-from pathlib import Path
 
 import pytest
 
+from browser import serving
 from chatbot import create_app
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 EMAIL = "anna@example.com"
 PASSWORD = "correct horse battery"
 BUILD_TIMEOUT_MS = 180_000
@@ -29,33 +21,17 @@ BUILD_TIMEOUT_MS = 180_000
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, shared_index_dir):
     """A real HTTP server with the app and one staff account on 127.0.0.1 (random port)."""
-    from werkzeug.serving import make_server
     folder = tmp_path_factory.mktemp("admin-browser")
     shutil.copytree(shared_index_dir, folder / "index")
     app = create_app({"CHATBOT_INDEX_DIR": str(folder / "index"), "CHATBOT_RATE_LIMIT": "off",
                       "CHATBOT_SECRET_KEY": "browser-test-key-" + "x" * 48,
                       "CHATBOT_DATABASE_URL": f"sqlite:///{folder / 'chatbot.db'}", "CHATBOT_LOG_LEVEL": "WARNING"})
     app.extensions["chatbot_staff"].accounts.create(EMAIL, PASSWORD)
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    workflow = app.extensions["chatbot_staff"]
-    for record in workflow.versions.list():  # reap the build processes started through the pages
-        process = workflow.build_process(record.version)
-        if process is not None:
-            process.wait(timeout=BUILD_TIMEOUT_MS / 1000)
+    with serving(app) as url:
+        yield app, url
+    app.extensions["chatbot_staff"].close(timeout=BUILD_TIMEOUT_MS / 1000)  # builds started through the pages
     app.extensions["chatbot"].live_index.stop()
     app.extensions["chatbot"].storage.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser, width: int, height: int):

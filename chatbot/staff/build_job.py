@@ -59,8 +59,11 @@ class _Heartbeat:
 
 
 def run_build(version: str, storage: Storage, corpus_dir: Path, index_dir: Path, keep: int = 5,
-              check_file: Path | None = None, threshold: float = 0.15) -> None:
-    """Build, save, upload and evaluate candidate `version` (already registered as building)."""
+              check_file: Path | None = None, threshold: float = 0.15, strict: bool = False) -> None:
+    """Build, save, upload and evaluate candidate `version` (already registered as building).
+
+    With `strict`, any bad corpus file fails the build (CorpusError).
+    """
     registry = VersionRegistry(storage)
     knowledge = KnowledgeStore(storage)
     store = IndexStore(index_dir, keep=keep)
@@ -69,7 +72,7 @@ def run_build(version: str, storage: Storage, corpus_dir: Path, index_dir: Path,
             beat.set(5, "Reading the knowledge base")
             staff_documents, staff_errors = knowledge.as_documents()
             beat.set(15, "Building the index")
-            result = build_index(corpus_dir, extra_documents=staff_documents)
+            result = build_index(corpus_dir, strict=strict, extra_documents=staff_documents)
             beat.set(60, "Saving the candidate")
             info = {"corpus": {"path": str(corpus_dir), "sha256": corpus_fingerprint(corpus_dir),
                                "staff_sha256": knowledge.fingerprint()},
