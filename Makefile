@@ -25,8 +25,8 @@ index: $(BIN)/.installed  ## build and publish the index from corpus/ and the st
 test: $(BIN)/.installed-test  ## the whole test suite
 	$(BIN)/python -m pytest
 
-eval: $(BIN)/.installed  ## retrieval figures on the bundled evaluation file
-	$(BIN)/python -m chatbot.evaluate tests/data/dev.jsonl
+eval: $(BIN)/.installed-test  ## every suite (dev, extra, fresh, StackFAQ, CovidFAQ-dev) beside the baselines, one table
+	$(BIN)/python -m chatbot.evaluation --data $(DATA)
 
 stackfaq: $(BIN)/.installed-test  ## FAQ retrieval benchmark with a BM25 baseline
 	$(BIN)/python -m chatbot.evaluate --stackfaq $(DATA)/stackfaq.json

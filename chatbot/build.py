@@ -31,11 +31,13 @@ class BuildResult:
 
 
 def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: list[Document] = (),
-                options: SegmentOptions = SegmentOptions(), progress: bool = False) -> BuildResult:
+                options: SegmentOptions = SegmentOptions(), progress: bool = False,
+                index_params: dict | None = None) -> BuildResult:
     """Build an index from `corpus_dir` (plus `extra_documents`).
 
     Bad files are reported in `errors` and skipped; with `strict` they raise
     CorpusError. A corpus with no usable passage raises CorpusError too.
+    `index_params` override PassageIndex's defaults (for evaluation and tuning).
     """
     started = time.perf_counter()
     corpus_dir = Path(corpus_dir)
@@ -52,7 +54,7 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
     if not passages:
         raise CorpusError(f"no passages could be made from {corpus_dir}: add documents or FAQ entries")
     steps.update()
-    index = PassageIndex(synonyms=tuple(rules)).fit(passages)
+    index = PassageIndex(**{"synonyms": tuple(rules), **(index_params or {})}).fit(passages)
     steps.update()
     seconds = time.perf_counter() - started
     steps.update()
