@@ -88,10 +88,11 @@ def run_faq_suite(bank: FaqBank, index_params: dict | None = None) -> SuiteResul
     return result
 
 
-def passage_suites(files: dict[str, Path], corpus_dir: Path, responder_for) -> list[SuiteResult]:
+def passage_suites(files: dict[str, Path], corpus_dir: Path, responder_for,
+                   index_params: dict | None = None) -> list[SuiteResult]:
     """Every passage suite against one index built from `corpus_dir`."""
     from ..build import build_index
-    index = build_index(corpus_dir).index
+    index = build_index(corpus_dir, index_params=index_params).index
     responder = responder_for(corpus_dir)
     baselines = baseline_rankers(passage_items(index))
     return [run_passage_suite(name, read_eval_file(path), index, responder, baselines)

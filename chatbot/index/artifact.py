@@ -12,6 +12,9 @@
                       which passages define which term
     spelling.json     the known words and their character n-grams
     spelling.npz      n-gram-major CSR matrix and n-gram idf
+    questions.json    intent terms of the FAQ question field, in row order
+    questions.npz     term-major CSR matrix over FAQ wordings, their idf and
+                      the passage each wording belongs to
 
 No pickle anywhere: arrays load with allow_pickle=False and everything else is
 JSON, so opening an index never runs code. A folder whose format version,
@@ -34,12 +37,14 @@ from scipy import sparse
 
 from ..passages.model import Passage
 from .passage_index import PassageIndex
+from .question_match import QuestionMatcher
 from .spelling import SpellingMatcher
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 DATA_FILES = ("passages.jsonl", "vocabulary.json", "idf.npy", "postings.npz",
-              "sentences.npz", "features.json", "spelling.json", "spelling.npz")
+              "sentences.npz", "features.json", "spelling.json", "spelling.npz", "questions.json",
+              "questions.npz")
 
 
 class IndexLoadError(Exception):
@@ -70,6 +75,19 @@ def _load_csr(arrays) -> sparse.csr_matrix:
     return sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
 
 
+def _save_json_terms(path: Path, vocabulary: dict[str, int]) -> list[str]:
+    """Write a vocabulary as a JSON list of terms in column order; returns the list."""
+    terms = [""] * len(vocabulary)
+    for term, column in vocabulary.items():
+        terms[column] = term
+    path.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    return terms
+
+
+def _read_json_terms(path: Path) -> dict[str, int]:
+    return {term: column for column, term in enumerate(json.loads(path.read_text(encoding="utf-8")))}
+
+
 def save_index(index: PassageIndex, folder: str | Path, info: dict | None = None) -> dict:
     """Write `index` into `folder` (created; must not hold another index). Returns the manifest."""
     folder = Path(folder)
@@ -77,10 +95,7 @@ def save_index(index: PassageIndex, folder: str | Path, info: dict | None = None
     with open(folder / "passages.jsonl", "w", encoding="utf-8") as handle:
         for passage in index.passages_:
             handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
-    terms = [""] * len(index.vocabulary_)
-    for term, column in index.vocabulary_.items():
-        terms[column] = term
-    (folder / "vocabulary.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    terms = _save_json_terms(folder / "vocabulary.json", index.vocabulary_)
     np.save(folder / "idf.npy", index.idf_, allow_pickle=False)
     _save_csr(folder / "postings.npz", index.postings_)
     _save_csr(folder / "sentences.npz", index.sentence_postings_, spans=index.sentence_spans_,
@@ -92,6 +107,9 @@ def save_index(index: PassageIndex, folder: str | Path, info: dict | None = None
     (folder / "spelling.json").write_text(json.dumps({"words": spelling.words_, "grams": spelling.grams_},
                                                      ensure_ascii=False), encoding="utf-8")
     _save_csr(folder / "spelling.npz", spelling.postings_, idf=spelling.idf_)
+    matcher = index.question_match_
+    _save_json_terms(folder / "questions.json", matcher.vocabulary_)
+    _save_csr(folder / "questions.npz", matcher.postings_, idf=matcher.idf_, owners=matcher.owners_)
     manifest = {
         "format_version": FORMAT_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -139,8 +157,7 @@ def load_index(folder: str | Path, verify: bool = True) -> tuple[PassageIndex, d
         index = PassageIndex(**manifest["settings"])
         with open(folder / "passages.jsonl", encoding="utf-8") as handle:
             index.passages_ = [Passage.from_dict(json.loads(line)) for line in handle if line.strip()]
-        terms = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
-        index.vocabulary_ = {term: column for column, term in enumerate(terms)}
+        index.vocabulary_ = _read_json_terms(folder / "vocabulary.json")
         index.idf_ = np.load(folder / "idf.npy", allow_pickle=False)
         with np.load(folder / "postings.npz", allow_pickle=False) as arrays:
             index.postings_ = _load_csr(arrays)
@@ -158,12 +175,21 @@ def load_index(folder: str | Path, verify: bool = True) -> tuple[PassageIndex, d
         with np.load(folder / "spelling.npz", allow_pickle=False) as arrays:
             spelling._set_learned(spelling_data["grams"], arrays["idf"], _load_csr(arrays))
         index.spelling_ = spelling
+        matcher = QuestionMatcher()
+        matcher.vocabulary_ = _read_json_terms(folder / "questions.json")
+        with np.load(folder / "questions.npz", allow_pickle=False) as arrays:
+            matcher.postings_, matcher.idf_, matcher.owners_ = _load_csr(arrays), arrays["idf"], arrays["owners"]
+        matcher.n_passages_ = len(index.passages_)
+        index.question_match_ = matcher
     except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile) as exc:
         raise IndexLoadError(f"{folder}: cannot read index data ({exc})") from None
     n_terms, n_passages = index.postings_.shape
     consistent = (n_terms == len(index.vocabulary_) == len(index.idf_) and n_passages == len(index.passages_)
                   and index.sentence_postings_.shape == (n_terms, len(index.sentence_spans_))
-                  and len(index.sentence_starts_) == n_passages)
+                  and len(index.sentence_starts_) == n_passages
+                  and index.question_match_.postings_.shape[0] == len(index.question_match_.vocabulary_)
+                  and (not len(index.question_match_.owners_)
+                       or int(index.question_match_.owners_.max()) < n_passages))
     if not consistent:
         raise IndexLoadError(f"{folder}: index files disagree on their sizes; rebuild with train.py")
     index._prepare()

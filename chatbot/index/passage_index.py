@@ -4,9 +4,17 @@ Relevance of passage p to query q (TF-IDF vectors, L2-normalised per field):
 
     similarity(q, u) = sum_f w_f * cos(q, u_f) / sum_{f present in u} w_f
     coverage(q, p)   = idf mass of the query's words found in p / idf mass of all its words
-    score(q, p)      = (1 - c) * [(1 - s) * similarity(q, p) + s * max_{sentence u of p} similarity(q, u)]
-                       + c * coverage(q, p), times (1 - t) when p cannot give the kind
-                       of answer asked for (a number, a definition)
+    relevance(q, p)  = (1 - c) * [(1 - s) * similarity(q, p) + s * max_{sentence u of p} similarity(q, u)]
+                       + c * coverage(q, p)
+    score(q, p)      = relevance(q, p) for a document passage;
+                       a * question_match(q, p) + (1 - a) * relevance(q, p) for an FAQ entry,
+                       times (1 - t) when p cannot give the kind of answer asked for
+                       (a number, a definition)
+
+question_match is the cosine of the question with the entry's closest wording
+(question or alternate) over intent terms, question words kept
+(question_match.py): for an FAQ entry the question is the main signal and the
+answer supporting evidence (Sakata et al., SIGIR 2019).
 
 The best sentence keeps a long passage from being diluted by its other
 sentences, and tells the answer stage which sentence to highlight.
@@ -39,6 +47,7 @@ from .ranking import accumulate, top_k
 from .spelling import SpellingMatcher
 from .synonyms import SynonymExpander
 from .matrices import group_rows, sentence_spans, term_major, weighted_sum
+from .question_match import QuestionMatcher, intent_terms
 from .terms import ngrams, word_terms
 
 _LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
@@ -69,6 +78,7 @@ class Query:
     concepts: tuple[tuple[float, tuple[int, ...]], ...]  # (weight, term ids that meet it)
     kind: str | None = None
     subject: tuple[str, ...] = ()
+    intent: tuple[str, ...] = ()  # intent terms, typos corrected, for the question match
 
 
 class PassageIndex(BaseEstimator):
@@ -81,7 +91,7 @@ class PassageIndex(BaseEstimator):
                  section_weight: float = 0.3, question_weight: float = 1.0,
                  bigram_weight: float = 0.5, coverage_weight: float = 0.15,
                  sentence_weight: float = 0.0, answer_type_penalty: float = 0.35,
-                 sublinear_tf: bool = True, synonyms: tuple = ()):
+                 question_match_weight: float = 0.7, sublinear_tf: bool = True, synonyms: tuple = ()):
         self.text_weight = text_weight
         self.aside_weight = aside_weight
         self.section_weight = section_weight
@@ -90,6 +100,7 @@ class PassageIndex(BaseEstimator):
         self.coverage_weight = coverage_weight
         self.sentence_weight = sentence_weight
         self.answer_type_penalty = answer_type_penalty
+        self.question_match_weight = question_match_weight
         self.sublinear_tf = sublinear_tf
         self.synonyms = synonyms
 
@@ -149,6 +160,9 @@ class PassageIndex(BaseEstimator):
             for term in defined_terms(sentences[first:last]):
                 self.definitions_.setdefault(term, []).append(i)
         self.spelling_ = SpellingMatcher().fit(self._known_words(sentences + sections + questions))
+        wordings = [(i, w) for i, p in enumerate(passages) if p.question for w in (p.question, *p.alternates)]
+        self.question_match_ = QuestionMatcher().fit([w for _, w in wordings], np.array([i for i, _ in wordings]),
+                                                     n, background=[p.text for p in passages] if wordings else [])
         self._prepare()
         return self
 
@@ -165,6 +179,8 @@ class PassageIndex(BaseEstimator):
         rarest = float(self.idf_.max()) if len(self.idf_) else 1.0
         self._unknown_idf = UNKNOWN_WORD_WEIGHT * rarest
         self._definition_rows = {t: np.asarray(rows, dtype=np.int64) for t, rows in self.definitions_.items()}
+        self._has_question = np.zeros(len(self.passages_), dtype=bool)
+        self._has_question[self.question_match_.owners_] = True
 
     # -- querying -----------------------------------------------------------
     def parse_query(self, query: str) -> Query:
@@ -186,6 +202,7 @@ class PassageIndex(BaseEstimator):
                 if tid is not None:
                     weights[tid] = max(weights.get(tid, 0.0), float(self.idf_[tid]) * _lightness(term))
         concepts: list[tuple[float, tuple[int, ...]]] = []
+        corrected: dict[str, str] = {}
         unknown = 0.0
         for position, word_stem in enumerate(stems):
             tid = self.vocabulary_.get(word_stem)
@@ -197,9 +214,10 @@ class PassageIndex(BaseEstimator):
                 word = next((w for w in words(query) if stem(w) == word_stem), word_stem)
                 # Of equally close words, the most common one is the likeliest meant
                 # ("pian" is "pain" rather than "plan"): lowest idf first.
-                candidates = [(similarity, self.vocabulary_[stem(known)]) for known, similarity in
+                candidates = [(similarity, self.vocabulary_[stem(known)], stem(known)) for known, similarity in
                               self.spelling_.match(word)]
-                for similarity, known_id in sorted(candidates, key=lambda c: (-c[0], self.idf_[c[1]]))[:1]:
+                for similarity, known_id, known_stem in sorted(candidates, key=lambda c: (-c[0], self.idf_[c[1]]))[:1]:
+                    corrected[word_stem] = known_stem
                     alternatives.append((known_id, similarity))
                     weights[known_id] = max(weights.get(known_id, 0.0), similarity * float(self.idf_[known_id]))
             if alternatives:
@@ -213,7 +231,8 @@ class PassageIndex(BaseEstimator):
         norm = float(np.sqrt(np.sum(values ** 2) + unknown ** 2)) or 1.0
         total = sum(w for w, _ in concepts) + unknown or 1.0
         concepts = [(w / total, alternatives) for w, alternatives in concepts]
-        return Query(ids, values / norm, norm, tuple(concepts), qtype.kind, qtype.subject)
+        intent = tuple(corrected.get(t, t) for t in intent_terms(query))
+        return Query(ids, values / norm, norm, tuple(concepts), qtype.kind, qtype.subject, intent)
 
     def scores(self, query: str) -> np.ndarray:
         """Score in [0, 1] of every passage for `query` (dense, one per passage)."""
@@ -233,6 +252,11 @@ class PassageIndex(BaseEstimator):
             similarity = (1.0 - self.sentence_weight) * similarity + self.sentence_weight * best
         coverage = self._coverage(parsed.concepts, n)
         scores = (1.0 - self.coverage_weight) * similarity + self.coverage_weight * coverage
+        if len(self.question_match_.owners_):
+            weight = self.question_match_weight
+            matched = self.question_match_.scores(list(parsed.intent))
+            scores[self._has_question] = (weight * matched[self._has_question]
+                                          + (1.0 - weight) * scores[self._has_question])
         able = self._able_to_answer(parsed)
         if able is not None:
             scores = np.where(able, scores, scores * (1.0 - self.answer_type_penalty))
