@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.answer import SmalltalkMatch, classify_smalltalk, smalltalk_reply
+from chatbot.answer import Smalltalk, SmalltalkMatch, classify_smalltalk, smalltalk_reply
+from chatbot.answer.smalltalk import DEFAULT_PATH
+from chatbot.corpus.model import LoadError
 
 DEV = [json.loads(line) for line in
        (Path(__file__).resolve().parent / "data" / "dev.jsonl").read_text("utf-8").splitlines()
@@ -39,6 +41,8 @@ def test_smalltalk_is_recognised(message, intent):
     "are you a doctor who does acupuncture?", "what can acupuncture do for back pain?",
     "good", "ok", "yes", "no", "", "   ", "?!", "hi " * 20, "high", "hell", "help with back pain",
     "who are you going to refer me to?", "bye the way, is cupping safe?",
+    "help, my back hurts", "what is acupuncture", "can you help me with sciatica",
+    "are you a doctor?", "is this safe?", "what can you do for sciatica?",
 ])
 def test_messages_with_a_real_question_or_no_smalltalk_are_not_smalltalk(message):
     assert classify_smalltalk(message) is None
@@ -88,3 +92,168 @@ def test_clinic_name_appears_in_greeting_and_about_bot_replies():
         SmalltalkMatch("about_bot"), "Riverside Acupuncture")
     assert smalltalk_reply(SmalltalkMatch("greeting"), "  ") == smalltalk_reply(
         SmalltalkMatch("greeting"))
+
+
+@pytest.mark.parametrize("message", [
+    "are you a real person or a bot?", "is this a real person", "who am I talking to?",
+    "am I chatting with a human", "are you a human or a computer?", "is anyone there?",
+    "are you automated?", "Are you a person or a bot?", "hello, are you a human or a robot?",
+    "you are a bot?", "who am i talking to right now",
+])
+def test_questions_about_the_bot_itself_are_recognised(message):
+    assert classify_smalltalk(message) == SmalltalkMatch("about_bot")
+
+
+@pytest.mark.parametrize("message, intent", [
+    ("good day", "greeting"), ("hi, anyone there?", "greeting"), ("thanks a lot", "thanks"),
+    ("great, thanks", "thanks"), ("ok bye", "goodbye"),
+])
+def test_everyday_greetings_thanks_and_goodbyes_are_recognised(message, intent):
+    assert classify_smalltalk(message) == SmalltalkMatch(intent)
+
+
+def test_the_shipped_smalltalk_file_loads_without_problems():
+    smalltalk, errors = Smalltalk.load(DEFAULT_PATH)
+    assert errors == []
+    assert [intent.name for intent in smalltalk.intents] == ["greeting", "thanks", "goodbye",
+                                                             "about_bot"]
+
+
+def test_smalltalk_comes_from_the_file(tmp_path):
+    path = tmp_path / "smalltalk.txt"
+    path.write_text("# a made-up section\nfiller: ok\n[weather]\nreply: I only know about "
+                    "the clinic, not the weather.\nnice weather today\nlovely day\n",
+                    encoding="utf-8")
+    smalltalk, errors = Smalltalk.load(path)
+    assert errors == []
+    match = smalltalk.classify("Nice weather today!")
+    assert match == SmalltalkMatch("weather")
+    assert smalltalk.reply(match) == "I only know about the clinic, not the weather."
+    assert smalltalk.classify("ok, lovley day") == SmalltalkMatch("weather")
+    assert smalltalk.classify("hi") is None
+
+
+SECTIONS = """\
+[greeting]
+reply: Hello!
+hi
+[about_bot]
+reply: I am a bot.
+are you a real person or a bot
+who am i talking to
+is anyone there
+"""
+
+
+@pytest.mark.parametrize("message", [
+    "are you a person or a bot", "are you a real person or just a bot", "you are a real person or a bot?",
+    "who am I talking to here", "so who am i talking to", "hi, are you a person or a bot?",
+    "who am i talking to please",
+])
+def test_a_message_one_small_word_from_a_wording_matches_it(message):
+    smalltalk, _ = Smalltalk.from_text(SECTIONS)
+    assert smalltalk.classify(message) == SmalltalkMatch("about_bot")
+
+
+@pytest.mark.parametrize("message", [
+    "are you a person", "are you a doctor or a bot", "who am i talking to about sciatica",
+    "are you a person or just a robot", "is anyone", "who am i",
+])
+def test_a_message_further_from_every_wording_does_not_match(message):
+    smalltalk, _ = Smalltalk.from_text(SECTIONS)
+    assert smalltalk.classify(message) is None
+
+
+def test_when_a_message_mixes_sections_the_one_further_down_the_file_wins():
+    smalltalk, _ = Smalltalk.from_text(SECTIONS)
+    assert smalltalk.classify("hi, who am i talking to?") == SmalltalkMatch("about_bot")
+    flipped, _ = Smalltalk.from_text(SECTIONS.replace("[greeting]", "[greeting_]")
+                                     .replace("[about_bot]", "[greeting]")
+                                     .replace("[greeting_]", "[about_bot]"))
+    assert flipped.classify("hi, who am i talking to?") == SmalltalkMatch("greeting")
+
+
+BAD_SECTIONS = """\
+# a comment
+hello
+[greeting]
+reply: Hello{welcome}!
+hi
+reply: Hi again!
+[greeting]
+hey
+[Bad Name!]
+yo
+[thanks]
+reply: You're welcome, {name}!
+thanks
+[goodbye]
+bye
+[about_bot]
+reply: I am {clinic_name}'s assistant.
+hi
+replly: oops
+filler:
+"""
+
+
+def test_bad_lines_are_reported_with_line_numbers_and_good_lines_still_load():
+    smalltalk, errors = Smalltalk.from_text(BAD_SECTIONS, "smalltalk.txt")
+    assert [intent.name for intent in smalltalk.intents] == ["greeting"]
+    reported = {e.line: e.message for e in errors}
+    assert sorted(reported) == [2, 6, 7, 9, 12, 14, 16, 18, 19, 20]
+    assert "before any [section]" in reported[2]
+    assert "already has a reply on line 4" in reported[6]
+    assert "[greeting] is already on line 3" in reported[7]
+    assert "must be letters, digits and _" in reported[9]
+    assert "unknown placeholder {name}" in reported[12]
+    assert "[goodbye] has no 'reply:' line" in reported[14]
+    assert "[about_bot] has no wordings" in reported[16]
+    assert "already in section [greeting] on line 5" in reported[18]
+    assert "unknown line 'replly:'" in reported[19]
+    assert "'filler:' is followed by no words" in reported[20]
+    assert all(isinstance(e, LoadError) and e.path == "smalltalk.txt" for e in errors)
+    assert str(errors[0]).startswith("smalltalk.txt:2: ")
+    assert smalltalk.classify("hi") == SmalltalkMatch("greeting")
+    assert smalltalk.classify("thanks") is None
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "file not found"),
+    (b"[greeting]\nreply: hi \xff\xfe\nhi\n", "not UTF-8"),
+    (b"", "no usable sections"),
+    (b"# only comments\n", "no usable sections"),
+])
+def test_an_unusable_file_is_reported_not_raised_and_matches_nothing(tmp_path, content, message):
+    path = tmp_path / "smalltalk.txt"
+    if content is not None:
+        path.write_bytes(content)
+    smalltalk, errors = Smalltalk.load(path)
+    assert [(e.path, e.line) for e in errors] == [("smalltalk.txt", 0)]
+    assert message in errors[0].message
+    assert smalltalk.classify("hi") is None
+    assert smalltalk.classify("thank you") is None
+
+
+def test_reply_placeholders_are_filled_with_the_clinic_name():
+    smalltalk, errors = Smalltalk.from_text(
+        "[greeting]\nreply: Hello{welcome}! I answer from {clinic_name}'s documents.\nhi\n")
+    assert errors == []
+    match = smalltalk.classify("hi")
+    assert smalltalk.reply(match, "Riverside Acupuncture") == (
+        "Hello, and welcome to Riverside Acupuncture! I answer from Riverside Acupuncture's "
+        "documents.")
+    assert smalltalk.reply(match) == smalltalk.reply(match, "  ") == (
+        "Hello! I answer from the clinic's documents.")
+
+
+def test_a_reply_for_a_section_the_file_lacks_is_an_error():
+    smalltalk, _ = Smalltalk.from_text(SECTIONS)
+    with pytest.raises(ValueError, match=r"\[thanks\]"):
+        smalltalk.reply(SmalltalkMatch("thanks"))
+
+
+def test_a_file_saved_with_a_bom_and_crlf_loads():
+    smalltalk, errors = Smalltalk.from_text("\ufeff[greeting]\r\nreply: Hello!\r\nhi there :)\r\n")
+    assert errors == []
+    assert smalltalk.classify("Hi there") == SmalltalkMatch("greeting")

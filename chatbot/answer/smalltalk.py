@@ -1,145 +1,367 @@
 """Smalltalk: greetings, thanks, goodbyes and questions about the bot itself.
 
+Wordings and replies come from a staff-editable file, `corpus/smalltalk.txt`
+(its header is the manual):
+
+    filler: ok, so, much
+    [thanks]
+    reply: You're welcome!
+    thanks
+    thank you
+
 Only a message made entirely of smalltalk counts: "hi" is smalltalk, "hi, does
-acupuncture hurt?" is a question for retrieval. Small typos are forgiven
-("helo", "thnak you"), and so are stretched words ("hiii", "byee").
+acupuncture hurt?" is a question for retrieval. The message is cut into
+wordings and filler words; a wording matches its words in any order, with
+small typos ("helo", "thnak you") and stretched words ("hiii", "byee")
+forgiven, and one message may miss or add one small word ("or", "the",
+"real") against a wording.
 """
 from __future__ import annotations
 
 import functools
 import re
+import string
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from nltk.metrics.distance import edit_distance
 
+from ..corpus.model import LoadError
 from ..text import words
 
-INTENTS = ("greeting", "thanks", "goodbye", "about_bot")
+SMALLTALK_FILE = "smalltalk.txt"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "corpus" / SMALLTALK_FILE
 MAX_WORDS = 10
-
-PHRASES = {
-    "greeting": """hi | hello | hey | hiya | howdy | yo | greetings | hi there | hello there |
-        hey there | good morning | good afternoon | good evening | morning | afternoon |
-        evening | how are you | how are you doing | how's it going | what's up | whats up""",
-    "thanks": """thanks | thank you | thankyou | thx | thnx | thanx | thks | ty | tysm | cheers |
-        many thanks | much appreciated | appreciate it | i appreciate it | thanks for your help |
-        thanks for the help | thank you for your help | thank you for the help |
-        thank you for helping | that helps | that helped | that was helpful | that's helpful |
-        very helpful | helpful | for your help | for the help | for all your help |
-        for all the help | for helping | for that | for the info | for the information""",
-    "goodbye": """bye | goodbye | good bye | bye bye | byebye | see you | see ya | see you later |
-        see you soon | cya | later | good night | goodnight | take care | farewell |
-        have a nice day | have a good day | have a great day | that's all | that is all""",
-    "about_bot": """are you a bot | are you a robot | are you a chatbot | are you human |
-        are you a human | are you a person | are you a real person | are you real | are you ai |
-        are you an ai | are you a computer | is this a bot | is this a robot | is this a human |
-        is this a real person | am i talking to a bot | am i talking to a robot |
-        am i talking to a human | am i talking to a person | am i talking to a real person |
-        who are you | what are you | who made you | who built you | who created you |
-        who programmed you | who wrote you | what can you do | what do you do | how do you work |
-        what can i ask | what can i ask you | what can you help with | what can you help me with |
-        how can you help | can you help me | help | help me | what is this""",
-}
-# Words that may surround smalltalk without adding a question ("thanks so much").
-FILLER_WORDS = frozenset("""
-oh ok okay well so and then there much very a lot again all everyone everybody folks
-guys dear friend now just really great awesome nice cool perfect lovely bot chatbot
-assistant too you
+MAX_EDITS = 1   # small words missing from or added to wordings, per message
+PLACEHOLDERS = frozenset({"clinic_name", "welcome"})
+# Words that carry no meaning of their own in smalltalk: one of them may be
+# missing or extra ("are you a person or a bot" ~ "are you a real person or a
+# bot"). Question words (who, what, how, can, do) are left out on purpose: "who
+# are you" and "how are you" differ.
+SMALL_WORDS = frozenset("""
+a an the or and but so just really real actual actually there here now then still
+anyone anybody someone somebody i me my you your it this that is are am be
+to with for of on in at by about please right
 """.split())
-# Real words one letter from a smalltalk word: never read as its typo.
-NOT_TYPOS = frozenset({"hell", "hall", "hill", "held", "think", "thinks"})
-# When one message holds several intents, the most informative reply wins.
-PRIORITY = ("about_bot", "goodbye", "thanks", "greeting")
 
 _STRETCHED = re.compile(r"(.)\1{2,}")   # "hiiii" -> "hi"
 _DOUBLED = re.compile(r"(.)\1")         # "byee" -> "bye"
+_SECTION = re.compile(r"^\[(?P<name>[^\]]*)\]$")
+# "reply:", "filler:", "not typos:": the colon right after the key ("hi there :)" is a wording).
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_KEY = re.compile(r"^(?P<key>[a-z]+(?: [a-z]+)?):(?=\s|$)(?P<value>.*)$", re.IGNORECASE)
+_CACHE_LIMIT = 50_000
 
 
 @dataclass(frozen=True)
 class SmalltalkMatch:
-    """A message that is only smalltalk, and which kind."""
-    intent: str  # one of INTENTS
+    """A message that is only smalltalk, and which kind (a section name of the file)."""
+    intent: str
 
 
-def _phrase_table() -> dict[tuple[str, ...], str]:
-    """Map each phrase (as words) -> its intent."""
-    return {tuple(words(p)): intent for intent, text in PHRASES.items()
-            for p in text.split("|") if p.strip()}
+@dataclass(frozen=True)
+class SmalltalkIntent:
+    """One section of the file: its name, the wordings visitors type, and the reply."""
+    name: str
+    wordings: tuple[str, ...]
+    reply: str
+    line: int = 0
 
 
-def _typo_targets(phrases) -> dict[str, list[str]]:
-    """Map first letter -> words of 4+ letters, in the order of PHRASES ("hello" before "help")."""
-    targets: dict[str, list[str]] = {}
-    for word in dict.fromkeys(w for p in phrases for w in p if len(w) >= 4):
-        targets.setdefault(word[0], []).append(word)
-    return targets
+# -- the smalltalk file ---------------------------------------------------------
+
+def _word_list(text: str) -> list[str]:
+    """Words of a 'filler:' or 'not typos:' line (commas or spaces between them)."""
+    return words(text.replace(",", " "))
 
 
-_PHRASE_INTENT = _phrase_table()
-_LONGEST = max(len(p) for p in _PHRASE_INTENT)
-_VOCABULARY = frozenset(w for p in _PHRASE_INTENT for w in p)
-_TYPO_TARGETS = _typo_targets(_PHRASE_INTENT)
-
-
-@functools.lru_cache(maxsize=4096)
-def _known_word(word: str) -> str | None:
-    """`word` as a smalltalk or filler word: itself, de-stretched, or a one-edit typo."""
-    for candidate in (word, _STRETCHED.sub(r"\1", word), _DOUBLED.sub(r"\1", word)):
-        if candidate in _VOCABULARY or candidate in FILLER_WORDS:
-            return candidate
-    if len(word) < 4 or word in NOT_TYPOS:
-        return None
-    for known in _TYPO_TARGETS.get(word[0], ()):
-        if abs(len(known) - len(word)) <= 1 and edit_distance(word, known, transpositions=True) <= 1:
-            return known
+def _reply_problem(reply: str) -> str | None:
+    """Why `reply` cannot be used as a reply template, or None."""
+    if not reply:
+        return "the reply is empty"
+    try:
+        fields = [(name, spec, conversion)
+                  for _, name, spec, conversion in string.Formatter().parse(reply) if name is not None]
+    except ValueError:
+        return "a '{' or '}' without its partner; placeholders look like {clinic_name}"
+    for name, spec, conversion in fields:
+        if name not in PLACEHOLDERS or spec or conversion:
+            return (f"unknown placeholder {{{name}}}; use "
+                    + " or ".join(f"{{{p}}}" for p in sorted(PLACEHOLDERS)))
     return None
 
 
-def classify_smalltalk(message: str) -> SmalltalkMatch | None:
-    """The smalltalk intent of a short message made only of smalltalk, else None."""
-    tokens = words(message)
-    if not tokens or len(tokens) > MAX_WORDS:
-        return None
-    known = []
-    for token in tokens:
-        word = _known_word(token)
-        if word is None:
-            return None  # most questions stop here, at their first word
-        known.append(word)
-    intents = set()
-    i = 0
-    while i < len(known):
-        for length in range(min(_LONGEST, len(known) - i), 0, -1):
-            intent = _PHRASE_INTENT.get(tuple(known[i:i + length]))
-            if intent:
-                intents.add(intent)
-                i += length
-                break
+class _Section:
+    """A section while its lines are read."""
+
+    def __init__(self, name: str, line: int):
+        self.name, self.line = name, line
+        self.wordings: list[str] = []
+        self.reply: str | None = None
+        self.reply_line = 0
+        self.reply_unusable = False
+
+
+def parse_smalltalk(text: str, path: str = SMALLTALK_FILE
+                    ) -> tuple[list[SmalltalkIntent], list[str], list[str], list[LoadError]]:
+    """Intents, filler words, not-typo words and problems (with line numbers) of a file's text."""
+    sections: list[_Section] = []
+    filler: list[str] = []
+    not_typos: list[str] = []
+    errors: list[LoadError] = []
+    seen_sections: dict[str, int] = {}
+    seen_wordings: dict[frozenset[str], tuple[str, int]] = {}
+    current: _Section | None = None
+    skipping = False   # inside a section that is left out: its lines are not reported again
+    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            section = _SECTION.match(line)
+            name = re.sub(r"[\s-]+", "_", section["name"].strip().lower()) if section else ""
+            current, skipping = None, True
+            if not section:
+                errors.append(LoadError(path, number, "a section line is a name in square brackets "
+                                        "and nothing else, like [greeting]; section left out"))
+            elif not _NAME.match(name):
+                errors.append(LoadError(path, number, f"section name {section['name']!r} must be "
+                                        "letters, digits and _ (like [greeting]); section left out"))
+            elif name in seen_sections:
+                errors.append(LoadError(path, number, f"section [{name}] is already on line "
+                                        f"{seen_sections[name]}; this one is left out"))
+            else:
+                seen_sections[name] = number
+                current, skipping = _Section(name, number), False
+                sections.append(current)
+            continue
+        if key := _KEY.match(line):
+            name, value = key["key"].lower(), key["value"].strip()
+            if name in ("filler", "not typos"):
+                found = _word_list(value)
+                if not found:
+                    errors.append(LoadError(path, number, f"'{name}:' is followed by no words"))
+                (filler if name == "filler" else not_typos).extend(found)
+            elif name != "reply":
+                errors.append(LoadError(path, number, f"unknown line '{key['key']}:'; expected "
+                                        "'reply:', 'filler:', 'not typos:', [section] or a wording"))
+            elif skipping:
+                pass
+            elif current is None:
+                errors.append(LoadError(path, number, "'reply:' before any [section] line"))
+            elif current.reply is not None or current.reply_unusable:
+                errors.append(LoadError(path, number, f"section [{current.name}] already has a "
+                                        f"reply on line {current.reply_line}"))
+            elif problem := _reply_problem(value):
+                errors.append(LoadError(path, number, f"{problem}; section [{current.name}] "
+                                        "is left out"))
+                current.reply_line, current.reply_unusable = number, True
+            else:
+                current.reply, current.reply_line = value, number
+            continue
+        if skipping:
+            continue
+        if current is None:
+            errors.append(LoadError(path, number, f"wording {line!r} before any [section] line; "
+                                    "start a section with a line like [greeting]"))
+            continue
+        wording = words(line)
+        if not wording:
+            errors.append(LoadError(path, number, f"wording {line!r} has no words"))
+        elif len(wording) > MAX_WORDS:
+            errors.append(LoadError(path, number, f"wording has more than {MAX_WORDS} words; "
+                                    "messages that long are never smalltalk"))
+        elif (earlier := seen_wordings.get(frozenset(wording))) and earlier[0] != current.name:
+            errors.append(LoadError(path, number, f"wording {line!r} is already in section "
+                                    f"[{earlier[0]}] on line {earlier[1]}"))
         else:
-            if known[i] not in FILLER_WORDS:
-                return None
-            i += 1
-    return next((SmalltalkMatch(intent) for intent in PRIORITY if intent in intents), None)
+            seen_wordings.setdefault(frozenset(wording), (current.name, number))
+            current.wordings.append(line)
+    intents = []
+    for section in sections:
+        if section.reply is None:
+            if not section.reply_unusable:
+                errors.append(LoadError(path, section.line, f"section [{section.name}] has no "
+                                        "'reply:' line; it is left out"))
+        elif not section.wordings:
+            errors.append(LoadError(path, section.line, f"section [{section.name}] has no "
+                                    "wordings; it never matches"))
+        else:
+            intents.append(SmalltalkIntent(section.name, tuple(section.wordings), section.reply,
+                                           section.line))
+    if not intents:
+        errors.append(LoadError(path, 0, "no usable sections: no smalltalk will be recognised"))
+    return intents, filler, not_typos, sorted(errors, key=lambda e: e.line)
 
 
-WHAT_I_CAN_DO = ("I can answer questions about acupuncture for back pain, such as what to "
-                 "expect at a session, whether it is safe and how it works.")
+# -- matching --------------------------------------------------------------------
 
-SMALLTALK_REPLIES = {
-    "greeting": "Hello{welcome}! " + WHAT_I_CAN_DO + " What would you like to know?",
-    "thanks": "You're welcome! If you have another question about acupuncture for back pain, "
-              "just ask.",
-    "goodbye": "Goodbye, and take care of your back! Come back any time with questions about "
-               "acupuncture for back pain.",
-    "about_bot": "I'm an automated assistant, not a person. I answer questions about acupuncture "
-                 "for back pain from {documents}, and I can't give medical advice. For advice "
-                 "about your own health, please talk to a practitioner or your doctor.",
-}
+class Smalltalk:
+    """Recognises smalltalk messages and writes their replies; compiled at construction."""
+
+    def __init__(self, intents: tuple[SmalltalkIntent, ...] | list[SmalltalkIntent] = (),
+                 filler: tuple[str, ...] | list[str] = (),
+                 not_typos: tuple[str, ...] | list[str] = ()):
+        self.intents = tuple(intents)
+        self.filler = frozenset(filler)
+        self.not_typos = frozenset(not_typos)
+        self._compile()
+
+    @classmethod
+    def from_text(cls, text: str, path: str = SMALLTALK_FILE) -> tuple["Smalltalk", list[LoadError]]:
+        """The smalltalk of the file text `text`, and the problems of the lines left out."""
+        intents, filler, not_typos, errors = parse_smalltalk(text, path)
+        return cls(intents, filler, not_typos), errors
+
+    @classmethod
+    def load(cls, path: Path) -> tuple["Smalltalk", list[LoadError]]:
+        """The smalltalk of the file at `path`; problems are reported, never raised."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            return cls(), [LoadError(path.name, 0, "file not found: no smalltalk will be recognised")]
+        except UnicodeDecodeError:
+            return cls(), [LoadError(path.name, 0, "not UTF-8 text; save the file as UTF-8")]
+        except OSError as error:
+            return cls(), [LoadError(path.name, 0, f"cannot be read ({error.strerror})")]
+        return cls.from_text(text, path.name)
+
+    def _compile(self) -> None:
+        """Wordings as word sets, indexed by each of their words; typo targets by first letter."""
+        self._wordings: list[tuple[frozenset[str], int]] = []   # (words, intent rank)
+        self._by_word: dict[str, list[int]] = {}               # word -> wording numbers
+        for rank, intent in enumerate(self.intents):
+            for wording in intent.wordings:
+                word_set = frozenset(words(wording))
+                for word in word_set:
+                    self._by_word.setdefault(word, []).append(len(self._wordings))
+                self._wordings.append((word_set, rank))
+        self._vocabulary = frozenset(self._by_word)
+        # In file order, so that "helo" is read as "hello" (a greeting) before "help".
+        self._typo_targets: dict[str, list[str]] = {}
+        for word in self._by_word:
+            if len(word) >= 4:
+                self._typo_targets.setdefault(word[0], []).append(word)
+        self._replies = {intent.name: intent.reply for intent in self.intents}
+        self._known_cache: dict[str, str | None] = {}
+
+    def classify(self, message: str) -> SmalltalkMatch | None:
+        """The smalltalk intent of a short message made only of smalltalk, else None."""
+        tokens = words(message)
+        if not self._wordings or not tokens or len(tokens) > MAX_WORDS:
+            return None
+        known = []
+        for token in tokens:
+            word = self._known_word(token)
+            if word is None and token not in SMALL_WORDS:
+                return None   # most questions stop here, at their first content word
+            known.append(word or token)
+        ranks = self._best_reading(known)
+        if not ranks:
+            return None
+        return SmalltalkMatch(self.intents[max(ranks)].name)   # the section furthest down wins
+
+    def reply(self, match: SmalltalkMatch, clinic_name: str | None = None) -> str:
+        """The plain-text reply of `match`'s section, placeholders filled in."""
+        if match.intent not in self._replies:
+            raise ValueError(f"no smalltalk section [{match.intent}]")
+        name = clinic_name.strip() if clinic_name else ""
+        return self._replies[match.intent].format(
+            clinic_name=name or "the clinic",
+            welcome=f", and welcome to {name}" if name else "")
+
+    def _known_word(self, word: str) -> str | None:
+        """`word` as a wording or filler word: itself, de-stretched, or a one-edit typo."""
+        if word in self._known_cache:
+            return self._known_cache[word]
+        known = self._read_word(word)
+        if len(self._known_cache) >= _CACHE_LIMIT:
+            self._known_cache.clear()
+        self._known_cache[word] = known
+        return known
+
+    def _read_word(self, word: str) -> str | None:
+        """Uncached `_known_word`; typos are looked for among wording words in file order."""
+        for candidate in (word, _STRETCHED.sub(r"\1", word), _DOUBLED.sub(r"\1", word)):
+            if candidate in self._vocabulary or candidate in self.filler:
+                return candidate
+        if len(word) < 4 or word in self.not_typos or word in SMALL_WORDS:
+            return None
+        for known in self._typo_targets.get(word[0], ()):
+            if abs(len(known) - len(word)) <= 1 and edit_distance(word, known, transpositions=True) <= 1:
+                return known
+        return None
+
+    def _best_reading(self, known: list[str]) -> set[int]:
+        """Intent ranks of the cheapest cut of `known` into wordings and filler words.
+
+        best[i] is (edits, has no intent, pieces, ranks) for the first i words:
+        fewest small-word edits first, then readings that contain smalltalk,
+        then the fewest pieces (longest wordings).
+        """
+        best: list[tuple[int, bool, int, frozenset[int]] | None] = [None] * (len(known) + 1)
+        best[0] = (0, True, 0, frozenset())
+        for start in range(len(known)):
+            if best[start] is None:
+                continue
+            edits, _, pieces, ranks = best[start]
+            steps = [(start + 1, 0, None)] if known[start] in self.filler else []
+            steps += self._wordings_from(known, start, MAX_EDITS - edits)
+            for end, cost, rank in steps:
+                new_ranks = ranks if rank is None else ranks | {rank}
+                candidate = (edits + cost, not new_ranks, pieces + 1, new_ranks)
+                if best[end] is None or candidate[:3] < best[end][:3]:
+                    best[end] = candidate
+        final = best[-1]
+        return set(final[3]) if final else set()
+
+    def _wordings_from(self, known: list[str], start: int,
+                       allowed: int) -> Iterator[tuple[int, int, int]]:
+        """(end, edits, intent rank) of each wording that matches known[start:end]."""
+        if known[start] in SMALL_WORDS:   # perhaps a small word the wording lacks
+            numbers = sorted({n for word in known[start:] for n in self._by_word.get(word, ())})
+        else:                             # else the wording has it (or it is a filler piece)
+            numbers = self._by_word.get(known[start], [])
+        for number in numbers:
+            wording, rank = self._wordings[number]
+            extra: set[str] = set()
+            for end in range(start + 1, len(known) + 1):
+                word = known[end - 1]
+                if word not in wording and word not in self.filler:
+                    extra.add(word)
+                    if word not in SMALL_WORDS or len(extra) > allowed:
+                        break   # a longer span only adds more words the wording lacks
+                cost = _edits(frozenset(known[start:end]), wording, self.filler)
+                if cost is not None and cost <= allowed:
+                    yield end, cost, rank
+
+
+def _edits(span: frozenset[str], wording: frozenset[str], filler: frozenset[str]) -> int | None:
+    """Small words to add to or drop from `span` to read it as `wording`; None if other words differ."""
+    extra = {w for w in span - wording if w not in filler}
+    missing = wording - span
+    if not extra and not missing:
+        return 0
+    if not (extra | missing) <= SMALL_WORDS or wording <= SMALL_WORDS:
+        return None   # a wording of small words only must be typed in full
+    return len(extra) + len(missing)
+
+
+# -- the shipped file ----------------------------------------------------------------
+
+@functools.cache
+def default_smalltalk() -> Smalltalk:
+    """The smalltalk of the shipped corpus/smalltalk.txt, read on first use."""
+    return Smalltalk.load(DEFAULT_PATH)[0]
+
+
+def classify_smalltalk(message: str) -> SmalltalkMatch | None:
+    """The smalltalk intent of `message` by the shipped file, else None."""
+    return default_smalltalk().classify(message)
 
 
 def smalltalk_reply(match: SmalltalkMatch, clinic_name: str | None = None) -> str:
-    """A short, friendly plain-text reply that says what the bot can help with."""
-    name = clinic_name.strip() if clinic_name else ""
-    return SMALLTALK_REPLIES[match.intent].format(
-        welcome=f", and welcome to {name}" if name else "",
-        documents=f"{name}'s own documents" if name else "the clinic's own documents")
+    """The shipped file's reply to `match`, with the clinic's name filled in."""
+    return default_smalltalk().reply(match, clinic_name)
