@@ -131,13 +131,15 @@ def print_kind_report(figures: dict, out=sys.stdout) -> None:
 
 
 def corpus_responder(corpus_dir: str | Path):
-    """The answer policy with the corpus' urgent rules and the default settings."""
+    """The answer policy with the corpus' urgent and smalltalk rules and the default settings."""
     from .answer.policy import PolicySettings, Responder
+    from .answer.smalltalk import Smalltalk
     from .answer.urgent import UrgentScreen
     from .settings import BY_NAME
     screen, _ = UrgentScreen.load(Path(corpus_dir) / "urgent.txt")
+    smalltalk, _ = Smalltalk.load(Path(corpus_dir) / "smalltalk.txt")
     threshold = BY_NAME["CHATBOT_ANSWER_THRESHOLD"].default
-    return Responder(screen, PolicySettings(threshold=threshold))
+    return Responder(screen, PolicySettings(threshold=threshold), smalltalk)
 
 
 # -- StackFAQ ------------------------------------------------------------------

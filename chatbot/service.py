@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from .answer.policy import PolicySettings, Responder
+from .answer.smalltalk import Smalltalk
 from .answer.urgent import UrgentScreen
 from .build import build_index, publish_build
 from .index.artifact import IndexLoadError
@@ -23,41 +24,47 @@ from .storage import Storage
 
 log = logging.getLogger(__name__)
 URGENT_RULES_FILE = "urgent.txt"
+SMALLTALK_FILE = "smalltalk.txt"
 
 
-class UrgentRules:
-    """The urgent screen, reloaded when its rules file changes (a stat per message)."""
+class RulesFile:
+    """A staff-edited rules file (urgent.txt, smalltalk.txt), reloaded when it changes (a stat per message).
 
-    def __init__(self, path: Path):
+    `loader(path) -> (rules, errors)`, as UrgentScreen.load and Smalltalk.load.
+    """
+
+    def __init__(self, path: Path, loader):
         self.path = path
+        self.loader = loader
         self._stamp: float | None = None
-        self._screen = UrgentScreen.from_text("")[0]
+        self._rules = None
         self._lock = threading.Lock()
         self.reload_if_changed()
 
-    def reload_if_changed(self) -> UrgentScreen:
+    def reload_if_changed(self):
         try:
             stamp = self.path.stat().st_mtime_ns
         except OSError:
             stamp = None
-        if stamp != self._stamp:
+        if stamp != self._stamp or self._rules is None:
             with self._lock:
-                screen, errors = UrgentScreen.load(self.path)
+                rules, errors = self.loader(self.path)
                 for error in errors:
-                    log.warning("urgent rules: %s", error)
-                self._screen, self._stamp = screen, stamp
-        return self._screen
+                    log.warning("%s: %s", self.path.name, error)
+                self._rules, self._stamp = rules, stamp
+        return self._rules
 
 
 @dataclass
 class ChatbotService:
     live_index: LiveIndex
-    urgent_rules: UrgentRules
+    urgent_rules: RulesFile
+    smalltalk: RulesFile
     policy: PolicySettings
     storage: Storage
 
     def responder(self) -> Responder:
-        return Responder(self.urgent_rules.reload_if_changed(), self.policy)
+        return Responder(self.urgent_rules.reload_if_changed(), self.policy, self.smalltalk.reload_if_changed())
 
 
 def build_first_index(corpus_dir: Path, index_dir: Path, keep: int, unusable: str | None = None) -> None:
@@ -107,7 +114,8 @@ def init_service(app: Flask) -> ChatbotService:
                             notice=config["CHATBOT_NOTICE"],
                             clinic_name=config["CHATBOT_CLINIC_NAME"])
     storage = Storage(config["CHATBOT_DATABASE_URL"])
-    service = ChatbotService(live_index, UrgentRules(corpus_dir / URGENT_RULES_FILE), policy, storage)
+    service = ChatbotService(live_index, RulesFile(corpus_dir / URGENT_RULES_FILE, UrgentScreen.load),
+                             RulesFile(corpus_dir / SMALLTALK_FILE, Smalltalk.load), policy, storage)
     app.extensions["chatbot"] = service
     return service
 

@@ -67,9 +67,10 @@ SETTINGS: tuple[Setting, ...] = (
             "instance folder; use `postgresql+psycopg://...` when several servers share one database."),
     Setting("CHATBOT_RATE_LIMIT", "30/minute",
             "Requests per visitor address to the chat and feedback endpoints, e.g. `30/minute`; `off` disables it."),
-    Setting("CHATBOT_ANSWER_THRESHOLD", 0.15,
-            "Lowest retrieval score (0-1) that is answered; below it the bot says it does not know. "
-            "Calibrated on the evaluation questions (see README, Quality).", float),
+    Setting("CHATBOT_ANSWER_THRESHOLD", 0.5,
+            "How sure the bot must be (a probability, 0-1) that the passages it shows answer the question; "
+            "below it the bot says it does not know. 0.7 means: answer when at least 70% sure. "
+            "The default was chosen by cross-validation (see README, Quality).", float),
     Setting("CHATBOT_SUGGESTION_MARGIN", 0.85,
             "Offer other candidates as suggestions when their score is at least this share of the best one.",
             float),

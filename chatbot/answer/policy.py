@@ -1,9 +1,10 @@
 """The one place that decides what the bot replies (used by the API and staff tools).
 
 Order: the urgent screen first (warning signs never wait for retrieval), then
-smalltalk, then retrieval. A retrieval answer needs its best passage to score
-at least `threshold`; otherwise the bot says it does not know, how to reach
-the clinic, and offers the candidates it found as "these may help".
+smalltalk, then retrieval. A retrieval answer needs the index's calibrated
+probability that the passages shown answer the question (index/confidence.py)
+to be at least `threshold`; otherwise the bot says it does not know, how to
+reach the clinic, and offers the candidates it found as "these may help".
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from ..index import Hit, PassageIndex
 from ..passages.model import Source
 from ..text import squash_spaces, word_count
-from .smalltalk import classify_smalltalk, smalltalk_reply
+from .smalltalk import Smalltalk, default_smalltalk
 from .urgent import UrgentScreen, urgent_reply
 
 ANSWER, NO_ANSWER, URGENT, SMALLTALK = "answer", "no_answer", "urgent", "smalltalk"
@@ -44,7 +45,7 @@ class Answer:
 
 @dataclass(frozen=True)
 class PolicySettings:
-    threshold: float = 0.15
+    threshold: float = 0.5  # a probability: answer when at least this sure
     suggestion_margin: float = 0.85
     contact_text: str = "Please contact the clinic."
     notice: str = "This is general information, not medical advice."
@@ -54,21 +55,23 @@ class PolicySettings:
 class Responder:
     """Decides the kind of reply and writes it."""
 
-    def __init__(self, urgent_screen: UrgentScreen, settings: PolicySettings = PolicySettings()):
+    def __init__(self, urgent_screen: UrgentScreen, settings: PolicySettings = PolicySettings(),
+                 smalltalk: Smalltalk | None = None):
         self.urgent_screen = urgent_screen
         self.settings = settings
+        self.smalltalk = smalltalk if smalltalk is not None else default_smalltalk()
 
     def respond(self, message: str, index: PassageIndex, top_k: int = 3) -> Answer:
         """The reply to `message`, retrieving from `index` when needed."""
         urgent = self.urgent_screen.check(message)
         if urgent is not None:
             return Answer(URGENT, urgent_reply(urgent))
-        smalltalk = classify_smalltalk(message)
+        smalltalk = self.smalltalk.classify(message)
         if smalltalk is not None:
-            return Answer(SMALLTALK, smalltalk_reply(smalltalk, self.settings.clinic_name or None))
+            return Answer(SMALLTALK, self.smalltalk.reply(smalltalk, self.settings.clinic_name or None))
         hits = index.search(message, max(top_k, CANDIDATE_POOL), highlight=top_k)
         passages = tuple(_answer_passage(h) for h in hits[:top_k])
-        if not hits or hits[0].score < self.settings.threshold:
+        if not hits or index.answer_probability(message, hits) < self.settings.threshold:
             return Answer(NO_ANSWER, self._no_answer_reply(bool(passages)), passages,
                           self._suggestions(hits, skip_first=False))
         return Answer(ANSWER, self._answer_reply(passages[0]), passages, self._suggestions(hits))

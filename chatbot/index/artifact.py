@@ -15,6 +15,7 @@
     questions.json    intent terms of the FAQ question field, in row order
     questions.npz     term-major CSR matrix over FAQ wordings, their idf and
                       the passage each wording belongs to
+    confidence.json   the answer-confidence model (logistic regression coefficients)
 
 No pickle anywhere: arrays load with allow_pickle=False and everything else is
 JSON, so opening an index never runs code. A folder whose format version,
@@ -37,6 +38,7 @@ from scipy import sparse
 
 from ..passages.model import Passage
 from .passage_index import PassageIndex
+from .confidence import ConfidenceModel
 from .question_match import QuestionMatcher
 from .spelling import SpellingMatcher
 
@@ -44,7 +46,7 @@ FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 DATA_FILES = ("passages.jsonl", "vocabulary.json", "idf.npy", "postings.npz",
               "sentences.npz", "features.json", "spelling.json", "spelling.npz", "questions.json",
-              "questions.npz")
+              "questions.npz", "confidence.json")
 
 
 class IndexLoadError(Exception):
@@ -107,6 +109,7 @@ def save_index(index: PassageIndex, folder: str | Path, info: dict | None = None
     (folder / "spelling.json").write_text(json.dumps({"words": spelling.words_, "grams": spelling.grams_},
                                                      ensure_ascii=False), encoding="utf-8")
     _save_csr(folder / "spelling.npz", spelling.postings_, idf=spelling.idf_)
+    (folder / "confidence.json").write_text(json.dumps(index.confidence_.to_dict(), indent=1), encoding="utf-8")
     matcher = index.question_match_
     _save_json_terms(folder / "questions.json", matcher.vocabulary_)
     _save_csr(folder / "questions.npz", matcher.postings_, idf=matcher.idf_, owners=matcher.owners_)
@@ -175,6 +178,7 @@ def load_index(folder: str | Path, verify: bool = True) -> tuple[PassageIndex, d
         with np.load(folder / "spelling.npz", allow_pickle=False) as arrays:
             spelling._set_learned(spelling_data["grams"], arrays["idf"], _load_csr(arrays))
         index.spelling_ = spelling
+        index.confidence_ = ConfidenceModel.from_dict(json.loads((folder / "confidence.json").read_text("utf-8")))
         matcher = QuestionMatcher()
         matcher.vocabulary_ = _read_json_terms(folder / "questions.json")
         with np.load(folder / "questions.npz", allow_pickle=False) as arrays:

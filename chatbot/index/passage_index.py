@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+from wordfreq import zipf_frequency
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
@@ -42,6 +43,7 @@ from ..corpus.cleaning import is_cross_reference
 from ..passages.model import Passage
 from ..text import LIGHT_WORD_WEIGHT, LIGHT_WORDS, STOP_WORDS, content_stems, stem, words
 
+from .confidence import FEATURES, load_model
 from .answer_types import DEFINITION, QUANTITY, defined_terms, question_type, states_quantity
 from .ranking import accumulate, top_k
 from .spelling import SpellingMatcher
@@ -55,6 +57,7 @@ _LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
 # visitor asked about something the knowledge base does not cover, and the
 # score should say so (calibrated with the out-of-scope questions, README).
 UNKNOWN_WORD_WEIGHT = 1.5
+COMMON_WORD_ZIPF = 5.0  # "open", "time", "pay" are above; "needle", "sciatica" below
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ class PassageIndex(BaseEstimator):
                 self.definitions_.setdefault(term, []).append(i)
         self.spelling_ = SpellingMatcher().fit(self._known_words(sentences + sections + questions))
         wordings = [(i, w) for i, p in enumerate(passages) if p.question for w in (p.question, *p.alternates)]
+        self.confidence_ = load_model()
         self.question_match_ = QuestionMatcher().fit([w for _, w in wordings], np.array([i for i, _ in wordings]),
                                                      n, background=[p.text for p in passages] if wordings else [])
         self._prepare()
@@ -179,6 +183,7 @@ class PassageIndex(BaseEstimator):
         rarest = float(self.idf_.max()) if len(self.idf_) else 1.0
         self._unknown_idf = UNKNOWN_WORD_WEIGHT * rarest
         self._definition_rows = {t: np.asarray(rows, dtype=np.int64) for t, rows in self.definitions_.items()}
+        self._row_of = {p.id: i for i, p in enumerate(self.passages_)}
         self._has_question = np.zeros(len(self.passages_), dtype=bool)
         self._has_question[self.question_match_.owners_] = True
 
@@ -311,6 +316,35 @@ class PassageIndex(BaseEstimator):
                 spans[i] = (int(self.sentence_spans_[best][0]), int(self.sentence_spans_[best][1]))
         return [Hit(self.passages_[row], round(float(scores[row]), 6), span) for row, span in zip(rows, spans)]
 
+    def answer_features(self, query: str, hits: list[Hit]) -> dict[str, float]:
+        """The confidence signals of `hits` (the ranking of `query`), named as in confidence.FEATURES."""
+        parsed = self._parsed(query)
+        if not hits:
+            return dict.fromkeys(FEATURES, 0.0) | {"unknown_share": 1.0, "common_share": _common_share(query)}
+        row = self._row_of[hits[0].passage.id]
+        met = [(weight, any(self._meets(t, row) for t in term_ids)) for weight, term_ids in parsed.concepts]
+        rarest = max(met, key=lambda m: m[0], default=(0.0, False))
+        matched = 0.0
+        if self._has_question[row]:
+            matched = float(self.question_match_.scores(list(parsed.intent))[row])
+        return {"top_score": hits[0].score,
+                "margin": hits[0].score - (hits[1].score if len(hits) > 1 else 0.0),
+                "top_coverage": sum(w for w, m in met if m),
+                "rarest_met": float(rarest[1]),
+                "unknown_share": max(0.0, 1.0 - sum(w for w, _ in parsed.concepts)),
+                "question_match": matched,
+                "common_share": _common_share(query)}
+
+    def answer_probability(self, query: str, hits: list[Hit]) -> float:
+        """Calibrated probability that hits[0] answers `query` (confidence.py)."""
+        return self.confidence_.probability(self.answer_features(query, hits))
+
+    def _meets(self, term_id: int, row: int) -> bool:
+        postings = self.postings_
+        found = postings.indices[postings.indptr[term_id]:postings.indptr[term_id + 1]]
+        position = np.searchsorted(found, row)
+        return position < len(found) and found[position] == row
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "postings_"):
             raise NotFittedError("PassageIndex is not fitted: call fit(passages) or load an index first")
@@ -318,6 +352,12 @@ class PassageIndex(BaseEstimator):
     @property
     def vocabulary_size(self) -> int:
         return len(self.vocabulary_)
+
+
+def _common_share(query: str) -> float:
+    """Share of the query's content words that are everyday English (Zipf frequency >= 5)."""
+    content = [w for w in words(query) if w.isalpha() and w not in STOP_WORDS]
+    return sum(zipf_frequency(w, "en") >= COMMON_WORD_ZIPF for w in content) / len(content) if content else 1.0
 
 
 def _lightness(term: str) -> float:

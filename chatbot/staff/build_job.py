@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 from ..answer.policy import PolicySettings, Responder
+from ..answer.smalltalk import Smalltalk
 from ..answer.urgent import UrgentScreen
 from ..build import build_index
 from ..corpus import corpus_fingerprint
@@ -59,7 +60,7 @@ class _Heartbeat:
 
 
 def run_build(version: str, storage: Storage, corpus_dir: Path, index_dir: Path, keep: int = 5,
-              check_file: Path | None = None, threshold: float = 0.15, strict: bool = False) -> None:
+              check_file: Path | None = None, threshold: float = 0.5, strict: bool = False) -> None:
     """Build, save, upload and evaluate candidate `version` (already registered as building).
 
     With `strict`, any bad corpus file fails the build (CorpusError).
@@ -81,7 +82,8 @@ def run_build(version: str, storage: Storage, corpus_dir: Path, index_dir: Path,
             registry.upload_files(version, store.path(version))
             beat.set(75, "Checking the check questions")
             screen, _ = UrgentScreen.load(corpus_dir / "urgent.txt")
-            responder = Responder(screen, PolicySettings(threshold=threshold))
+            smalltalk, _ = Smalltalk.load(corpus_dir / "smalltalk.txt")
+            responder = Responder(screen, PolicySettings(threshold=threshold), smalltalk)
             questions = check_questions(check_file, knowledge.list_checks())
             published_index = _published_index(registry, store)
             evaluation, changes = compare(responder, result.index, published_index, questions)
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", required=True, help="SQLAlchemy URL of the shared database")
     parser.add_argument("--check-file", type=Path, help="evaluation questions (JSON Lines)")
     parser.add_argument("--keep", type=int, default=5, help="versions to keep locally")
-    parser.add_argument("--threshold", type=float, default=0.15, help="answer threshold for the checks")
+    parser.add_argument("--threshold", type=float, default=0.5, help="answer probability threshold for the checks")
     args = parser.parse_args(argv)
     storage = Storage(args.database_url)
     try:
