@@ -24,6 +24,11 @@ def _jsonl(path: Path) -> list[dict]:
 CASES = _jsonl(DATA / "urgent_cases.jsonl")
 URGENT_CASES = [(c["message"], c["category"]) for c in CASES if c["urgent"]]
 ORDINARY_CASES = [c["message"] for c in CASES if not c["urgent"]]
+# Written before the rules were widened, in visitors' own words: red flags the first
+# rules missed, and ordinary questions that share their words.
+NEW_CASES = _jsonl(DATA / "urgent_new.jsonl")
+NEW_URGENT_CASES = [(c["message"], c["category"]) for c in NEW_CASES if c["urgent"]]
+NEW_ORDINARY_CASES = [c["message"] for c in NEW_CASES if not c["urgent"]]
 DEV = _jsonl(DATA / "dev.jsonl")
 
 
@@ -48,14 +53,40 @@ def test_labelled_file_is_large_and_well_formed():
         assert (case["category"] in ("medical", "self_harm")) == case["urgent"]
 
 
-@pytest.mark.parametrize("message, expected", URGENT_CASES)
+def test_new_labelled_file_is_large_well_formed_and_new():
+    assert len(NEW_URGENT_CASES) >= 60 and len(NEW_ORDINARY_CASES) >= 60
+    for case in NEW_CASES:
+        assert set(case) == {"message", "urgent", "category"}
+        assert (case["category"] in ("medical", "self_harm")) == case["urgent"]
+    messages = [c["message"].lower() for c in NEW_CASES]
+    assert len(set(messages)) == len(messages)
+    assert set(messages).isdisjoint(c["message"].lower() for c in CASES)
+
+
+@pytest.mark.parametrize("message, expected", URGENT_CASES + NEW_URGENT_CASES)
 def test_every_urgent_message_is_flagged_with_its_category(screen, message, expected):
     assert category(screen, message) == expected
 
 
-@pytest.mark.parametrize("message", ORDINARY_CASES)
+@pytest.mark.parametrize("message", ORDINARY_CASES + NEW_ORDINARY_CASES)
 def test_no_ordinary_question_is_flagged(screen, message):
     assert screen.check(message) is None
+
+
+# Wordings in no labelled file, of four kinds of urgent message the first rules missed.
+@pytest.mark.parametrize("message, expected", [
+    ("fell off scaffolding at work and now it hurts every time i breathe", "medical"),
+    ("came off a ladder onto concrete, my back is in bits and breathing is painful", "medical"),
+    ("i keep having thoughts about harming myself because the pain wont stop", "self_harm"),
+    ("i feel like hurting myself, this pain is too much", "self_harm"),
+    ("i have numbness in both of my legs and i'm finding it hard to walk", "medical"),
+    ("my legs are both numb and weak and i keep falling over", "medical"),
+    ("suddenly got a tearing pain between my shoulder blades and i feel faint", "medical"),
+    ("ripping pain in my upper back came on suddenly and i nearly passed out", "medical"),
+])
+def test_unseen_wordings_of_the_misses_that_widened_the_rules_are_flagged(screen, message,
+                                                                          expected):
+    assert category(screen, message) == expected
 
 
 @pytest.mark.parametrize("row", [r for r in DEV if r["expect"] == "urgent"], ids=lambda r: r["id"])
@@ -96,6 +127,23 @@ def test_a_negation_cancels_the_warning_sign_it_precedes(screen, negated, stated
     "No, I can't feel my legs",
 ])
 def test_negation_stops_at_a_comma_or_but(screen, message):
+    assert screen.check(message) is not None
+
+
+@pytest.mark.parametrize("message", [
+    "the pain doesn't stop and i feel feverish with back pain",
+    "if this pain doesnt stop im going to end it",
+    "acupuncture isn't helping and I'm suicidal",
+])
+def test_a_negated_verb_about_the_pain_does_not_cancel_what_follows(screen, message):
+    assert screen.check(message) is not None
+
+
+@pytest.mark.parametrize("message", [
+    "I have back pain and lost 8kg without trying",
+    "temp of 39c and my back hurts",
+])
+def test_a_number_joined_to_its_unit_is_read_as_two_words(screen, message):
     assert screen.check(message) is not None
 
 
@@ -207,8 +255,10 @@ def test_a_check_is_fast(screen):
 
 def test_the_rules_file_covers_every_warning_sign(screen):
     names = " ".join(rule.name for rule in screen.rules)
-    for sign in ("bladder", "bowel", "groin", "legs", "fall", "fever", "cancer", "chest",
-                 "suicide", "self-harm"):
+    for sign in ("bladder", "bowel", "groin", "legs", "both legs", "foot drop", "fall",
+                 "fragile bones", "fever", "spinal injection", "injects drugs", "kidney", "cancer",
+                 "weight loss", "chest", "arm or jaw", "breathe", "tearing", "shock", "stroke",
+                 "speech", "suicide", "self-harm"):
         assert sign in names
     assert {rule.category for rule in screen.rules} == {"medical", "self_harm"}
 
@@ -258,14 +308,51 @@ def test_a_rule_added_to_the_rules_file_takes_effect(tmp_path):
     path = tmp_path / "urgent.txt"
     path.write_text(RULES_FILE.read_text("utf-8"), encoding="utf-8")
     before, _ = UrgentScreen.load(path)
-    assert before.check("my face is drooping and my speech is slurred") is None
+    assert before.check("my throat is swelling up and my lips are puffy") is None
     with path.open("a", encoding="utf-8") as f:
-        f.write("medical: stroke signs => face drooping + slurred speech, speech slurred\n")
+        f.write("medical: allergic reaction => throat swelling + lips, tongue\n")
     after, errors = UrgentScreen.load(path)
     assert errors == []
-    assert after.check("my face is drooping and my speech is slurred") == UrgentMatch(
-        "medical", "stroke signs")
-    assert after.check("is slurred speech a side effect of acupuncture?") is None
+    assert after.check("my throat is swelling up and my lips are puffy") == UrgentMatch(
+        "medical", "allergic reaction")
+    assert after.check("can acupuncture cause throat swelling and puffy lips?") is None
+
+
+WORD_LISTS = """\
+words: back pain => back pain, backache
+words: severe pain => [back pain], agony
+medical: fever with back pain => fever + [back pain]
+medical: fall with severe pain => fell + [severe pain]
+medical: old fall => fell unless [long ago]
+words: long ago => years ago
+medical: chest pain => chest pain + [heart]
+words: back pain => sore back
+words: => fever
+words: empty list =>
+"""
+
+
+def test_word_lists_expand_where_named_and_their_problems_are_reported():
+    screen, errors = UrgentScreen.from_text(WORD_LISTS, "urgent.txt")
+    assert [(rule.name, rule.groups) for rule in screen.rules] == [
+        ("fever with back pain", (("fever",), ("back pain", "backache"))),
+        ("fall with severe pain", (("fell",), ("back pain", "backache", "agony")))]
+    reported = {e.line: e.message for e in errors}
+    assert sorted(reported) == [5, 7, 8, 9, 10]
+    assert "no 'words: long ago => ...' line above this one" in reported[5]
+    assert "no 'words: heart => ...' line above this one" in reported[7]
+    assert "word list 'back pain' is already defined" in reported[8]
+    assert "no name" in reported[9]
+    assert "no words" in reported[10]
+    assert screen.check("I fell and I'm in agony") == UrgentMatch("medical",
+                                                                  "fall with severe pain")
+
+
+def test_the_rules_file_shares_its_word_lists(screen):
+    by_name = {rule.name: rule for rule in screen.rules}
+    back_pain = set(by_name["fever with back pain"].groups[1])
+    assert back_pain <= set(by_name["back pain after a fall or accident"].groups[1])
+    assert screen.check("I fell off a wall and my back is killing me") is not None
 
 
 def test_a_phrase_added_to_ignore_stops_matching(tmp_path):

@@ -5,12 +5,16 @@ manual), one rule per line:
 
     medical: fever with back pain => fever, high temperature + back pain, backache
     medical: back pain after a fall => fell, a fall + back pain unless years ago
+    words: back pain => back pain, backache, back hurts
+    medical: back pain after a crash => car crash + [back pain]
     ignore: fell asleep, fewer
 
 A rule fires when each `+` group has an alternative in the message that is
 not negated ("I have no fever"), no `unless` phrase is present, and, for
 medical rules, the message describes the visitor's own situation rather than
 only asking about treatment ("does acupuncture for back pain cause fever?").
+A `words:` line names a list of alternatives once; `[name]` in a group or after
+`unless` stands for all of them.
 """
 from __future__ import annotations
 
@@ -61,9 +65,12 @@ FIRST_PERSON = frozenset({"i", "i'm", "i've", "i'd"})
 # Typos are forgiven in warning words, not in the small words around them.
 NEVER_A_TYPO = STOP_WORDS | LIGHT_WORDS | NEGATION_WORDS
 
-_TOKENS = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.!?;:,]")
+# Numbers stand apart from the letters they touch: "lost 8kg" has the words "8" and "kg".
+_TOKENS = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+|[.!?;:,]")
 _RULE_LINE = re.compile(r"^(?P<category>[A-Za-z_-]+)\s*:\s*(?P<name>.*?)\s*=>\s*(?P<groups>.*)$")
 _IGNORE_LINE = re.compile(r"^ignore\s*:(?P<phrases>.*)$", re.IGNORECASE)
+_WORDS_LINE = re.compile(r"^words\s*:\s*(?P<name>.*?)\s*=>\s*(?P<alternatives>.*)$", re.IGNORECASE)
+_WORD_LIST = re.compile(r"^\[(?P<name>[^\]]*)\]$")
 _UNLESS = re.compile(r"\bunless\b", re.IGNORECASE)
 _IGNORED, _EXCEPTION = -1, -1   # rule index of "ignore:" phrases; group index of "unless"
 _HYPOTHETICAL, _GENERAL, _OWN = 0, 1, 2   # what a word says about the visitor
@@ -98,20 +105,37 @@ def _keys(phrase: str) -> tuple[str, ...]:
     return tuple(stem(w) for w in _phrase_words(phrase))
 
 
-def _alternatives(text: str) -> tuple[tuple[str, ...], list[str]]:
-    """Comma-separated alternatives of one group, and why any of them is unusable."""
-    alternatives = tuple(a.strip() for a in text.split(",") if _phrase_words(a))
+def _alternatives(text: str, word_lists: dict[str, tuple[str, ...]]
+                  ) -> tuple[tuple[str, ...], list[str]]:
+    """Comma-separated alternatives of one group, `[name]` expanded, and why any is unusable."""
+    alternatives: list[str] = []
     problems = []
-    for alternative in alternatives:
-        words = _phrase_words(alternative)
+    for item in (a.strip() for a in text.split(",")):
+        if word_list := _WORD_LIST.match(item):
+            name = _list_name(word_list["name"])
+            if name in word_lists:
+                alternatives += word_lists[name]
+            else:
+                problems.append(f"no 'words: {name} => ...' line above this one")
+            continue
+        words = _phrase_words(item)
+        if not words:
+            continue
         if len(words) < 3 and all(w in STOP_WORDS or w in NEGATION_WORDS for w in words):
-            problems.append(f"{alternative!r} is too common to be a warning sign on its own")
+            problems.append(f"{item!r} is too common to be a warning sign on its own")
         elif len(words) == 1 and len(words[0]) < 3:
-            problems.append(f"{alternative!r} is too short to be a warning sign on its own")
-    return alternatives, problems
+            problems.append(f"{item!r} is too short to be a warning sign on its own")
+        alternatives.append(item)
+    return tuple(alternatives), problems
 
 
-def _parse_rule(category: str, name: str, text: str, line: int) -> tuple[UrgentRule | None, list[str]]:
+def _list_name(name: str) -> str:
+    """A word list's name as looked up: lower case, single spaces."""
+    return " ".join(name.lower().split())
+
+
+def _parse_rule(category: str, name: str, text: str, line: int,
+                word_lists: dict[str, tuple[str, ...]]) -> tuple[UrgentRule | None, list[str]]:
     """A rule from the text after '=>', or the problems that make it unusable."""
     if category not in CATEGORIES:
         return None, [f"unknown category {category!r}; use 'medical' or 'self_harm'"]
@@ -122,12 +146,12 @@ def _parse_rule(category: str, name: str, text: str, line: int) -> tuple[UrgentR
         return None, ["'unless' may appear only once in a rule"]
     groups, problems = [], []
     for number, part in enumerate(parts[0].split("+"), start=1):
-        alternatives, found = _alternatives(part)
+        alternatives, found = _alternatives(part, word_lists)
         problems += found or ([] if alternatives else [f"group {number} after '=>' has no words"])
         groups.append(alternatives)
     exceptions: tuple[str, ...] = ()
     if len(parts) == 2:
-        exceptions, found = _alternatives(parts[1])
+        exceptions, found = _alternatives(parts[1], word_lists)
         problems += found or ([] if exceptions else ["'unless' is followed by no words"])
     if problems:
         return None, problems
@@ -141,6 +165,7 @@ def parse_urgent_rules(text: str, path: str = URGENT_FILE
     ignored: list[tuple[str, int]] = []
     errors: list[LoadError] = []
     seen: dict[str, int] = {}
+    word_lists: dict[str, tuple[str, ...]] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -151,6 +176,18 @@ def parse_urgent_rules(text: str, path: str = URGENT_FILE
                 errors.append(LoadError(path, number, "expected 'ignore: phrase, other phrase'"))
                 continue
             ignored += [(p, number) for p in phrases]
+            continue
+        if listed := _WORDS_LINE.match(line):
+            name = _list_name(listed["name"])
+            alternatives, problems = _alternatives(listed["alternatives"], word_lists)
+            if not name or name in word_lists:
+                problems.append(f"word list {name!r} is already defined" if name
+                                else "the word list has no name before '=>'")
+            elif not alternatives and not problems:
+                problems.append("the word list has no words after '=>'")
+            errors += [LoadError(path, number, p) for p in problems]
+            if not problems:
+                word_lists[name] = alternatives
             continue
         match = _RULE_LINE.match(line)
         if not match:
@@ -163,7 +200,7 @@ def parse_urgent_rules(text: str, path: str = URGENT_FILE
                                                   f"{seen[name.lower()]}"))
             continue
         category = match["category"].lower().replace("-", "_")
-        rule, problems = _parse_rule(category, name, match["groups"], number)
+        rule, problems = _parse_rule(category, name, match["groups"], number, word_lists)
         errors += [LoadError(path, number, p) for p in problems]
         if rule:
             seen[name.lower()] = number
@@ -215,7 +252,9 @@ class UrgentScreen:
 
     def _compile(self) -> None:
         """Index alternatives by their first word, and warning words by one-letter deletions."""
-        self._by_first: dict[str, list[tuple[tuple[str, ...], int, int]]] = {}
+        # first key -> alternative's keys -> (rule, group) of each place it is written;
+        # shared word lists put one alternative in many rules, and it is matched once.
+        self._by_first: dict[str, dict[tuple[str, ...], list[tuple[int, int]]]] = {}
         forms: dict[str, str] = {}  # a warning word as written -> its stem
         for rule_index, rule in enumerate(self.rules):
             for group_index, group in enumerate(rule.groups):
@@ -242,7 +281,8 @@ class UrgentScreen:
     def _index(self, phrase: str, rule_index: int, group_index: int) -> dict[str, str]:
         words = _phrase_words(phrase)
         keys = tuple(stem(w) for w in words)
-        self._by_first.setdefault(keys[0], []).append((keys, rule_index, group_index))
+        places = self._by_first.setdefault(keys[0], {}).setdefault(keys, [])
+        places.append((rule_index, group_index))
         return dict(zip(words, keys))
 
     def read_as(self, word: str) -> str | None:
@@ -314,10 +354,10 @@ class UrgentScreen:
         for start, key in enumerate(keys):
             if key is None:
                 continue
-            for alternative, rule_index, group_index in self._by_first.get(key, ()):
+            for alternative, places in self._by_first.get(key, {}).items():
                 positions = _match_at(keys, clauses, start, alternative)
                 if positions:
-                    found.append((positions, rule_index, group_index))
+                    found += [(positions, rule, group) for rule, group in places]
         return found
 
 
