@@ -75,25 +75,25 @@ def reply_kinds(questions: list[EvalQuestion], kind_of) -> dict[str, dict]:
     return kinds
 
 
-def run_faq_suite(bank: FaqBank, index_params: dict | None = None) -> SuiteResult:
-    """Figures of one FAQ bank: ours (built as a clinic's CSV) and the baselines."""
+def run_faq_suite(bank: FaqBank, index_params: dict | None = None, baselines: bool = True) -> SuiteResult:
+    """Figures of one FAQ bank: ours (built as a clinic's CSV) and, with `baselines`, the baselines."""
     index, entry_of = build_bank_index(bank, **(index_params or {}))
     result = SuiteResult(bank.name, len(bank.queries))
     ours = [_first_relevant([entry_of.get(h.passage.id) for h in index.search(text, K)],
                             lambda e, t=target: e == t) for text, target in bank.queries]
     result.ranking[OURS] = rank_metrics(ours)
-    for system, rank in baseline_rankers(list(bank.entries)).items():
+    for system, rank in (baseline_rankers(list(bank.entries)) if baselines else {}).items():
         ranks = [_first_relevant(rank(text, K), lambda e, t=target: e == t) for text, target in bank.queries]
         result.ranking[system] = rank_metrics(ranks)
     return result
 
 
 def passage_suites(files: dict[str, Path], corpus_dir: Path, responder_for,
-                   index_params: dict | None = None) -> list[SuiteResult]:
-    """Every passage suite against one index built from `corpus_dir`."""
+                   index_params: dict | None = None, baselines: bool = True) -> list[SuiteResult]:
+    """Every passage suite against one index built from `corpus_dir` (baselines beside it if asked)."""
     from ..build import build_index
     index = build_index(corpus_dir, index_params=index_params).index
     responder = responder_for(corpus_dir)
-    baselines = baseline_rankers(passage_items(index))
+    baselines = baseline_rankers(passage_items(index)) if baselines else {}
     return [run_passage_suite(name, read_eval_file(path), index, responder, baselines)
             for name, path in files.items()]

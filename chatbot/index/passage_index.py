@@ -260,8 +260,7 @@ class PassageIndex(BaseEstimator):
         if len(self.question_match_.owners_):
             weight = self.question_match_weight
             matched = self.question_match_.scores(list(parsed.intent))
-            scores[self._has_question] = (weight * matched[self._has_question]
-                                          + (1.0 - weight) * scores[self._has_question])
+            scores = np.where(self._has_question, weight * matched + (1.0 - weight) * scores, scores)
         able = self._able_to_answer(parsed)
         if able is not None:
             scores = np.where(able, scores, scores * (1.0 - self.answer_type_penalty))

@@ -88,5 +88,13 @@ class QuestionMatcher:
         unknown = len(distinct) - len(ids)
         bound = (float(self.idf_[ids].sum()) + unknown * float(self.idf_.max())) * (K1 + 1)
         per_wording = accumulate(self.postings_, ids, np.full(len(ids), 1.0 / bound), len(self.owners_))
-        np.maximum.at(result, self.owners_, per_wording)
+        rows, starts = self._runs()
+        result[rows] = np.maximum.reduceat(per_wording, starts)
         return result
+
+    def _runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(passage rows, index of each row's first wording): wordings come grouped by passage."""
+        if getattr(self, "_runs_cache", None) is None:
+            starts = np.flatnonzero(np.r_[True, self.owners_[1:] != self.owners_[:-1]])
+            self._runs_cache = (self.owners_[starts], starts)
+        return self._runs_cache
