@@ -37,6 +37,11 @@ would wouldn't you you'd you'll you're you've your yours yourself yourselves
 can cannot can't shall anyone anybody someone something anything thing things
 tell know want wondering wonder im ive youre dont doesnt isnt cant
 """.split())
+# Visitors often drop the apostrophe ("shouldnt", "wasnt", "theyre"): those forms
+# are stop words too, except where they spell a word of their own ("well", "ill").
+STOP_WORDS = STOP_WORDS | frozenset(
+    w.replace("'", "") for w in STOP_WORDS if "'" in w
+) - frozenset({"well", "shell", "hell", "ill", "shed", "wed", "id", "hed"})
 
 # Light words: common verbs and vague nouns that rarely name a topic ("put",
 # "get", "thing"). They stay in the index but weigh little in a question, so a
