@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DATA ?= ../shared/data
 
-.PHONY: run test index eval stackfaq bench clean
+.PHONY: run test index eval calibrate bench clean
 
 run: $(BIN)/.installed  ## serve on 127.0.0.1:$(PORT); the first start builds the index
 	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
@@ -28,8 +28,8 @@ test: $(BIN)/.installed-test  ## the whole test suite
 eval: $(BIN)/.installed-test  ## every suite (dev, extra, fresh, StackFAQ, CovidFAQ-dev) beside the baselines, one table
 	$(BIN)/python -m chatbot.evaluation --data $(DATA)
 
-stackfaq: $(BIN)/.installed-test  ## FAQ retrieval benchmark with a BM25 baseline
-	$(BIN)/python -m chatbot.evaluate --stackfaq $(DATA)/stackfaq.json
+calibrate: $(BIN)/.installed-test  ## refit the answer-confidence model (leave-one-suite-out figures, then saves it)
+	$(BIN)/python -m chatbot.evaluation.calibrate --data $(DATA) --write
 
 bench: $(BIN)/.installed-test  ## speed benchmark on MedQuAD (see bench/README.md)
 	$(BIN)/python bench/bench_search.py $(DATA)/medquad.jsonl.gz

@@ -4,15 +4,12 @@
         FILE is JSON Lines like ../shared/eval/dev.jsonl: {"q", "expect", "phrases"}.
         Prints hit@1, hit@3 and MRR@10 over answerable questions, and the misses.
 
-    python -m chatbot.evaluate --stackfaq FILE
-        FAQ retrieval on StackFAQ (bank entry = question + answers): hit@1,
-        MRR@10 and nDCG@10 for this index and for a BM25 baseline in the same run.
+Every suite with the baselines beside it: `make eval` (chatbot/evaluation).
 """
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,87 +139,20 @@ def corpus_responder(corpus_dir: str | Path):
     return Responder(screen, PolicySettings(threshold=threshold), smalltalk)
 
 
-# -- StackFAQ ------------------------------------------------------------------
-
-def read_stackfaq(path: str | Path) -> tuple[list[dict], list[tuple[str, int]]]:
-    """(bank, queries): bank entries {question, answers}, queries (text, bank position)."""
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
-    pairs = data["root"]["qapair"] if isinstance(data, dict) and "root" in data else data
-    bank, queries = [], []
-    for position, pair in enumerate(pairs):
-        bank.append({"question": pair["question"], "answers": list(pair.get("answer") or [])})
-        for rephrase in pair.get("rephr") or []:
-            if rephrase and len(rephrase.strip()) > 1:  # "*" marks a missing paraphrase
-                queries.append((rephrase.strip(), position))
-    return bank, queries
-
-
-def ranking_metrics(rankings: list[list[int]], targets: list[int], k: int = K_MRR) -> dict:
-    """hit@1, MRR@k and nDCG@k when each query has exactly one relevant entry."""
-    hit1 = mrr = ndcg = 0.0
-    for ranking, target in zip(rankings, targets):
-        top = ranking[:k]
-        if top and top[0] == target:
-            hit1 += 1
-        if target in top:
-            rank = top.index(target) + 1
-            mrr += 1.0 / rank
-            ndcg += 1.0 / math.log2(rank + 1)
-    n = max(len(targets), 1)
-    return {"queries": len(targets), "hit@1": round(hit1 / n, 4),
-            "mrr@10": round(mrr / n, 4), "ndcg@10": round(ndcg / n, 4)}
-
-
-def evaluate_stackfaq(path: str | Path) -> dict:
-    """Figures for this index and for BM25 (rank_bm25 Okapi) on the same queries."""
-    from rank_bm25 import BM25Okapi
-
-    from .corpus.model import Document, FaqEntry
-    from .index import PassageIndex
-    from .index.terms import word_terms
-    from .passages import segment_document
-
-    bank, queries = read_stackfaq(path)
-    entries = tuple(FaqEntry(b["question"], "\n".join(b["answers"]) or b["question"], line=i + 1)
-                    for i, b in enumerate(bank))
-    passages = segment_document(Document("stackfaq", "StackFAQ", entries, kind="faq"))
-    position = {p.id: i for i, p in enumerate(passages)}
-    index = PassageIndex().fit(passages)
-    ours = [[position[h.passage.id] for h in index.search(q, K_MRR)] for q, _ in queries]
-    targets = [t for _, t in queries]
-
-    bm25 = BM25Okapi([word_terms(f"{b['question']} {' '.join(b['answers'])}") or ["_"] for b in bank])
-    baseline = []
-    for q, _ in queries:
-        scores = bm25.get_scores(word_terms(q))
-        baseline.append(sorted(range(len(bank)), key=lambda i: -scores[i])[:K_MRR])
-    return {"index": ranking_metrics(ours, targets), "bm25": ranking_metrics(baseline, targets)}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chatbot.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", nargs="?", help="evaluation file (JSON Lines: q, expect, phrases)")
+    parser.add_argument("file", help="evaluation file (JSON Lines: q, expect, phrases)")
     parser.add_argument("--corpus", default="corpus", help="corpus folder to build from (default: corpus)")
     parser.add_argument("--index", help="evaluate a saved index folder instead of building one")
-    parser.add_argument("--stackfaq", metavar="FILE", help="run the StackFAQ benchmark on FILE")
     args = parser.parse_args(argv)
-    if not args.file and not args.stackfaq:
-        parser.error("give an evaluation FILE or --stackfaq FILE")
+    from .build import build_index, load_index_dir
     try:
-        if args.stackfaq:
-            figures = evaluate_stackfaq(args.stackfaq)
-            print(f"StackFAQ ({figures['index']['queries']} queries)")
-            for name, row in figures.items():
-                print(f"  {name:6s} hit@1 {row['hit@1']:.3f}  MRR@10 {row['mrr@10']:.3f}  nDCG@10 {row['ndcg@10']:.3f}")
-        if args.file:
-            from .build import build_index, load_index_dir
-            index = load_index_dir(args.index) if args.index else build_index(args.corpus).index
-            questions = read_eval_file(args.file)
-            print_retrieval_report(evaluate_retrieval(index, questions))
-            responder = corpus_responder(args.corpus)
-            print_kind_report(evaluate_kinds(lambda q: responder.respond(q, index).kind, questions))
+        index = load_index_dir(args.index) if args.index else build_index(args.corpus).index
+        questions = read_eval_file(args.file)
+        print_retrieval_report(evaluate_retrieval(index, questions))
+        responder = corpus_responder(args.corpus)
+        print_kind_report(evaluate_kinds(lambda q: responder.respond(q, index).kind, questions))
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
