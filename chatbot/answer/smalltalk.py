@@ -29,6 +29,7 @@ from nltk.metrics.distance import edit_distance
 
 from ..corpus.model import LoadError
 from ..text import words
+from .rules_file import read_rules_file
 
 SMALLTALK_FILE = "smalltalk.txt"
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "corpus" / SMALLTALK_FILE
@@ -217,16 +218,8 @@ class Smalltalk:
     @classmethod
     def load(cls, path: Path) -> tuple["Smalltalk", list[LoadError]]:
         """The smalltalk of the file at `path`; problems are reported, never raised."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            return cls(), [LoadError(path.name, 0, "file not found: no smalltalk will be recognised")]
-        except UnicodeDecodeError:
-            return cls(), [LoadError(path.name, 0, "not UTF-8 text; save the file as UTF-8")]
-        except OSError as error:
-            return cls(), [LoadError(path.name, 0, f"cannot be read ({error.strerror})")]
-        return cls.from_text(text, path.name)
+        text, problems = read_rules_file(path, "no smalltalk will be recognised")
+        return (cls(), problems) if text is None else cls.from_text(text, Path(path).name)
 
     def _compile(self) -> None:
         """Wordings as word sets, indexed by each of their words; typo targets by first letter."""

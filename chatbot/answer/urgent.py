@@ -26,6 +26,7 @@ from nltk.metrics.distance import edit_distance
 
 from ..corpus.model import LoadError
 from ..text import LIGHT_WORDS, STOP_WORDS, normalize_text, stem
+from .rules_file import read_rules_file
 
 URGENT_FILE = "urgent.txt"
 CATEGORIES = ("medical", "self_harm")
@@ -239,16 +240,8 @@ class UrgentScreen:
     @classmethod
     def load(cls, path: Path) -> tuple["UrgentScreen", list[LoadError]]:
         """A screen of the rules file at `path`; problems are reported, never raised."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            return cls(), [LoadError(path.name, 0, "file not found: urgent messages will not be caught")]
-        except UnicodeDecodeError:
-            return cls(), [LoadError(path.name, 0, "not UTF-8 text; save the file as UTF-8")]
-        except OSError as error:
-            return cls(), [LoadError(path.name, 0, f"cannot be read ({error.strerror})")]
-        return cls.from_text(text, path.name)
+        text, problems = read_rules_file(path, "urgent messages will not be caught")
+        return (cls(), problems) if text is None else cls.from_text(text, Path(path).name)
 
     def _compile(self) -> None:
         """Index alternatives by their first word, and warning words by one-letter deletions."""
