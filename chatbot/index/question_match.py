@@ -89,7 +89,10 @@ class QuestionMatcher:
         bound = (float(self.idf_[ids].sum()) + unknown * float(self.idf_.max())) * (K1 + 1)
         per_wording = accumulate(self.postings_, ids, np.full(len(ids), 1.0 / bound), len(self.owners_))
         rows, starts = self._runs()
-        result[rows] = np.maximum.reduceat(per_wording, starts)
+        if len(starts) == len(per_wording):  # one wording a passage: nothing to take the max of
+            result[rows] = per_wording
+        else:
+            result[rows] = np.maximum.reduceat(per_wording, starts)
         return result
 
     def _runs(self) -> tuple[np.ndarray, np.ndarray]:
