@@ -184,6 +184,7 @@ class PassageIndex(BaseEstimator):
         self._unknown_idf = UNKNOWN_WORD_WEIGHT * rarest
         self._definition_rows = {t: np.asarray(rows, dtype=np.int64) for t, rows in self.definitions_.items()}
         self._row_of = {p.id: i for i, p in enumerate(self.passages_)}
+        self._last_parse = self._last_match = None
         self._has_question = np.zeros(len(self.passages_), dtype=bool)
         self._has_question[self.question_match_.owners_] = True
 
@@ -244,8 +245,23 @@ class PassageIndex(BaseEstimator):
         return self._scores(self._parsed(query))
 
     def _parsed(self, query: str) -> Query:
+        """The parsed query; the last one is kept, since a reply searches and then weighs the same query."""
         self._check_fitted()
-        return self.parse_query(query)
+        last = self._last_parse
+        if last is not None and last[0] == query:
+            return last[1]
+        parsed = self.parse_query(query)
+        self._last_parse = (query, parsed)  # one tuple, swapped whole: safe to read from other threads
+        return parsed
+
+    def _question_match(self, parsed: Query) -> np.ndarray:
+        """question_match_.scores of a parsed query, kept for the last one like the parse."""
+        last = self._last_match
+        if last is not None and last[0] is parsed:
+            return last[1]
+        matched = self.question_match_.scores(list(parsed.intent))
+        self._last_match = (parsed, matched)
+        return matched
 
     def _scores(self, parsed: Query) -> np.ndarray:
         n = len(self.passages_)
@@ -259,7 +275,7 @@ class PassageIndex(BaseEstimator):
         scores = (1.0 - self.coverage_weight) * similarity + self.coverage_weight * coverage
         if len(self.question_match_.owners_):
             weight = self.question_match_weight
-            matched = self.question_match_.scores(list(parsed.intent))
+            matched = self._question_match(parsed)
             scores = np.where(self._has_question, weight * matched + (1.0 - weight) * scores, scores)
         able = self._able_to_answer(parsed)
         if able is not None:
@@ -325,7 +341,7 @@ class PassageIndex(BaseEstimator):
         rarest = max(met, key=lambda m: m[0], default=(0.0, False))
         matched = 0.0
         if self._has_question[row]:
-            matched = float(self.question_match_.scores(list(parsed.intent))[row])
+            matched = float(self._question_match(parsed)[row])
         return {"top_score": hits[0].score,
                 "margin": hits[0].score - (hits[1].score if len(hits) > 1 else 0.0),
                 "top_coverage": sum(w for w, m in met if m),
