@@ -25,6 +25,7 @@ class SuiteResult:
     queries: int
     ranking: dict[str, dict[str, float]] = field(default_factory=dict)
     kinds: dict[str, dict] = field(default_factory=dict)
+    ranks: list[int | None] = field(default_factory=list)  # ours, per answerable query (for k-fold)
 
 
 def rank_metrics(ranks: list[int | None]) -> dict[str, float]:
@@ -53,6 +54,7 @@ def run_passage_suite(name: str, questions: list[EvalQuestion], index, responder
         ours = [_first_relevant([h.passage for h in index.search(q.question, K)],
                                 lambda p, q=q: passage_matches(p, q.phrases)) for q in answerable]
         result.ranking[OURS] = rank_metrics(ours)
+        result.ranks = ours
         for system, rank in baselines.items():
             ranks = [_first_relevant([passages[i] for i in rank(q.question, K)],
                                      lambda p, q=q: passage_matches(p, q.phrases)) for q in answerable]
@@ -82,6 +84,7 @@ def run_faq_suite(bank: FaqBank, index_params: dict | None = None, baselines: bo
     ours = [_first_relevant([entry_of.get(h.passage.id) for h in index.search(text, K)],
                             lambda e, t=target: e == t) for text, target in bank.queries]
     result.ranking[OURS] = rank_metrics(ours)
+    result.ranks = ours
     for system, rank in (baseline_rankers(list(bank.entries)) if baselines else {}).items():
         ranks = [_first_relevant(rank(text, K), lambda e, t=target: e == t) for text, target in bank.queries]
         result.ranking[system] = rank_metrics(ranks)

@@ -12,9 +12,11 @@
                       which passages define which term
     spelling.json     the known words and their character n-grams
     spelling.npz      n-gram-major CSR matrix and n-gram idf
-    questions.json    intent terms of the FAQ question field, in row order
-    questions.npz     term-major CSR matrix over FAQ wordings, their idf and
-                      the passage each wording belongs to
+    questions.json    intent terms of the FAQ fields, in row order
+    questions.npz     term-major BM25 matrix over FAQ wordings, the terms' idf
+                      and the passage each wording belongs to
+    answers.json      the same for the FAQ answer field
+    answers.npz
     confidence.json   the answer-confidence model (logistic regression coefficients)
 
 No pickle anywhere: arrays load with allow_pickle=False and everything else is
@@ -39,14 +41,14 @@ from scipy import sparse
 from ..passages.model import Passage
 from .passage_index import PassageIndex
 from .confidence import ConfidenceModel
-from .question_match import QuestionMatcher
+from .field_match import FieldMatcher
 from .spelling import SpellingMatcher
 
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 DATA_FILES = ("passages.jsonl", "vocabulary.json", "idf.npy", "postings.npz",
               "sentences.npz", "features.json", "spelling.json", "spelling.npz", "questions.json",
-              "questions.npz", "confidence.json")
+              "questions.npz", "answers.json", "answers.npz", "confidence.json")
 
 
 class IndexLoadError(Exception):
@@ -90,6 +92,20 @@ def _read_json_terms(path: Path) -> dict[str, int]:
     return {term: column for column, term in enumerate(json.loads(path.read_text(encoding="utf-8")))}
 
 
+def _load_matcher(folder: Path, name: str, n_passages: int) -> FieldMatcher:
+    vocabulary = _read_json_terms(folder / f"{name}.json")
+    with np.load(folder / f"{name}.npz", allow_pickle=False) as arrays:
+        return FieldMatcher(vocabulary, arrays["idf"], _load_csr(arrays), arrays["owners"], n_passages)
+
+
+def _matcher_fits(matcher: FieldMatcher, n_passages: int) -> bool:
+    """A field's matrix, idf and owners agree with each other and the passages."""
+    if not len(matcher.owners_):
+        return True
+    return (matcher.postings_.shape == (len(matcher.vocabulary_), len(matcher.owners_))
+            and len(matcher.idf_) == len(matcher.vocabulary_) and int(matcher.owners_.max()) < n_passages)
+
+
 def save_index(index: PassageIndex, folder: str | Path, info: dict | None = None) -> dict:
     """Write `index` into `folder` (created; must not hold another index). Returns the manifest."""
     folder = Path(folder)
@@ -110,9 +126,9 @@ def save_index(index: PassageIndex, folder: str | Path, info: dict | None = None
                                                      ensure_ascii=False), encoding="utf-8")
     _save_csr(folder / "spelling.npz", spelling.postings_, idf=spelling.idf_)
     (folder / "confidence.json").write_text(json.dumps(index.confidence_.to_dict(), indent=1), encoding="utf-8")
-    matcher = index.question_match_
-    _save_json_terms(folder / "questions.json", matcher.vocabulary_)
-    _save_csr(folder / "questions.npz", matcher.postings_, idf=matcher.idf_, owners=matcher.owners_)
+    for name, matcher in (("questions", index.question_match_), ("answers", index.answer_match_)):
+        _save_json_terms(folder / f"{name}.json", matcher.vocabulary_)
+        _save_csr(folder / f"{name}.npz", matcher.postings_, idf=matcher.idf_, owners=matcher.owners_)
     manifest = {
         "format_version": FORMAT_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -179,21 +195,15 @@ def load_index(folder: str | Path, verify: bool = True) -> tuple[PassageIndex, d
             spelling._set_learned(spelling_data["grams"], arrays["idf"], _load_csr(arrays))
         index.spelling_ = spelling
         index.confidence_ = ConfidenceModel.from_dict(json.loads((folder / "confidence.json").read_text("utf-8")))
-        matcher = QuestionMatcher()
-        matcher.vocabulary_ = _read_json_terms(folder / "questions.json")
-        with np.load(folder / "questions.npz", allow_pickle=False) as arrays:
-            matcher.postings_, matcher.idf_, matcher.owners_ = _load_csr(arrays), arrays["idf"], arrays["owners"]
-        matcher.n_passages_ = len(index.passages_)
-        index.question_match_ = matcher
+        index.question_match_, index.answer_match_ = (_load_matcher(folder, name, len(index.passages_))
+                                                      for name in ("questions", "answers"))
     except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile) as exc:
         raise IndexLoadError(f"{folder}: cannot read index data ({exc})") from None
     n_terms, n_passages = index.postings_.shape
     consistent = (n_terms == len(index.vocabulary_) == len(index.idf_) and n_passages == len(index.passages_)
                   and index.sentence_postings_.shape == (n_terms, len(index.sentence_spans_))
                   and len(index.sentence_starts_) == n_passages
-                  and index.question_match_.postings_.shape[0] == len(index.question_match_.vocabulary_)
-                  and (not len(index.question_match_.owners_)
-                       or int(index.question_match_.owners_.max()) < n_passages))
+                  and all(_matcher_fits(m, n_passages) for m in (index.question_match_, index.answer_match_)))
     if not consistent:
         raise IndexLoadError(f"{folder}: index files disagree on their sizes; rebuild with train.py")
     index._prepare()

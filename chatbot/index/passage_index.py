@@ -7,14 +7,16 @@ Relevance of passage p to query q (TF-IDF vectors, L2-normalised per field):
     relevance(q, p)  = (1 - c) * [(1 - s) * similarity(q, p) + s * max_{sentence u of p} similarity(q, u)]
                        + c * coverage(q, p)
     score(q, p)      = relevance(q, p) for a document passage;
-                       a * question_match(q, p) + (1 - a) * relevance(q, p) for an FAQ entry,
+                       a * question_match(q, p) + b * answer_match(q, p)
+                       + (1 - a - b) * relevance(q, p) for an FAQ entry,
                        times (1 - t) when p cannot give the kind of answer asked for
                        (a number, a definition)
 
-question_match is the cosine of the question with the entry's closest wording
-(question or alternate) over intent terms, question words kept
-(question_match.py): for an FAQ entry the question is the main signal and the
-answer supporting evidence (Sakata et al., SIGIR 2019).
+question_match is BM25 of the question against the entry's closest wording
+(question or alternate), answer_match BM25 against its answer, both over
+intent terms with question words kept and each field length-normalised on
+its own (field_match.py): for an FAQ entry the question is the main signal
+and the answer supporting evidence (Sakata et al., SIGIR 2019).
 
 The best sentence keeps a long passage from being diluted by its other
 sentences, and tells the answer stage which sentence to highlight.
@@ -49,7 +51,7 @@ from .ranking import accumulate, top_k
 from .spelling import SpellingMatcher
 from .synonyms import SynonymExpander
 from .matrices import group_rows, sentence_spans, term_major, weighted_sum
-from .question_match import QuestionMatcher, intent_terms
+from .field_match import fit_field_matchers, intent_terms
 from .terms import ngrams, word_terms
 
 _LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
@@ -94,7 +96,8 @@ class PassageIndex(BaseEstimator):
                  section_weight: float = 0.3, question_weight: float = 1.0,
                  bigram_weight: float = 0.5, coverage_weight: float = 0.15,
                  sentence_weight: float = 0.0, answer_type_penalty: float = 0.35,
-                 question_match_weight: float = 0.7, sublinear_tf: bool = True, synonyms: tuple = ()):
+                 question_match_weight: float = 0.8, answer_match_weight: float = 0.15,
+                 sublinear_tf: bool = True, synonyms: tuple = ()):
         self.text_weight = text_weight
         self.aside_weight = aside_weight
         self.section_weight = section_weight
@@ -104,6 +107,7 @@ class PassageIndex(BaseEstimator):
         self.sentence_weight = sentence_weight
         self.answer_type_penalty = answer_type_penalty
         self.question_match_weight = question_match_weight
+        self.answer_match_weight = answer_match_weight
         self.sublinear_tf = sublinear_tf
         self.synonyms = synonyms
 
@@ -163,10 +167,13 @@ class PassageIndex(BaseEstimator):
             for term in defined_terms(sentences[first:last]):
                 self.definitions_.setdefault(term, []).append(i)
         self.spelling_ = SpellingMatcher().fit(self._known_words(sentences + sections + questions))
-        wordings = [(i, w) for i, p in enumerate(passages) if p.question for w in (p.question, *p.alternates)]
         self.confidence_ = load_model()
-        self.question_match_ = QuestionMatcher().fit([w for _, w in wordings], np.array([i for i, _ in wordings]),
-                                                     n, background=[p.text for p in passages] if wordings else [])
+        wordings = [(i, w) for i, p in enumerate(passages) if p.question for w in (p.question, *p.alternates)]
+        answers = [i for i, p in enumerate(passages) if p.question]
+        self.question_match_, self.answer_match_ = fit_field_matchers(
+            [([w for _, w in wordings], np.array([i for i, _ in wordings], dtype=np.int64)),
+             ([passages[i].text for i in answers], np.array(answers, dtype=np.int64))],
+            background=[p.text for p in passages] if wordings else [], n_passages=n)
         self._prepare()
         return self
 
@@ -274,9 +281,11 @@ class PassageIndex(BaseEstimator):
         coverage = self._coverage(parsed.concepts, n)
         scores = (1.0 - self.coverage_weight) * similarity + self.coverage_weight * coverage
         if len(self.question_match_.owners_):
-            weight = self.question_match_weight
-            matched = self._question_match(parsed)
-            scores = np.where(self._has_question, weight * matched + (1.0 - weight) * scores, scores)
+            a, b = self.question_match_weight, self.answer_match_weight
+            blended = a * self._question_match(parsed) + (1.0 - a - b) * scores
+            if b:
+                blended += b * self.answer_match_.scores(list(parsed.intent))
+            scores = np.where(self._has_question, blended, scores)
         able = self._able_to_answer(parsed)
         if able is not None:
             scores = np.where(able, scores, scores * (1.0 - self.answer_type_penalty))
