@@ -84,6 +84,7 @@ class Query:
     kind: str | None = None
     subject: tuple[str, ...] = ()
     intent: tuple[str, ...] = ()  # intent terms, typos corrected, for the question match
+    content: tuple[str, ...] = ()  # content stems, typos corrected, for the answer match
 
 
 class PassageIndex(BaseEstimator):
@@ -245,7 +246,8 @@ class PassageIndex(BaseEstimator):
         total = sum(w for w, _ in concepts) + unknown or 1.0
         concepts = [(w / total, alternatives) for w, alternatives in concepts]
         intent = tuple(corrected.get(t, t) for t in intent_terms(query))
-        return Query(ids, values / norm, norm, tuple(concepts), qtype.kind, qtype.subject, intent)
+        content = tuple(corrected.get(t, t) for t in stems)
+        return Query(ids, values / norm, norm, tuple(concepts), qtype.kind, qtype.subject, intent, content)
 
     def scores(self, query: str) -> np.ndarray:
         """Score in [0, 1] of every passage for `query` (dense, one per passage)."""
@@ -284,7 +286,8 @@ class PassageIndex(BaseEstimator):
             a, b = self.question_match_weight, self.answer_match_weight
             blended = a * self._question_match(parsed) + (1.0 - a - b) * scores
             if b:
-                blended += b * self.answer_match_.scores(list(parsed.intent))
+                # Question words say nothing in an answer: only content words are evidence there.
+                blended += b * self.answer_match_.scores(list(parsed.content))
             scores = np.where(self._has_question, blended, scores)
         able = self._able_to_answer(parsed)
         if able is not None:
