@@ -14,13 +14,8 @@ import sys
 from pathlib import Path
 
 from ..evaluate import corpus_responder
-from .faq_banks import read_covidfaq, read_stackfaq
-from .suites import OURS, SuiteResult, passage_suites, run_faq_suite
+from .suites import FAQ_SUITES, OURS, PASSAGE_SUITES, ROOT, SuiteResult, passage_suites, run_faq_suite
 
-ROOT = Path(__file__).resolve().parents[2]
-PASSAGE_SUITES = {"dev": "dev.jsonl", "extra": "extra.jsonl", "fresh": "fresh.jsonl",
-                  "out-of-scope": "out_of_scope.jsonl"}
-FAQ_SUITES = {"StackFAQ": ("stackfaq.json", read_stackfaq), "CovidFAQ-dev": ("covidfaq-dev.json", read_covidfaq)}
 METRICS = ("hit@1", "hit@3", "mrr@10", "ndcg@10")
 KIND_COLUMNS = (("answered", "answer"), ("no_answer", "no_answer"), ("urgent", "urgent"),
                 ("smalltalk", "smalltalk"), ("false urgent", "false urgent"))

@@ -28,8 +28,8 @@ from sklearn.linear_model import LogisticRegression
 from ..build import build_index
 from ..evaluate import passage_matches, read_eval_file
 from ..index.confidence import FEATURES, SHIPPED_MODEL, ConfidenceModel
-from .__main__ import FAQ_SUITES, PASSAGE_SUITES, ROOT
 from .faq_banks import build_bank_index
+from .suites import FAQ_SUITES, PASSAGE_SUITES, ROOT
 
 THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)
 POOL = 10

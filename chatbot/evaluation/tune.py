@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..evaluate import corpus_responder, read_eval_file
-from .__main__ import FAQ_SUITES, PASSAGE_SUITES, ROOT
-from .suites import K, passage_suites, run_faq_suite
+from .suites import FAQ_SUITES, K, PASSAGE_SUITES, ROOT, passage_suites, run_faq_suite
 
 
 
@@ -50,7 +49,8 @@ def k_fold(table: list, folds: int, seed: int = 0) -> tuple[dict[str, float], li
     left_out = {s: np.zeros(len(table[0][1][s])) for s in suites}
     chosen = []
     for fold in range(folds):
-        params, gains = max(table, key=lambda row: np.mean([row[1][s][fold_of[s] != fold].mean() for s in suites]))
+        trained = {s: fold_of[s] != fold for s in suites if (fold_of[s] != fold).any()}
+        params, gains = max(table, key=lambda row: np.mean([row[1][s][mask].mean() for s, mask in trained.items()]))
         chosen.append(params)
         for s in suites:
             held = fold_of[s] == fold

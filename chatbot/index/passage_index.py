@@ -13,9 +13,9 @@ Relevance of passage p to query q (TF-IDF vectors, L2-normalised per field):
                        (a number, a definition)
 
 question_match is BM25 of the question against the entry's closest wording
-(question or alternate), answer_match BM25 against its answer, both over
-intent terms with question words kept and each field length-normalised on
-its own (field_match.py): for an FAQ entry the question is the main signal
+(question or alternate) over intent terms, question words kept;
+answer_match BM25 of its content words against the answer; each field is
+length-normalised on its own (field_match.py): for an FAQ entry the question is the main signal
 and the answer supporting evidence (Sakata et al., SIGIR 2019).
 
 The best sentence keeps a long passage from being diluted by its other
@@ -363,7 +363,7 @@ class PassageIndex(BaseEstimator):
                 "common_share": _common_share(query)}
 
     def answer_probability(self, query: str, hits: list[Hit]) -> float:
-        """Calibrated probability that hits[0] answers `query` (confidence.py)."""
+        """Calibrated probability that the passages shown for `hits` answer `query` (confidence.py)."""
         return self.confidence_.probability(self.answer_features(query, hits))
 
     def _meets(self, term_id: int, row: int) -> bool:
