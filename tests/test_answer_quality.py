@@ -16,9 +16,9 @@ from chatbot.index.confidence import load_model
 from conftest import DEFAULT_CORPUS
 
 DATA = Path(__file__).resolve().parent / "data"
-# Floors below the measured fresh-set figures (hit@3 0.747, no_answer 0.935):
+# Floors at or below the measured fresh-set figures (hit@3 0.811, no_answer 0.903):
 # a change that costs answers or abstentions on unseen wording fails here.
-FRESH_HIT_AT_3_FLOOR = 0.70
+FRESH_HIT_AT_3_FLOOR = 0.75
 FRESH_NO_ANSWER_FLOOR = 0.90
 
 
