@@ -127,15 +127,16 @@ def print_kind_report(figures: dict, out=sys.stdout) -> None:
             print(f"      got {got}: {question}", file=out)
 
 
-def corpus_responder(corpus_dir: str | Path):
-    """The answer policy with the corpus' urgent and smalltalk rules and the default settings."""
+def corpus_responder(corpus_dir: str | Path, threshold: float | None = None):
+    """The answer policy with the corpus' urgent and smalltalk rules (default threshold unless given)."""
     from .answer.policy import PolicySettings, Responder
     from .answer.smalltalk import Smalltalk
     from .answer.urgent import UrgentScreen
     from .settings import BY_NAME
     screen, _ = UrgentScreen.load(Path(corpus_dir) / "urgent.txt")
     smalltalk, _ = Smalltalk.load(Path(corpus_dir) / "smalltalk.txt")
-    threshold = BY_NAME["CHATBOT_ANSWER_THRESHOLD"].default
+    if threshold is None:
+        threshold = BY_NAME["CHATBOT_ANSWER_THRESHOLD"].default
     return Responder(screen, PolicySettings(threshold=threshold), smalltalk)
 
 

@@ -16,11 +16,9 @@ import sys
 import threading
 from pathlib import Path
 
-from ..answer.policy import PolicySettings, Responder
-from ..answer.smalltalk import Smalltalk
-from ..answer.urgent import UrgentScreen
 from ..build import build_index
 from ..corpus import corpus_fingerprint
+from ..evaluate import corpus_responder
 from ..index.artifact import IndexLoadError
 from ..index.store import IndexStore
 from ..storage import Storage
@@ -81,9 +79,7 @@ def run_build(version: str, storage: Storage, corpus_dir: Path, index_dir: Path,
             store.add(result.index, info, version=version)
             registry.upload_files(version, store.path(version))
             beat.set(75, "Checking the check questions")
-            screen, _ = UrgentScreen.load(corpus_dir / "urgent.txt")
-            smalltalk, _ = Smalltalk.load(corpus_dir / "smalltalk.txt")
-            responder = Responder(screen, PolicySettings(threshold=threshold), smalltalk)
+            responder = corpus_responder(corpus_dir, threshold)
             questions = check_questions(check_file, knowledge.list_checks())
             published_index = _published_index(registry, store)
             evaluation, changes = compare(responder, result.index, published_index, questions)
