@@ -166,3 +166,11 @@ def test_a_rate_limit_or_a_network_error_shows_a_friendly_retry(page):
     page.unroute("**/api/chat")
     frame.get_by_role("button", name="Try again").click()
     frame.locator(".msg.bot.answer").last.wait_for()
+
+
+def test_the_question_box_waits_for_the_script_so_nothing_typed_is_lost(page):
+    page.route("**/static/frame.js*", lambda route: route.abort())
+    page.get_by_role("button", name="Open chat").click()
+    box = page.frame_locator("#acu-chat-frame").get_by_label("Your question")
+    box.wait_for()
+    assert box.is_disabled() and page.frame_locator("#acu-chat-frame").get_by_role("button", name="Send").is_disabled()

@@ -278,4 +278,7 @@
   });
 
   render();
+  // Ready: the handlers above are attached, so typing can start.
+  input.disabled = false;
+  sendButton.disabled = false;
 })();
