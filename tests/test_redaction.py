@@ -46,6 +46,28 @@ REDACTED = [
     ("policy 12 345 678 901", "policy [number]"),
     ("IBAN DE89 3704 0044 0532 0130 00", "IBAN [number]"),
     ("GB82 WEST 1234 5698 7654 32", "[number]"),
+    # e-mail addresses spelled out
+    ("jane.doe (at) example (dot) com", "[email]"),
+    ("write to jane [at] example [dot] co [dot] uk today", "write to [email] today"),
+    ("jane_doe at example dot com", "[email]"),
+    ("jane.doe(at)example.com", "[email]"),
+    ("J.Doe {AT} Mail-Server {DOT} org", "[email]"),
+    # IP addresses
+    ("my ip is 203.0.113.7", "my ip is [ip]"),
+    ("from 192.168.1.10.", "from [ip]."),
+    ("2001:db8::8a2e:370:7334 and ::1", "[ip] and [ip]"),
+    ("[fe80::1%eth0]:8080", "[[ip]]:8080"),
+    ("2001:0db8:0000:0000:0000:ff00:0042:8329", "[ip]"),
+    ("::ffff:198.51.100.4", "[ip]"),
+    # identifiers of letters and digits, and numbers after a word naming an id
+    ("insurance id AB123456789", "insurance id [number]"),
+    ("member XYZ12345678 here", "member [number] here"),
+    ("ref 123456789AB", "ref [number]"),
+    ("medicare 1234 56789 1", "medicare [number]"),
+    ("Medicare number: 2123-45670-1", "Medicare number: [number]"),
+    ("policy no. 556677", "policy no. [number]"),
+    ("my member number is 12-345-678", "my member number is [number]"),
+    ("NHS number 485 777 3456", "NHS number [number]"),
     # several at once
     ("Jane, jane@example.com, 206-496-0630, DOB 3/4/1985",
      "Jane, [email], [phone], DOB [date]"),
@@ -76,6 +98,16 @@ KEPT = [
     "trials in 2005 2010 2015",
     "since 01/2020, about 3/4 of the time",
     "born in April 1985",
+    "look at the dot marked on the skin",
+    "I was at the clinic at 10 and home at 12.",
+    "appointment at 10:30:45, or 12:30",
+    "version 1.2.3 of the leaflet, step 1.2.3.4.5",
+    "insurance covers 10 sessions a year",
+    "my policy since 2015 2016",
+    "medicare paid for 12 of 20 sessions",
+    "Points GV20, BL23, KI3 and LI4; 3x weekly",
+    "a ratio of 3:1 or 2:1:1",
+    "pain at T12-L1, at level L4/L5",
 ]
 
 

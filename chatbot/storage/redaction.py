@@ -8,18 +8,34 @@ minutes"), counts ("1-2 sessions a week"), years ("a 2015 study"), ages
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 
 EMAIL = "[email]"
 PHONE = "[phone]"
 DATE = "[date]"
 NUMBER = "[number]"
+IP_ADDRESS = "[ip]"
 
 # A digit that is not part of a longer number, a word or a decimal.
 _START = r"(?<![\w.,/+-])"
 _END = r"(?![\w/]|[.,-]\d)"
 
 _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+# Addresses spelled out to dodge filters: "jane.doe (at) example (dot) com",
+# "jane [at] example [dot] co [dot] uk", "jane at example dot com". "at" and
+# "dot" as bare words are ordinary English, so the bare form needs a known
+# top-level domain at the end ("look at the dot marked" stays).
+_AT = r"(?:\s*[(\[{<]\s*(?:at|@)\s*[)\]}>]\s*|\s+at\s+)"
+_DOT = r"(?:\s*[(\[{<]\s*(?:dot|\.)\s*[)\]}>]\s*|\s+dot\s+|\.)"
+_TLD = (r"(?:com|org|net|edu|gov|info|biz|io|me|co|uk|us|ca|au|nz|ie|de|fr|es|it|nl|be|ch|at|se|no|dk"
+        r"|fi|pl|pt|in|jp|cn|br|mx|za|sg|hk|email|health|clinic)")
+_SPELLED_EMAIL = re.compile(rf"(?<![\w.])[\w.+-]*\w{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.IGNORECASE)
+
+# IP addresses, checked by the ipaddress module (so "10:30:45" or "1.2.3" stay).
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
+                   r"(?:%\w+)?(?![\w:]|\.\d)")
 
 # Dates with day, month and year. A year alone, or a month and year, is not a
 # birth date and is kept ("a 2015 study", "since March 2020").
@@ -70,6 +86,18 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 # letters, then groups of digits. Groups that mix letters and digits are
 # acupuncture points ("GV20 BL23 BL40"), not accounts.
 _IBAN = re.compile(r"\b[A-Z]{2}\d\d(?:\s?[A-Z]{4})?(?:\s?\d{4}){2,7}(?:\s?\d{1,3})?\b")
+# Identifiers of letters and digits: "AB123456789", "123456789A". Acupuncture
+# points ("BL23", "GV20") have at most two digits.
+_LETTERED_ID = re.compile(r"\b(?:[A-Za-z]{1,4}[-]?\d{7,}[A-Za-z]?|\d{7,}[A-Za-z]{1,3})\b")
+# After a word that names an identifier, any number of six or more digits,
+# however it is grouped: "medicare 1234 56789 1", "insurance id 12-345-678",
+# "policy no. 556677".
+_ID_LABEL = (r"(?:insurance|insurer|policy|member(?:ship)?|medicare|medicaid|nhs|subscriber|ssn"
+             r"|social\s+security|passport|licen[cs]e|account|health\s+card)")
+_LABELLED_ID = re.compile(
+    rf"(\b{_ID_LABEL}(?:\s+(?:id|no\.?|number|num|card|#))*\s*(?:is|:|#|-)?\s*)"
+    r"([A-Za-z]{0,4}\d[\d\s-]*\d[A-Za-z]{0,2})(?![\w])",
+    re.IGNORECASE)
 
 
 def redact_personal_details(text: str) -> str:
@@ -81,14 +109,21 @@ def redact_personal_details(text: str) -> str:
     dates with day, month and year ("03/04/1985", "1985-04-03", "3 April 1985",
     "DOB: 4/3/85") with "[date]", and runs of nine or more digits, also
     grouped by spaces or dashes like "4111 1111 1111 1111", and bank account
-    numbers (IBAN) with "[number]".
+    numbers (IBAN), identifiers of letters and digits ("AB123456789") and
+    numbers after a word like "insurance", "policy" or "medicare" ("medicare
+    1234 56789 1") with "[number]", addresses spelled out ("jane (at) example
+    (dot) com") with "[email]", and IPv4 and IPv6 addresses with "[ip]".
     Years, ages, durations, ranges and counts are kept. Names and street
     addresses are not detected. Redacting twice gives the same text.
     """
     # Most specific first: a later pattern would take part of an earlier one's
     # match (an IBAN's digit groups look like a phone number).
     text = _EMAIL.sub(EMAIL, text)
+    text = _SPELLED_EMAIL.sub(EMAIL, text)
+    text = redact_ip_addresses(text)
+    text = _LABELLED_ID.sub(_id_if_long, text)
     text = _IBAN.sub(NUMBER, text)
+    text = _LETTERED_ID.sub(NUMBER, text)
     text = _NAMED_DATE.sub(DATE, text)
     text = _ISO_DATE.sub(_date_if_valid, text)
     text = _NUMERIC_DATE.sub(_date_if_valid, text)
@@ -97,6 +132,30 @@ def redact_personal_details(text: str) -> str:
     text = _LABELLED_PHONE.sub(r"\g<1>" + PHONE, text)
     text = _DIGIT_RUN.sub(NUMBER, text)
     return _GROUPED_DIGITS.sub(_number_if_long, text)
+
+
+def redact_ip_addresses(text: str) -> str:
+    """`text` with IPv4 ("203.0.113.7") and IPv6 ("2001:db8::1", "::1") addresses replaced by "[ip]".
+
+    Used for stored text and for log lines (chatbot.serving.log_privacy)."""
+    return _IPV4.sub(_ip_if_valid, _IPV6.sub(_ip_if_valid, text))
+
+
+def _ip_if_valid(match: re.Match) -> str:
+    try:
+        ipaddress.ip_address(match.group(0).split("%", 1)[0])
+    except ValueError:
+        return match.group(0)
+    return IP_ADDRESS
+
+
+def _id_if_long(match: re.Match) -> str:
+    """label + [number] when the identifier has six or more digits, not all of them years."""
+    identifier = match.group(2)
+    groups = re.split(r"[\s-]+", identifier)
+    if sum(char.isdigit() for char in identifier) < 6 or all(_YEAR.fullmatch(g) for g in groups):
+        return match.group(0)
+    return match.group(1) + NUMBER
 
 
 def _date_if_valid(match: re.Match) -> str:
