@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import platform
 
 import nltk
@@ -15,6 +16,7 @@ import chatbot
 from chatbot.index import PassageIndex
 from chatbot.index.artifact import (DATA_FILES, FORMAT_VERSION, MANIFEST, IndexLoadError,
                                     load_index, read_manifest, save_index)
+from chatbot.index.tables import PassageTable, TermTable
 
 
 def ranked(index, query, k=10):
@@ -123,23 +125,48 @@ def test_manifest_records_the_checksum_of_every_data_file(saved_default):
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
 
 
-def test_index_folder_needs_no_pickle(saved_default):
+def test_index_folder_needs_no_pickle(saved_default, default_index):
     folder, _ = saved_default
-    arrays = sorted(folder.glob("*.np[yz]"))
-    assert {p.name for p in arrays} == {n for n in DATA_FILES if n.endswith((".npy", ".npz"))}
+    arrays = sorted(folder.glob("*.npy"))
+    assert {p.name for p in arrays} == {n for n in DATA_FILES if n.endswith(".npy")}
     for path in arrays:
-        loaded = np.load(path, allow_pickle=False)
-        if path.suffix == ".npz":
-            with loaded:
-                for name in loaded.files:
-                    assert loaded[name].dtype != object, (path.name, name)
-        else:
-            assert loaded.dtype != object
+        assert np.load(path, allow_pickle=False).dtype != object, path.name
     for path in folder.glob("*.json"):
         json.loads(path.read_text(encoding="utf-8"))
-    for line in (folder / "passages.jsonl").read_text(encoding="utf-8").splitlines():
-        json.loads(line)
+    blob = np.load(folder / "passages.blob.npy").tobytes()
+    offsets = np.load(folder / "passages.offsets.npy")
+    lines = [json.loads(blob[a:b]) for a, b in zip(offsets[:-1], offsets[1:])]
+    assert lines == [p.to_dict() for p in default_index.passages_]
     assert {p.name for p in folder.iterdir()} == set(DATA_FILES) | {MANIFEST}
+
+
+def _mapped(array) -> bool:
+    """True when `array` is a view of a memory-mapped file."""
+    while array is not None:
+        if isinstance(array, (np.memmap, mmap.mmap)):
+            return True
+        array = getattr(array, "base", None)
+    return False
+
+
+def test_loaded_index_maps_its_arrays_instead_of_copying_them(saved_default):
+    loaded, _ = load_index(saved_default[0])
+    matrices = (loaded.postings_, loaded.sentence_postings_, loaded.spelling_.postings_,
+                loaded.question_match_.postings_, loaded.answer_match_.postings_)
+    for matrix in matrices:
+        for array in (matrix.indptr, matrix.indices, matrix.data):
+            assert _mapped(array)
+    assert _mapped(loaded.idf_) and _mapped(loaded.sentence_spans_) and _mapped(loaded.states_quantity_)
+
+
+def test_loaded_index_looks_terms_up_without_a_dict_per_process(saved_default, default_index):
+    loaded, _ = load_index(saved_default[0])
+    assert isinstance(loaded.vocabulary_, TermTable) and not isinstance(loaded.vocabulary_, dict)
+    assert isinstance(loaded.passages_, PassageTable)
+    for term, column in list(default_index.vocabulary_.items())[::97]:
+        assert loaded.vocabulary_[term] == column
+    assert loaded.vocabulary_.get("no such term here") is None
+    assert loaded.passages_[5] == default_index.passages_[5]
 
 
 @pytest.mark.parametrize("name", DATA_FILES)
@@ -151,20 +178,29 @@ def test_corrupt_data_file_is_refused(saved, name):
 
 
 def test_corrupt_postings_file_is_refused(saved):
-    flip_bytes(saved / "postings.npz", offset=40)  # inside the zip header of the first array
-    with pytest.raises(IndexLoadError, match=r"postings\.npz"):
+    flip_bytes(saved / "postings.data.npy", offset=20)  # inside the array's header
+    with pytest.raises(IndexLoadError, match=r"postings\.data\.npy"):
         load_index(saved)
 
 
-def test_corrupt_postings_file_is_refused_without_checksum_verification(saved):
-    flip_bytes(saved / "postings.npz")  # the zip's CRC check catches it, not an uncaught BadZipFile
+@pytest.mark.parametrize("name", ["postings.data.npy", "vocabulary.hashes.npy", "passages.offsets.npy"])
+def test_corrupt_array_header_is_refused_without_checksum_verification(saved, name):
+    flip_bytes(saved / name, offset=12)  # the header's text: not a readable array any more
+    with pytest.raises(IndexLoadError, match="cannot read index data"):
+        load_index(saved, verify=False)
+
+
+@pytest.mark.parametrize("name", ["postings.data.npy", "passages.blob.npy", "sentences.spans.npy"])
+def test_truncated_array_is_refused_without_checksum_verification(saved, name):
+    data = (saved / name).read_bytes()
+    (saved / name).write_bytes(data[:len(data) - 16])
     with pytest.raises(IndexLoadError, match="cannot read index data"):
         load_index(saved, verify=False)
 
 
 def test_files_that_disagree_on_sizes_are_refused_without_checksum_verification(saved):
-    lines = (saved / "passages.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
-    (saved / "passages.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")
+    idf = np.load(saved / "idf.npy")
+    np.save(saved / "idf.npy", idf[:-1])
     with pytest.raises(IndexLoadError, match="sizes"):
         load_index(saved, verify=False)
 

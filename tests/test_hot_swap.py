@@ -71,7 +71,7 @@ def test_a_corrupt_new_version_is_skipped_and_the_old_one_keeps_serving(tmp_path
     store = IndexStore(index_dir)
     broken = store.versions_dir / "29990101T000000.000000Z-abcdef"
     shutil.copytree(store.path(old), broken)
-    (broken / "postings.npz").write_bytes(b"not an array")
+    (broken / "postings.data.npy").write_bytes(b"not an array")
     (index_dir / "CURRENT").write_text(broken.name + "\n")  # as if published by a broken tool
     assert live.refresh() is False
     assert live.get().version == old

@@ -229,3 +229,32 @@ def test_adding_a_document_leaves_existing_ids_unchanged(make_corpus, topic_file
         "like to rest for a few minutes afterwards before driving home.\n")}))
     assert {d: after[d] for d in before} == before
     assert "heat" in after
+
+
+# -- vocabulary size ------------------------------------------------------------
+
+def test_a_large_corpus_drops_the_bigrams_only_one_text_uses(topic_passages):
+    full = PassageIndex().fit(topic_passages)
+    pruned = PassageIndex(prune_bigrams_from=1).fit(topic_passages)
+    full_terms, pruned_terms = set(full.vocabulary_), set(pruned.vocabulary_)
+    assert {t for t in full_terms if " " not in t} == {t for t in pruned_terms if " " not in t}
+    assert any(" " in t for t in full_terms)
+    dropped = full_terms - pruned_terms
+    assert dropped and all(" " in t for t in dropped)
+    assert pruned.postings_.shape[0] == len(pruned.vocabulary_) == len(pruned.idf_)
+    for query in QUERIES:
+        assert top_doc(pruned, query) == top_doc(full, query), query
+
+
+def test_a_bigram_two_texts_share_is_kept_when_pruning(make_passage):
+    passages = [make_passage("a", "Lower back pain eases with rest."),
+                make_passage("b", "Needles can relieve lower back pain."),
+                make_passage("c", "Cupping loosens tight shoulders.")]
+    index = PassageIndex(prune_bigrams_from=1).fit(passages)
+    assert "back pain" in index.vocabulary_
+    assert "tight shoulder" not in index.vocabulary_
+    assert "tight" in index.vocabulary_
+
+
+def test_the_clinic_sized_corpus_keeps_every_bigram(default_index):
+    assert default_index.prune_bigrams_from > len(default_index.passages_)

@@ -138,8 +138,8 @@ def test_publish_of_a_version_with_a_missing_data_file_is_refused(store, tiny_in
     published = store.add(tiny_index(*FIRST))
     store.publish(published)
     broken = store.add(tiny_index(*SECOND))
-    (store.path(broken) / "postings.npz").unlink()
-    with pytest.raises(IndexLoadError, match=r"postings\.npz"):
+    (store.path(broken) / "postings.data.npy").unlink()
+    with pytest.raises(IndexLoadError, match=r"postings\.data\.npy"):
         store.publish(broken)
     assert store.current() == published
 
@@ -161,9 +161,9 @@ def test_rollback_to_a_corrupt_version_is_refused(store, tiny_index):
     first = store.add(tiny_index(*FIRST))
     second = store.add(tiny_index(*SECOND))
     store.publish(second)
-    postings = store.path(first) / "postings.npz"
+    postings = store.path(first) / "postings.data.npy"
     postings.write_bytes(postings.read_bytes()[:-20])
-    with pytest.raises(IndexLoadError, match=r"postings\.npz"):
+    with pytest.raises(IndexLoadError, match=r"postings\.data\.npy"):
         store.rollback(first)
     assert store.current() == second
 

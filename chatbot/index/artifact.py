@@ -1,27 +1,33 @@
 """Save and load an index as a self-describing folder of plain data files.
 
-    manifest.json     format version, settings, library versions, corpus hash,
-                      counts, build time and the SHA-256 of every file below
-    passages.jsonl    one passage per line, in column order of the postings
-    vocabulary.json   index terms, in row order of the postings
-    idf.npy           inverse document frequency per term
-    postings.npz      term-major CSR matrix (indptr, indices, data, shape)
-    sentences.npz     term-major CSR matrix over sentences, their (start, end)
-                      offsets in the passage text and each passage's first sentence
-    features.json     answer-type features: passages stating a quantity, and
-                      which passages define which term
-    spelling.json     the known words and their character n-grams
-    spelling.npz      n-gram-major CSR matrix and n-gram idf
-    questions.json    intent terms of the FAQ fields, in row order
-    questions.npz     term-major BM25 matrix over FAQ wordings, the terms' idf
-                      and the passage each wording belongs to
-    answers.json      the same for the FAQ answer field
-    answers.npz
-    confidence.json   the answer-confidence model (logistic regression coefficients)
+Every array is an uncompressed `.npy` file, opened with np.load(mmap_mode="r"):
+loading maps the files instead of reading them, and the processes that serve
+one version (gunicorn workers) share one copy of it in the page cache. Strings
+are arrays too (tables.py): UTF-8 bytes cut by offsets, with a sorted array of
+term hashes for lookups, so no worker holds a dict of the vocabulary.
 
-No pickle anywhere: arrays load with allow_pickle=False and everything else is
-JSON, so opening an index never runs code. A folder whose format version,
-checksums or shapes do not match is refused with IndexLoadError.
+    manifest.json                 format version, settings, library versions, corpus
+                                  hash, counts, build time and the SHA-256 of every file
+    passages.{blob,offsets}       one passage per JSON line, in column order of the postings
+    passage_ids.*                 the passages' ids with their rows (a term table)
+    vocabulary.{blob,offsets,hashes,ids}   index terms in row order of the postings
+    idf                           inverse document frequency per term
+    postings.{indptr,indices,data}         term-major CSR matrix over passages
+    sentences.{indptr,indices,data,spans,starts}  the same over sentences, their
+                                  (start, end) in the passage text, each passage's first sentence
+    states_quantity               per passage: states a number
+    definitions.terms.*, definitions.{indptr,rows}  which passages define which term
+    spelling.words.*, spelling.grams.*, spelling.{idf,indptr,indices,data}
+                                  known words, their character n-grams, n-gram-major CSR
+    questions.terms.*, questions.{idf,indptr,indices,data,owners}
+                                  BM25 over FAQ wordings and the passage each belongs to
+    answers.*                     the same for the FAQ answer field
+    confidence.json               the answer-confidence model (logistic regression coefficients)
+
+(each name above ending in an array name is a file `<name>.npy`). No pickle
+anywhere: arrays load with allow_pickle=False and everything else is JSON, so
+opening an index never runs code. A folder whose format version, checksums or
+shapes do not match is refused with IndexLoadError.
 """
 from __future__ import annotations
 
@@ -29,7 +35,6 @@ import hashlib
 import json
 import platform
 import time
-import zipfile
 from pathlib import Path
 
 import nltk
@@ -38,17 +43,30 @@ import scipy
 import sklearn
 from scipy import sparse
 
-from ..passages.model import Passage
 from .passage_index import PassageIndex
 from .confidence import ConfidenceModel
 from .field_match import FieldMatcher
 from .spelling import SpellingMatcher
+from .tables import PassageTable, StringTable, TermTable, TermRows
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
-DATA_FILES = ("passages.jsonl", "vocabulary.json", "idf.npy", "postings.npz",
-              "sentences.npz", "features.json", "spelling.json", "spelling.npz", "questions.json",
-              "questions.npz", "answers.json", "answers.npz", "confidence.json")
+_STRINGS = ("blob", "offsets")
+_TERMS = ("blob", "offsets", "hashes", "ids")
+_CSR = ("indptr", "indices", "data")
+_FIELD = ("idf", *_CSR, "owners")
+# Every array of an index, as "<group>.<array>"; each is the file "<name>.npy".
+ARRAYS = (
+    *(f"passages.{a}" for a in _STRINGS), *(f"passage_ids.{a}" for a in _TERMS),
+    *(f"vocabulary.{a}" for a in _TERMS), "idf", *(f"postings.{a}" for a in _CSR),
+    *(f"sentences.{a}" for a in (*_CSR, "spans", "starts")), "states_quantity",
+    *(f"definitions.terms.{a}" for a in _TERMS), "definitions.indptr", "definitions.rows",
+    *(f"spelling.words.{a}" for a in _STRINGS), *(f"spelling.grams.{a}" for a in _TERMS),
+    *(f"spelling.{a}" for a in ("idf", *_CSR)),
+    *(f"{field}.terms.{a}" for field in ("questions", "answers") for a in _TERMS),
+    *(f"{field}.{a}" for field in ("questions", "answers") for a in _FIELD),
+)
+DATA_FILES = (*(f"{name}.npy" for name in ARRAYS), "confidence.json")
 
 
 class IndexLoadError(Exception):
@@ -69,73 +87,50 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _save_csr(path: Path, matrix: sparse.csr_matrix, **extra: np.ndarray) -> None:
-    np.savez(path, indptr=matrix.indptr, indices=matrix.indices, data=matrix.data,
-             shape=np.asarray(matrix.shape, dtype=np.int64), **extra)
+def _grouped(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {f"{prefix}.{name}": array for name, array in arrays.items()}
 
 
-def _load_csr(arrays) -> sparse.csr_matrix:
-    shape = tuple(int(x) for x in arrays["shape"])
-    return sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
+def _csr_arrays(prefix: str, matrix: sparse.csr_matrix) -> dict[str, np.ndarray]:
+    return _grouped(prefix, {"indptr": matrix.indptr, "indices": matrix.indices, "data": matrix.data})
 
 
-def _save_json_terms(path: Path, vocabulary: dict[str, int]) -> list[str]:
-    """Write a vocabulary as a JSON list of terms in column order; returns the list."""
-    terms = [""] * len(vocabulary)
-    for term, column in vocabulary.items():
-        terms[column] = term
-    path.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
-    return terms
-
-
-def _read_json_terms(path: Path) -> dict[str, int]:
-    return {term: column for column, term in enumerate(json.loads(path.read_text(encoding="utf-8")))}
-
-
-def _load_matcher(folder: Path, name: str, n_passages: int) -> FieldMatcher:
-    vocabulary = _read_json_terms(folder / f"{name}.json")
-    with np.load(folder / f"{name}.npz", allow_pickle=False) as arrays:
-        return FieldMatcher(vocabulary, arrays["idf"], _load_csr(arrays), arrays["owners"], n_passages)
-
-
-def _matcher_fits(matcher: FieldMatcher, n_passages: int) -> bool:
-    """A field's matrix, idf and owners agree with each other and the passages."""
-    if not len(matcher.owners_):
-        return True
-    return (matcher.postings_.shape == (len(matcher.vocabulary_), len(matcher.owners_))
-            and len(matcher.idf_) == len(matcher.vocabulary_) and int(matcher.owners_.max()) < n_passages)
+def _index_arrays(index: PassageIndex) -> dict[str, np.ndarray]:
+    """Every array of `index`, named as in ARRAYS."""
+    passages = index.passages_ if isinstance(index.passages_, PassageTable) else PassageTable.of(index.passages_)
+    spelling = index.spelling_
+    words = spelling.words_ if isinstance(spelling.words_, StringTable) else StringTable.of(spelling.words_)
+    arrays = {**_grouped("passages", passages.lines.arrays()), **_grouped("passage_ids", index.passage_ids_.arrays()),
+              **_grouped("vocabulary", index.vocabulary_.arrays()), "idf": index.idf_,
+              **_csr_arrays("postings", index.postings_), **_csr_arrays("sentences", index.sentence_postings_),
+              "sentences.spans": index.sentence_spans_, "sentences.starts": index.sentence_starts_,
+              "states_quantity": index.states_quantity_,
+              **_grouped("definitions.terms", index.definitions_.terms.arrays()),
+              "definitions.indptr": index.definitions_.indptr, "definitions.rows": index.definitions_.rows,
+              **_grouped("spelling.words", words.arrays()), **_grouped("spelling.grams", spelling.grams_.arrays()),
+              "spelling.idf": spelling.idf_, **_csr_arrays("spelling", spelling.postings_)}
+    for name, matcher in (("questions", index.question_match_), ("answers", index.answer_match_)):
+        arrays.update(_grouped(f"{name}.terms", matcher.vocabulary_.arrays()))
+        arrays.update({f"{name}.idf": matcher.idf_, f"{name}.owners": matcher.owners_,
+                       **_csr_arrays(name, matcher.postings_)})
+    return arrays
 
 
 def save_index(index: PassageIndex, folder: str | Path, info: dict | None = None) -> dict:
     """Write `index` into `folder` (created; must not hold another index). Returns the manifest."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "passages.jsonl", "w", encoding="utf-8") as handle:
-        for passage in index.passages_:
-            handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
-    terms = _save_json_terms(folder / "vocabulary.json", index.vocabulary_)
-    np.save(folder / "idf.npy", index.idf_, allow_pickle=False)
-    _save_csr(folder / "postings.npz", index.postings_)
-    _save_csr(folder / "sentences.npz", index.sentence_postings_, spans=index.sentence_spans_,
-              starts=index.sentence_starts_)
-    features = {"states_quantity": np.flatnonzero(index.states_quantity_).tolist(),
-                "definitions": index.definitions_}
-    (folder / "features.json").write_text(json.dumps(features, ensure_ascii=False), encoding="utf-8")
-    spelling = index.spelling_
-    (folder / "spelling.json").write_text(json.dumps({"words": spelling.words_, "grams": spelling.grams_},
-                                                     ensure_ascii=False), encoding="utf-8")
-    _save_csr(folder / "spelling.npz", spelling.postings_, idf=spelling.idf_)
+    arrays = _index_arrays(index)
+    for name in ARRAYS:
+        np.save(folder / f"{name}.npy", np.ascontiguousarray(arrays[name]), allow_pickle=False)
     (folder / "confidence.json").write_text(json.dumps(index.confidence_.to_dict(), indent=1), encoding="utf-8")
-    for name, matcher in (("questions", index.question_match_), ("answers", index.answer_match_)):
-        _save_json_terms(folder / f"{name}.json", matcher.vocabulary_)
-        _save_csr(folder / f"{name}.npz", matcher.postings_, idf=matcher.idf_, owners=matcher.owners_)
     manifest = {
         "format_version": FORMAT_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": index.get_params(),
         "libraries": library_versions(),
-        "counts": {"passages": len(index.passages_), "vocabulary": len(terms),
-                   "postings": int(index.postings_.nnz), "spelling_words": len(spelling.words_)},
+        "counts": {"passages": len(index.passages_), "vocabulary": len(index.vocabulary_),
+                   "postings": int(index.postings_.nnz), "spelling_words": len(index.spelling_.words_)},
         **(info or {}),
         "files": {name: _sha256(folder / name) for name in DATA_FILES},
     }
@@ -161,8 +156,92 @@ def read_manifest(folder: str | Path) -> dict:
     return manifest
 
 
+def _map(path: Path) -> np.ndarray:
+    """The array in `path`, memory-mapped read-only (shared by every process that maps it)."""
+    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    if array.dtype.hasobject:
+        raise ValueError(f"{path.name} holds Python objects")
+    return array
+
+
+def _csr(arrays: dict, prefix: str, n_columns: int) -> sparse.csr_matrix:
+    """A CSR matrix over mapped arrays (no copy: scipy keeps int32/int64 index arrays as they are)."""
+    indptr, indices, data = (arrays[f"{prefix}.{name}"] for name in _CSR)
+    if indptr.ndim != 1 or len(indptr) < 1 or int(indptr[0]) != 0 or int(indptr[-1]) != len(indices):
+        raise ValueError(f"{prefix}: CSR arrays disagree")
+    if len(indices) != len(data):
+        raise ValueError(f"{prefix}: CSR arrays disagree")
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, n_columns), copy=False)
+
+
+def _terms(arrays: dict, prefix: str) -> TermTable:
+    return TermTable(*(arrays[f"{prefix}.{name}"] for name in _TERMS))
+
+
+def _strings(arrays: dict, prefix: str) -> StringTable:
+    return StringTable(*(arrays[f"{prefix}.{name}"] for name in _STRINGS))
+
+
+def _matcher(arrays: dict, name: str, n_passages: int) -> FieldMatcher:
+    terms = _terms(arrays, f"{name}.terms")
+    owners = arrays[f"{name}.owners"]
+    return FieldMatcher(terms, arrays[f"{name}.idf"], _csr(arrays, name, len(owners)), owners, n_passages)
+
+
+def _matcher_fits(matcher: FieldMatcher, n_passages: int) -> bool:
+    """A field's matrix, idf and owners agree with each other and the passages."""
+    if not len(matcher.owners_):
+        return True
+    return (matcher.postings_.shape == (len(matcher.vocabulary_), len(matcher.owners_))
+            and len(matcher.idf_) == len(matcher.vocabulary_) and int(matcher.owners_.max()) < n_passages)
+
+
+def _assemble(arrays: dict, manifest: dict, folder: Path) -> PassageIndex:
+    """A PassageIndex over the mapped arrays."""
+    index = PassageIndex(**manifest["settings"])
+    index.passages_ = PassageTable(_strings(arrays, "passages"))
+    n = len(index.passages_)
+    index.passage_ids_ = _terms(arrays, "passage_ids")
+    index.vocabulary_ = _terms(arrays, "vocabulary")
+    index.idf_ = arrays["idf"]
+    index.postings_ = _csr(arrays, "postings", n)
+    index.sentence_spans_ = arrays["sentences.spans"]
+    index.sentence_starts_ = arrays["sentences.starts"]
+    index.sentence_postings_ = _csr(arrays, "sentences", len(index.sentence_spans_))
+    index.states_quantity_ = arrays["states_quantity"]
+    index.definitions_ = TermRows(_terms(arrays, "definitions.terms"), arrays["definitions.indptr"],
+                                  arrays["definitions.rows"])
+    spelling = SpellingMatcher()
+    spelling.words_ = _strings(arrays, "spelling.words")
+    spelling._set_learned(_terms(arrays, "spelling.grams"), arrays["spelling.idf"],
+                          _csr(arrays, "spelling", len(spelling.words_)))
+    index.spelling_ = spelling
+    index.confidence_ = ConfidenceModel.from_dict(json.loads((folder / "confidence.json").read_text("utf-8")))
+    index.question_match_, index.answer_match_ = (_matcher(arrays, name, n) for name in ("questions", "answers"))
+    return index
+
+
+def _consistent(index: PassageIndex) -> bool:
+    """The arrays agree on their sizes (a truncated or mixed-up folder does not)."""
+    n_terms, n_passages = index.postings_.shape
+    spelling = index.spelling_
+    return (n_terms == len(index.vocabulary_) == len(index.idf_) and n_passages == len(index.passage_ids_)
+            and len(index.sentence_spans_) == index.sentence_postings_.shape[1]
+            and index.sentence_postings_.shape[0] == n_terms and len(index.sentence_starts_) == n_passages
+            and index.sentence_spans_.ndim == 2 and len(index.states_quantity_) == n_passages
+            and index.states_quantity_.dtype == bool
+            and len(index.definitions_.indptr) == len(index.definitions_.terms) + 1
+            and spelling.postings_.shape[0] == len(spelling.grams_) == len(spelling.idf_)
+            and all(_matcher_fits(m, n_passages) for m in (index.question_match_, index.answer_match_)))
+
+
 def load_index(folder: str | Path, verify: bool = True) -> tuple[PassageIndex, dict]:
-    """(index, manifest) read from `folder`; IndexLoadError if anything does not check out."""
+    """(index, manifest) read from `folder`; IndexLoadError if anything does not check out.
+
+    The arrays are memory-mapped, not copied: the files must stay in place
+    while the index is used (versions are never changed once written).
+    `verify` checks every file against its SHA-256 in the manifest first.
+    """
     folder = Path(folder)
     manifest = read_manifest(folder)
     files = manifest.get("files") or {}
@@ -173,37 +252,11 @@ def load_index(folder: str | Path, verify: bool = True) -> tuple[PassageIndex, d
         if verify and files.get(name) != _sha256(path):
             raise IndexLoadError(f"{folder}: {name} does not match its checksum; the index is corrupt")
     try:
-        index = PassageIndex(**manifest["settings"])
-        with open(folder / "passages.jsonl", encoding="utf-8") as handle:
-            index.passages_ = [Passage.from_dict(json.loads(line)) for line in handle if line.strip()]
-        index.vocabulary_ = _read_json_terms(folder / "vocabulary.json")
-        index.idf_ = np.load(folder / "idf.npy", allow_pickle=False)
-        with np.load(folder / "postings.npz", allow_pickle=False) as arrays:
-            index.postings_ = _load_csr(arrays)
-        with np.load(folder / "sentences.npz", allow_pickle=False) as arrays:
-            index.sentence_postings_ = _load_csr(arrays)
-            index.sentence_spans_ = arrays["spans"]
-            index.sentence_starts_ = arrays["starts"]
-        features = json.loads((folder / "features.json").read_text(encoding="utf-8"))
-        index.states_quantity_ = np.zeros(len(index.passages_), dtype=bool)
-        index.states_quantity_[np.asarray(features["states_quantity"], dtype=np.int64)] = True
-        index.definitions_ = {term: list(rows) for term, rows in features["definitions"].items()}
-        spelling_data = json.loads((folder / "spelling.json").read_text(encoding="utf-8"))
-        spelling = SpellingMatcher()
-        spelling.words_ = spelling_data["words"]
-        with np.load(folder / "spelling.npz", allow_pickle=False) as arrays:
-            spelling._set_learned(spelling_data["grams"], arrays["idf"], _load_csr(arrays))
-        index.spelling_ = spelling
-        index.confidence_ = ConfidenceModel.from_dict(json.loads((folder / "confidence.json").read_text("utf-8")))
-        index.question_match_, index.answer_match_ = (_load_matcher(folder, name, len(index.passages_))
-                                                      for name in ("questions", "answers"))
-    except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile) as exc:
+        arrays = {name: _map(folder / f"{name}.npy") for name in ARRAYS}
+        index = _assemble(arrays, manifest, folder)
+        consistent = _consistent(index)
+    except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, AttributeError) as exc:
         raise IndexLoadError(f"{folder}: cannot read index data ({exc})") from None
-    n_terms, n_passages = index.postings_.shape
-    consistent = (n_terms == len(index.vocabulary_) == len(index.idf_) and n_passages == len(index.passages_)
-                  and index.sentence_postings_.shape == (n_terms, len(index.sentence_spans_))
-                  and len(index.sentence_starts_) == n_passages
-                  and all(_matcher_fits(m, n_passages) for m in (index.question_match_, index.answer_match_)))
     if not consistent:
         raise IndexLoadError(f"{folder}: index files disagree on their sizes; rebuild with train.py")
     index._prepare()

@@ -22,6 +22,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from ..text import stem, words
 from .matrices import term_major
 from .ranking import accumulate
+from .tables import TermTable
 
 # Words that never tell two FAQ intents apart. Question words, modal verbs and
 # negations are deliberately absent.
@@ -42,9 +43,9 @@ class FieldMatcher:
     per passage, 0 for passages with no text in the field.
     """
 
-    def __init__(self, vocabulary: dict[str, int] | None = None, idf: np.ndarray | None = None,
+    def __init__(self, vocabulary: TermTable | None = None, idf: np.ndarray | None = None,
                  postings=None, owners: np.ndarray | None = None, n_passages: int = 0):
-        self.vocabulary_ = vocabulary or {}
+        self.vocabulary_ = TermTable.of([]) if vocabulary is None else vocabulary
         self.idf_ = np.zeros(0) if idf is None else idf
         self.postings_ = term_major(np.zeros((0, 0))) if postings is None else postings
         self.owners_ = np.zeros(0, dtype=np.int64) if owners is None else np.asarray(owners, dtype=np.int64)
@@ -63,7 +64,8 @@ class FieldMatcher:
         if not len(self.owners_) or not terms:
             return result
         distinct = set(terms)
-        ids = np.array(sorted(self.vocabulary_[t] for t in distinct if t in self.vocabulary_), dtype=np.int64)
+        found = (self.vocabulary_.get(t) for t in distinct)
+        ids = np.array(sorted(i for i in found if i is not None), dtype=np.int64)
         if not len(ids):
             return result
         unknown = len(distinct) - len(ids)
@@ -93,6 +95,7 @@ def fit_field_matchers(fields: list[tuple[list[str], np.ndarray]], background: l
         counts = counter.fit_transform([*texts, *background]).tocsr()
     except ValueError:  # nothing but filler words
         return [FieldMatcher(n_passages=n_passages) for _ in fields]
+    vocabulary = TermTable.of_vocabulary(counter.vocabulary_)
     n_docs = counts.shape[0]
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
@@ -101,11 +104,11 @@ def fit_field_matchers(fields: list[tuple[list[str], np.ndarray]], background: l
         block = counts[start:start + len(field)].tocsr()
         start += len(field)
         if not len(field):
-            matchers.append(FieldMatcher(counter.vocabulary_, idf, None, None, n_passages))
+            matchers.append(FieldMatcher(vocabulary, idf, None, None, n_passages))
             continue
         lengths = np.asarray(block.sum(axis=1)).ravel()
         rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
         tf = block.data
         block.data = idf[block.indices] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[rows] / lengths.mean()))
-        matchers.append(FieldMatcher(counter.vocabulary_, idf, term_major(block), owners, n_passages))
+        matchers.append(FieldMatcher(vocabulary, idf, term_major(block), owners, n_passages))
     return matchers

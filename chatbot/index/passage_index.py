@@ -50,8 +50,9 @@ from .answer_types import DEFINITION, QUANTITY, defined_terms, question_type, st
 from .ranking import accumulate, top_k
 from .spelling import SpellingMatcher
 from .synonyms import SynonymExpander
-from .matrices import group_rows, sentence_spans, term_major, weighted_sum
+from .matrices import drop_single_bigrams, group_rows, sentence_spans, term_major, weighted_sum
 from .field_match import fit_field_matchers, intent_terms
+from .tables import TermRows, TermTable
 from .terms import ngrams, word_terms
 
 _LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
@@ -98,7 +99,7 @@ class PassageIndex(BaseEstimator):
                  bigram_weight: float = 0.5, coverage_weight: float = 0.15,
                  sentence_weight: float = 0.0, answer_type_penalty: float = 0.35,
                  question_match_weight: float = 0.8, answer_match_weight: float = 0.15,
-                 sublinear_tf: bool = True, synonyms: tuple = ()):
+                 sublinear_tf: bool = True, synonyms: tuple = (), prune_bigrams_from: int = 50_000):
         self.text_weight = text_weight
         self.aside_weight = aside_weight
         self.section_weight = section_weight
@@ -111,6 +112,7 @@ class PassageIndex(BaseEstimator):
         self.answer_match_weight = answer_match_weight
         self.sublinear_tf = sublinear_tf
         self.synonyms = synonyms
+        self.prune_bigrams_from = prune_bigrams_from
 
     # -- building -----------------------------------------------------------
     def fit(self, passages: list[Passage]) -> "PassageIndex":
@@ -129,6 +131,11 @@ class PassageIndex(BaseEstimator):
         questions = [" ".join((p.question or "", *p.alternates)) for p in passages]
         counter = CountVectorizer(analyzer=word_terms, dtype=np.float32)
         counts = counter.fit_transform(sentences + sections + questions).tocsr()
+        vocabulary = counter.vocabulary_
+        if n >= self.prune_bigrams_from:
+            # Most stem bigrams of a large corpus occur once: they cannot match two
+            # passages, yet they were most of its vocabulary (3.5 M terms at 250k).
+            counts, vocabulary = drop_single_bigrams(counts, vocabulary)
         m = len(sentences)
         per_sentence = counts[:m]
         per_field = {
@@ -142,14 +149,14 @@ class PassageIndex(BaseEstimator):
         transformer.fit(sum(per_field.values()))
         # A shared word pair is good evidence, but it should not outweigh a rare
         # word on its own: bigrams count at `bigram_weight` of their idf.
-        is_bigram = np.zeros(len(counter.vocabulary_), dtype=bool)
-        is_bigram[[c for t, c in counter.vocabulary_.items() if " " in t]] = True
+        is_bigram = np.zeros(len(vocabulary), dtype=bool)
+        is_bigram[[c for t, c in vocabulary.items() if " " in t]] = True
         transformer.idf_ = np.where(is_bigram, transformer.idf_ * self.bigram_weight, transformer.idf_)
         weights = {"text": self.text_weight, "aside": self.aside_weight,
                    "section": self.section_weight, "question": self.question_weight}
         vectors = {f: normalize(transformer.transform(m)) for f, m in per_field.items()}
         self.passages_ = list(passages)
-        self.vocabulary_ = counter.vocabulary_
+        self.vocabulary_ = vocabulary
         self.idf_ = transformer.idf_.astype(np.float32)
         self.postings_ = term_major(weighted_sum(vectors, weights))
         # Sentences: the same fields, with each sentence as the text.
@@ -162,12 +169,17 @@ class PassageIndex(BaseEstimator):
                                           dtype=np.int32).reshape(-1, 2)
         self.sentence_starts_ = np.concatenate([[0], np.cumsum([len(s) for s in spans])[:-1]]).astype(np.int64)
         self.states_quantity_ = np.array([states_quantity(p.text) for p in passages], dtype=bool)
-        self.definitions_ = {}
+        definitions: dict[str, list[int]] = {}
         for i, passage in enumerate(passages):
             first, last = self.sentence_starts_[i], (self.sentence_starts_[i + 1] if i + 1 < n else len(sentences))
             for term in defined_terms(sentences[first:last]):
-                self.definitions_.setdefault(term, []).append(i)
+                definitions.setdefault(term, []).append(i)
+        self.definitions_ = TermRows.of(definitions)
         self.spelling_ = SpellingMatcher().fit(self._known_words(sentences + sections + questions))
+        # From here on the index holds tables, as a loaded one does (artifact.py):
+        # the same lookups, whether built in this process or memory-mapped.
+        self.vocabulary_ = TermTable.of_vocabulary(vocabulary)
+        self.passage_ids_ = TermTable.of(p.id for p in passages)
         self.confidence_ = load_model()
         wordings = [(i, w) for i, p in enumerate(passages) if p.question for w in (p.question, *p.alternates)]
         answers = [i for i, p in enumerate(passages) if p.question]
@@ -190,8 +202,6 @@ class PassageIndex(BaseEstimator):
         self._expander = SynonymExpander(tuple(tuple(r) for r in self.synonyms))
         rarest = float(self.idf_.max()) if len(self.idf_) else 1.0
         self._unknown_idf = UNKNOWN_WORD_WEIGHT * rarest
-        self._definition_rows = {t: np.asarray(rows, dtype=np.int64) for t, rows in self.definitions_.items()}
-        self._row_of = {p.id: i for i, p in enumerate(self.passages_)}
         self._last_parse = self._last_match = None
         self._has_question = np.zeros(len(self.passages_), dtype=bool)
         self._has_question[self.question_match_.owners_] = True
@@ -302,7 +312,7 @@ class PassageIndex(BaseEstimator):
         if parsed.kind == QUANTITY:
             return self.states_quantity_
         if parsed.kind == DEFINITION:
-            rows = [self._definition_rows[s] for s in parsed.subject if s in self._definition_rows]
+            rows = [r for r in map(self.definitions_.get, parsed.subject) if r is not None]
             if rows:
                 mask = np.zeros(len(self.passages_), dtype=bool)
                 mask[np.concatenate(rows)] = True
@@ -348,7 +358,7 @@ class PassageIndex(BaseEstimator):
         parsed = self._parsed(query)
         if not hits:
             return dict.fromkeys(FEATURES, 0.0) | {"unknown_share": 1.0, "common_share": _common_share(query)}
-        row = self._row_of[hits[0].passage.id]
+        row = self.passage_ids_[hits[0].passage.id]
         met = [(weight, any(self._meets(t, row) for t in term_ids)) for weight, term_ids in parsed.concepts]
         rarest = max(met, key=lambda m: m[0], default=(0.0, False))
         matched = 0.0

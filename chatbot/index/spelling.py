@@ -22,6 +22,7 @@ from wordfreq import zipf_frequency
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .ranking import accumulate, top_k
+from .tables import TermTable
 
 CHAR_NGRAMS = (2, 4)
 # Zipf frequency (log10 of uses per billion words) from which a word counts as
@@ -43,15 +44,14 @@ class SpellingMatcher:
         vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS,
                                      sublinear_tf=True, dtype=np.float32)
         matrix = vectorizer.fit_transform(self.words_ or [""])
-        self._set_learned(vectorizer.get_feature_names_out().tolist(), vectorizer.idf_,
+        self._set_learned(TermTable.of(vectorizer.get_feature_names_out().tolist()), vectorizer.idf_,
                           matrix.T.tocsr())
         return self
 
-    def _set_learned(self, grams: list[str], idf: np.ndarray, postings) -> None:
-        self.grams_ = grams
+    def _set_learned(self, grams: TermTable, idf: np.ndarray, postings) -> None:
+        self.grams_ = grams  # n-gram -> row of the postings
         self.idf_ = np.asarray(idf, dtype=np.float32)
         self.postings_ = postings  # n-gram x word, rows L2-normalised by word
-        self._gram_ids = {g: i for i, g in enumerate(grams)}
         self._analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS).build_analyzer()
         self._cache: dict[str, list[tuple[str, float]]] = {}
 
@@ -70,7 +70,7 @@ class SpellingMatcher:
     def _match(self, word: str) -> list[tuple[str, float]]:
         grams: dict[int, int] = {}
         for g in self._analyzer(word):
-            gid = self._gram_ids.get(g)
+            gid = self.grams_.get(g)
             if gid is not None:
                 grams[gid] = grams.get(gid, 0) + 1
         if not grams:
