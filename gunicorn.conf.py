@@ -3,8 +3,15 @@ import multiprocessing
 import os
 
 bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
-workers = multiprocessing.cpu_count()  # sync workers: retrieval is CPU-bound and takes about a millisecond
-worker_class = "sync"
+workers = multiprocessing.cpu_count()
+# Threads that never wait on a client: each request is buffered in full by the
+# worker's event loop before a thread serves it (chatbot/serving/worker.py), so
+# slow or stalled clients cost a socket, not a thread. Retrieval is CPU-bound
+# (about a millisecond, under the GIL), so a few threads per worker suffice;
+# they overlap database writes. The index is shared by a worker's threads.
+worker_class = "chatbot.serving.worker.BufferingThreadWorker"
+threads = 4
+worker_connections = 1000  # open connections per worker, slow ones included
 # Load the app (and its index) once in the master; workers share the pages and
 # each starts its own index watcher after the fork.
 preload_app = True
@@ -15,9 +22,11 @@ max_requests = 5000    # recycle workers now and then to bound memory growth
 max_requests_jitter = 500
 limit_request_line = 4096
 limit_request_fields = 50
+limit_request_field_size = 8190
 control_socket_disable = True  # no control socket (gunicorn >= 25): nothing else to secure
 accesslog = "-"
 # The access log records method, path, status, size and time, never bodies;
 # the address field is left out: visitors' IP addresses are not logged.
 access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
+logger_class = "chatbot.serving.log_privacy.PrivateGunicornLogger"  # IP addresses scrubbed from every line

@@ -14,10 +14,12 @@ def create_app(test_config: dict | None = None):
     from pathlib import Path
 
     from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from . import api, errors, limits, widget
     from .admin import init_admin
     from .security import init_app as init_security
+    from .serving.log_privacy import install_log_privacy
     from .service import init_service
     from .staff.workflow import init_workflow
     from .storage import register_cli
@@ -33,6 +35,10 @@ def create_app(test_config: dict | None = None):
     app.json.sort_keys = False
     logging.basicConfig(level=app.config["CHATBOT_LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_privacy()  # no visitor's address in any log line
+    if app.config["CHATBOT_TRUSTED_PROXIES"] > 0:  # behind a TLS proxy: see the visitor's address
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["CHATBOT_TRUSTED_PROXIES"],
+                                x_proto=app.config["CHATBOT_TRUSTED_PROXIES"])
 
     errors.init_app(app)
     limits.init_app(app)

@@ -10,8 +10,10 @@ log = logging.getLogger(__name__)
 
 # Stable, machine-readable codes for the HTTP errors Flask and Werkzeug raise.
 HTTP_CODES = {
-    400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-    415: "unsupported_media_type", 429: "rate_limited", 500: "internal_error", 503: "unavailable",
+    400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    408: "request_timeout", 413: "payload_too_large", 414: "uri_too_long", 415: "unsupported_media_type",
+    417: "expectation_failed", 429: "rate_limited", 431: "headers_too_large", 500: "internal_error",
+    501: "not_implemented", 503: "unavailable",
 }
 
 
@@ -25,8 +27,13 @@ class ApiError(Exception):
         self.message = message
 
 
+def error_document(code: str, message: str) -> dict:
+    """The body of every error answer, from Flask or from the serving front."""
+    return {"error": {"code": code, "message": message}}
+
+
 def error_response(status: int, code: str, message: str, headers: dict | None = None):
-    response = jsonify({"error": {"code": code, "message": message}})
+    response = jsonify(error_document(code, message))
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -115,6 +115,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATBOT_RETENTION_DAYS", 90,
             "Exchanges older than this are deleted by `flask --app wsgi purge`.", int),
     Setting("CHATBOT_MAX_BODY_BYTES", 16_384, "Largest request body accepted (bytes); larger gets 413.", int),
+    Setting("CHATBOT_REQUEST_READ_SECONDS", 10.0,
+            "Time a client has to send a whole request from its first byte (plus 1 s per 100 kB of "
+            "declared body); slower gets 408. Enforced by the gunicorn worker, never by a thread waiting.",
+            float),
+    Setting("CHATBOT_TRUSTED_PROXIES", 0,
+            "Number of proxies in front of the bot whose X-Forwarded-For and X-Forwarded-Proto are "
+            "trusted (1 behind one TLS proxy). 0: the connection's address is the visitor's.", int),
     Setting("CHATBOT_LOG_LEVEL", "INFO", "Log level of the application (DEBUG, INFO, WARNING, ERROR)."),
 )
 

@@ -12,6 +12,7 @@ from .errors import ApiError
 
 MAX_MESSAGE_CHARS = 1000
 MAX_COMMENT_CHARS = 1000
+MAX_NUMBER_DIGITS = 100  # no field needs more; Python itself refuses past 4,300
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Control characters (NUL and friends, but not tab or newline) and the
@@ -53,14 +54,44 @@ def json_body(request: Request) -> dict:
     if request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the request body as JSON "
                        "with the header Content-Type: application/json.")
-    raw = request.get_data(cache=True)
+    raw = _whole_body(request)
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = json.loads(raw.decode("utf-8"), parse_int=_bounded_int)
+    except _NumberTooLong:
+        raise ApiError(400, "number_too_long",
+                       f"A number in the request body has more than {MAX_NUMBER_DIGITS} digits.") from None
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
     return body
+
+
+def _whole_body(request: Request) -> bytes:
+    """The request body; ApiError 413 when it is longer than the limit.
+
+    Werkzeug stops reading a body sent without Content-Length (chunked) at
+    the limit and returns what it has, which would be parsed as if it were
+    whole; one more byte from the server's stream tells the two apart.
+    """
+    raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    if limit is not None and len(raw) >= limit and request.content_length != len(raw):
+        if request.environ["wsgi.input"].read(1):
+            raise ApiError(413, "payload_too_large", "The request body is too large.")
+    return raw
+
+
+class _NumberTooLong(ValueError):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    """A JSON integer; Python refuses to convert more than 4,300 digits (and a
+    long one costs quadratic time before that), so anything long is refused."""
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _NumberTooLong(text[:20])
+    return int(text)
 
 
 def parse_chat(request: Request) -> ChatRequest:

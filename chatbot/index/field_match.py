@@ -90,11 +90,16 @@ def fit_field_matchers(fields: list[tuple[list[str], np.ndarray]], background: l
     texts = [t for field, _ in fields for t in field]
     if not texts:
         return [FieldMatcher(n_passages=n_passages) for _ in fields]
+    # An FAQ entry's answer is also its passage's text in the background:
+    # each distinct text is tokenized once, its row then used wherever it stands.
+    distinct: dict[str, int] = {}
+    rows = np.fromiter((distinct.setdefault(t, len(distinct)) for t in [*texts, *background]), dtype=np.int64)
     counter = CountVectorizer(analyzer=intent_terms, dtype=np.float64)
     try:
-        counts = counter.fit_transform([*texts, *background]).tocsr()
+        counts = counter.fit_transform(list(distinct)).tocsr()[rows]
     except ValueError:  # nothing but filler words
         return [FieldMatcher(n_passages=n_passages) for _ in fields]
+    del distinct
     vocabulary = TermTable.of_vocabulary(counter.vocabulary_)
     n_docs = counts.shape[0]
     df = np.bincount(counts.indices, minlength=counts.shape[1])

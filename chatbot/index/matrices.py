@@ -42,7 +42,12 @@ def weighted_sum(vectors: dict, weights: dict) -> sparse.csr_matrix:
     present = sum(weights[f] * (np.diff(vectors[f].indptr) > 0) for f in FIELDS if f != "text")
     present = present + weights["text"]
     present = np.where(present > 0, present, 1.0)
-    return sum(sparse.diags(weights[f] / present) @ vectors[f] for f in FIELDS).tocsr()
+    total = None
+    for f in FIELDS:  # one term at a time: a large build holds two matrices, not five
+        term = sparse.diags(weights[f] / present) @ vectors[f]
+        total = term if total is None else total + term
+        del term
+    return total.tocsr()
 
 
 def term_major(matrix: sparse.spmatrix) -> sparse.csr_matrix:

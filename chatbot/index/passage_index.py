@@ -53,7 +53,7 @@ from .synonyms import SynonymExpander
 from .matrices import drop_single_bigrams, group_rows, sentence_spans, term_major, weighted_sum
 from .field_match import fit_field_matchers, intent_terms
 from .tables import TermRows, TermTable
-from .terms import ngrams, word_terms
+from .terms import RecordingAnalyzer, ngrams
 
 _LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
 # A query word the documents never use weighs like 1.5 of their rarest word: the
@@ -129,9 +129,11 @@ class PassageIndex(BaseEstimator):
         aside = np.array([is_cross_reference(t) for t in sentences], dtype=bool)
         sections = [p.section or "" for p in passages]
         questions = [" ".join((p.question or "", *p.alternates)) for p in passages]
-        counter = CountVectorizer(analyzer=word_terms, dtype=np.float32)
+        analyzer = RecordingAnalyzer()
+        counter = CountVectorizer(analyzer=analyzer, dtype=np.float32)
         counts = counter.fit_transform(sentences + sections + questions).tocsr()
         vocabulary = counter.vocabulary_
+        del counter  # its vocabulary is the largest object of a build: keep one only
         if n >= self.prune_bigrams_from:
             # Most stem bigrams of a large corpus occur once: they cannot match two
             # passages, yet they were most of its vocabulary (3.5 M terms at 250k).
@@ -144,6 +146,7 @@ class PassageIndex(BaseEstimator):
             "section": counts[m:m + n],
             "question": counts[m + n:],
         }
+        del counts  # peak memory: every intermediate matrix goes as soon as it is used
         # idf counts a passage once, whichever of its fields holds the term.
         transformer = TfidfTransformer(sublinear_tf=self.sublinear_tf, norm=None)
         transformer.fit(sum(per_field.values()))
@@ -155,6 +158,7 @@ class PassageIndex(BaseEstimator):
         weights = {"text": self.text_weight, "aside": self.aside_weight,
                    "section": self.section_weight, "question": self.question_weight}
         vectors = {f: normalize(transformer.transform(m)) for f, m in per_field.items()}
+        del per_field
         self.passages_ = list(passages)
         self.vocabulary_ = vocabulary
         self.idf_ = transformer.idf_.astype(np.float32)
@@ -164,7 +168,9 @@ class PassageIndex(BaseEstimator):
         sentence_tfidf = normalize(transformer.transform(per_sentence))
         sentence_vectors["text"] = sparse.diags((~aside).astype(np.float32)) @ sentence_tfidf
         sentence_vectors["aside"] = sparse.diags(aside.astype(np.float32)) @ sentence_tfidf
+        del vectors, per_sentence, sentence_tfidf
         self.sentence_postings_ = term_major(weighted_sum(sentence_vectors, weights))
+        del sentence_vectors
         self.sentence_spans_ = np.asarray([span for passage_spans in spans for span in passage_spans],
                                           dtype=np.int32).reshape(-1, 2)
         self.sentence_starts_ = np.concatenate([[0], np.cumsum([len(s) for s in spans])[:-1]]).astype(np.int64)
@@ -175,7 +181,7 @@ class PassageIndex(BaseEstimator):
             for term in defined_terms(sentences[first:last]):
                 definitions.setdefault(term, []).append(i)
         self.definitions_ = TermRows.of(definitions)
-        self.spelling_ = SpellingMatcher().fit(self._known_words(sentences + sections + questions))
+        self.spelling_ = SpellingMatcher().fit(self._known_words(analyzer.seen))
         # From here on the index holds tables, as a loaded one does (artifact.py):
         # the same lookups, whether built in this process or memory-mapped.
         self.vocabulary_ = TermTable.of_vocabulary(vocabulary)
@@ -190,12 +196,9 @@ class PassageIndex(BaseEstimator):
         self._prepare()
         return self
 
-    def _known_words(self, texts: list[str]) -> list[str]:
-        """Distinct surface words whose stem is an indexed unigram."""
-        seen = set()
-        for text in texts:
-            seen.update(w for w in words(text) if w.isalpha() and w not in STOP_WORDS)
-        return sorted(w for w in seen if stem(w) in self.vocabulary_)
+    def _known_words(self, seen: set[str]) -> list[str]:
+        """The words of `seen` (the words of the indexed texts) whose stem is an indexed unigram."""
+        return sorted(w for w in seen if w.isalpha() and w not in STOP_WORDS and stem(w) in self.vocabulary_)
 
     def _prepare(self) -> None:
         """Derived, unsaved state: synonym rules and the weight of unknown words."""

@@ -1,7 +1,7 @@
 """The terms the word index is built from: stems and stem bigrams."""
 from __future__ import annotations
 
-from ..text import content_stems
+from ..text import STOP_WORDS, content_stems, stem, words
 
 
 def ngrams(stems: list[str]) -> list[str]:
@@ -15,3 +15,18 @@ def word_terms(text: str) -> list[str]:
     Module-level so the vectorizer that holds it stays a plain object.
     """
     return ngrams(content_stems(text))
+
+
+class RecordingAnalyzer:
+    """`word_terms` that also records every word it reads, so a build tokenizes its texts once.
+
+    The terms are exactly word_terms(text); `seen` gathers the lower-cased words.
+    """
+
+    def __init__(self):
+        self.seen: set[str] = set()
+
+    def __call__(self, text: str) -> list[str]:
+        tokens = words(text)
+        self.seen.update(tokens)
+        return ngrams([stem(w) for w in tokens if w not in STOP_WORDS and len(w) < 40])
