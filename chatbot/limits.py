@@ -1,16 +1,39 @@
 """Per-visitor rate limits on the chat and feedback endpoints (Flask-Limiter).
 
 The limit is the CHATBOT_RATE_LIMIT setting ("30/minute"; "off" disables it).
-Counts are kept in memory per worker; the visitor's address is used only as
-the counter's key and is never logged or stored.
+Counts are shared: through Redis by every worker of every server when
+CHATBOT_REDIS_URL is set, else through a SQLite file in
+CHATBOT_SERVER_STATE_DIR by the workers of this server (shared_counters.py).
+The visitor's address is used only as the counter's key and is never logged
+or stored.
+
+When the counter store fails (Redis down or hung, the file locked), each
+worker counts in its own memory until the store answers again (Flask-Limiter
+checks after 1, 2, 4... s): the limits hold, looser by the number of
+workers, and chat keeps answering. Failing closed would turn a Redis outage
+into a site outage; failing fully open would lift the login limit whenever
+an attacker can slow Redis. No store error ever becomes a 500.
 """
 from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", headers_enabled=True)
+from . import shared_counters
+from .settings import SettingsError
+
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True,
+                  in_memory_fallback_enabled=True, swallow_errors=True)
+
+COUNTERS_FILE = "rate_limits.sqlite"
+# A Redis that does not answer within this costs a request at most this long
+# (then the worker counts in memory, above) instead of hanging it.
+REDIS_TIMEOUT_SECONDS = 0.25
+REDIS_SCHEMES = ("redis", "rediss", "redis+unix")
 
 
 def visitor_limit() -> str:
@@ -24,5 +47,24 @@ def visitor_limit_off() -> bool:
     return str(current_app.config["CHATBOT_RATE_LIMIT"]).strip().lower() == "off"
 
 
+def counter_storage_uri(config) -> str:
+    """Where the counters live: CHATBOT_REDIS_URL (with timeouts), else the server's SQLite file."""
+    redis_url = str(config["CHATBOT_REDIS_URL"]).strip()
+    if not redis_url:
+        return shared_counters.storage_uri(Path(config["CHATBOT_SERVER_STATE_DIR"]) / COUNTERS_FILE)
+    parts = urlsplit(redis_url)
+    if parts.scheme not in REDIS_SCHEMES:
+        raise SettingsError(f"CHATBOT_REDIS_URL must start with redis://, rediss:// or redis+unix://, "
+                            f"not {parts.scheme or '(nothing)'}://")
+    given = {name for name, _ in parse_qsl(parts.query)}
+    timeouts = [f"{name}={REDIS_TIMEOUT_SECONDS}" for name in ("socket_timeout", "socket_connect_timeout")
+                if name not in given]
+    return parts._replace(query="&".join(filter(None, [parts.query, *timeouts]))).geturl()
+
+
 def init_app(app: Flask) -> None:
+    app.config["RATELIMIT_STORAGE_URI"] = counter_storage_uri(app.config)
+    # One limiter serves every app of the process (tests make many): a store
+    # that failed for an earlier app must not leave this one counting in memory.
+    limiter._storage_dead = False
     limiter.init_app(app)

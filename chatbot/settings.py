@@ -103,6 +103,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATBOT_SECURE_COOKIES", False,
             "Send staff cookies over HTTPS only; turn on when the site is served through TLS.", _bool),
     Setting("CHATBOT_LOGIN_RATE_LIMIT", "5/minute", "Staff login attempts allowed per address."),
+    Setting("CHATBOT_LOGIN_ACCOUNT_RATE_LIMIT", "20/hour",
+            "Failed staff logins allowed for one email address, from all visitor addresses together "
+            "(besides the per-address limit and the backoff after repeated failures)."),
+    Setting("CHATBOT_REDIS_URL", "",
+            "Redis server that counts rate limits for every worker of every server, e.g. "
+            "`redis://127.0.0.1:6379/0`. Empty: a SQLite file in `CHATBOT_SERVER_STATE_DIR` counts them "
+            "for the workers of this server."),
+    Setting("CHATBOT_SERVER_STATE_DIR", lambda instance: str(instance),
+            "Folder through which the workers of one server share rate-limit counters (without Redis) "
+            "and the password-hashing lock. Default: the instance folder."),
     Setting("CHATBOT_CHECK_FILE", "",
             "Evaluation questions every candidate index is checked on (JSON Lines like the dev file). "
             "Empty: `check_questions.jsonl` in the corpus folder. Staff add more in the workspace."),

@@ -17,6 +17,14 @@ from chatbot.storage import Storage
 # instance/secret_key into the project folder.
 os.environ.setdefault("CHATBOT_SECRET_KEY", "test-secret-key-not-for-production")
 
+
+@pytest.fixture(autouse=True)
+def own_server_state(tmp_path, monkeypatch):
+    """Each test's apps keep rate-limit counters and the hashing lock in a folder of their own,
+    as one server does: no test (or concurrent test run) counts another's logins."""
+    monkeypatch.setenv("CHATBOT_SERVER_STATE_DIR", str(tmp_path / "server-state"))
+
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO_ROOT / "corpus"
 DEV_FILE = Path(__file__).resolve().parent / "data" / "dev.jsonl"

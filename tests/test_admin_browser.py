@@ -25,6 +25,7 @@ def server(tmp_path_factory, shared_index_dir):
     shutil.copytree(shared_index_dir, folder / "index")
     app = create_app({"CHATBOT_INDEX_DIR": str(folder / "index"), "CHATBOT_RATE_LIMIT": "off",
                       "CHATBOT_SECRET_KEY": "browser-test-key-" + "x" * 48,
+                      "CHATBOT_SERVER_STATE_DIR": str(folder / "server-state"),
                       "CHATBOT_DATABASE_URL": f"sqlite:///{folder / 'chatbot.db'}", "CHATBOT_LOG_LEVEL": "WARNING"})
     app.extensions["chatbot_staff"].accounts.create(EMAIL, PASSWORD)
     with serving(app) as url:

@@ -4,6 +4,11 @@ A session stores "<account id>:<session_version>". Each request reloads the
 account and accepts the session only while the account is active and its
 session_version is unchanged; logout and `staff disable` bump that version,
 which ends every session of the account on every server.
+
+A login attempt passes, in order: the per-address limit, the per-account
+limit and backoff (throttle.py), then the server's limit on concurrent
+password hashes (staff/hashing.py), so a flood of failed logins costs at
+most one core and never crowds out chat.
 """
 from __future__ import annotations
 
@@ -14,9 +19,11 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from ..errors import error_response
 from ..limits import limiter
+from ..staff.hashing import HashingBusy
 from ..staff.workflow import current_workflow
 from .blueprint import bp, wants_json
 from .forms import LoginForm
+from .throttle import current_backoff, login_account_key, login_account_rate_limit, login_failed
 
 EMAIL_LENGTH = 254
 
@@ -95,8 +102,14 @@ def safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"])
+@limiter.limit(login_account_rate_limit, methods=["POST"], key_func=login_account_key,
+               deduct_when=login_failed)
 def login():
-    """Log in with email and password; a new session each time, every attempt audited."""
+    """Log in with email and password; a new session each time, every attempt audited.
+
+    429 while the email's backoff lasts, 503 when the server is busy hashing
+    other logins (both with Retry-After, and no password checked).
+    """
     form = LoginForm()
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(url_for("admin.dashboard"))
@@ -104,15 +117,35 @@ def login():
         return render_template("admin/login.html", form=form), 422 if form.errors else 200
     workflow = current_workflow()
     email = form.email.data.strip()
-    user = workflow.accounts.authenticate(email, form.password.data)
+    backoff = current_backoff()
+    wait = backoff.wait_seconds(email)
+    if wait:
+        return login_refused(form, 429, wait, f"Too many failed logins for this email address. "
+                                              f"Please wait {wait} seconds and try again.")
+    try:
+        user = workflow.accounts.authenticate(email, form.password.data)
+    except HashingBusy:
+        return login_refused(form, 503, 1, "The server is busy checking other logins. "
+                                           "Please try again in a moment.")
     if user is None:
+        backoff.failed(email)
         workflow.audit.record(email[:EMAIL_LENGTH], "login_failed", {})
         return render_template("admin/login.html", form=form,
                                error="Wrong email or password, or the account is disabled."), 401
+    backoff.succeeded(email)
     session.clear()  # nothing from before the login survives into the new session
     login_user(StaffSession(user))
     workflow.audit.record(user.email, "login", {})
     return redirect(safe_next(request.args.get("next")))
+
+
+def login_refused(form: LoginForm, status: int, retry_after: int, message: str):
+    """The login page with `message`, `status` and a Retry-After of `retry_after` seconds."""
+    # The refusal states its own wait: Flask-Limiter would otherwise raise
+    # Retry-After to the end of the address's limit window (a minute).
+    limiter.context.view_rate_limit = None
+    return render_template("admin/login.html", form=form, error=message), status, \
+        {"Retry-After": str(retry_after)}
 
 
 @bp.post("/logout")

@@ -88,7 +88,7 @@ def too_many(error: TooManyRequests):
         from .forms import LoginForm
         response = current_app.make_response((render_template(
             "admin/login.html", form=LoginForm(formdata=None),
-            error="Too many login attempts from this address. Please wait a minute and try again."), 429))
+            error="Too many login attempts. Please wait a minute and try again."), 429))
     retry_after = error.get_response().headers.get("Retry-After")
     if retry_after:
         response.headers["Retry-After"] = retry_after

@@ -6,6 +6,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..storage import Storage, StorageError
 from ..storage.tables import EMAIL_LENGTH, StaffUserRow
+from .hashing import HashingGate, NoGate
 from .model import BULK, StaffUser, checked_id, is_conflict, transaction, utc_now
 
 # scrypt with n = 2**17, r = 8, p = 1: 128 MiB and about 0.4 s per hash, so a
@@ -22,18 +23,23 @@ class StaffAccounts:
     Passwords are hashed outside any transaction: a slow hash must not hold
     the SQLite write lock or a pooled connection. So authenticate() reads the
     account, checks the password, then records the sign-in: two transactions.
+    Every hash runs inside `hashing.hold()`, the server's limit on concurrent
+    hashes, which may raise HashingBusy.
     """
 
-    def __init__(self, storage: Storage, password_method: str = PASSWORD_METHOD):
-        """`password_method` is werkzeug's; tests pass a cheaper scrypt."""
+    def __init__(self, storage: Storage, password_method: str = PASSWORD_METHOD,
+                 hashing: HashingGate | NoGate | None = None):
+        """`password_method` is werkzeug's; tests pass a cheaper scrypt. `hashing`: no limit when None."""
         self.storage = storage
         self.password_method = password_method
+        self.hashing = hashing or NoGate()
 
     def create(self, email: str, password: str) -> StaffUser:
         """A new active account; ValueError for a malformed email, a short password or an email in use."""
         email = normalise_email(email)
         check_new_password(password)
-        password_hash = generate_password_hash(password, method=self.password_method)
+        with self.hashing.hold():
+            password_hash = generate_password_hash(password, method=self.password_method)
         row = StaffUserRow(email=email, password_hash=password_hash, active=True,
                            session_version=1, created_at=utc_now(), last_login_at=None)
         try:
@@ -53,7 +59,8 @@ class StaffAccounts:
 
         None alike for an unknown email, a wrong password and a disabled
         account, and each costs one password hash, so neither the answer nor
-        its time tells which emails have accounts.
+        its time tells which emails have accounts. HashingBusy when the
+        server's hashing slots stay taken (nothing was checked: try again).
         """
         if not isinstance(password, str):
             password = ""
@@ -67,12 +74,14 @@ class StaffAccounts:
                 StaffUserRow.email == email)
             with transaction(self.storage, "reading a staff account") as session:
                 found = session.execute(query).first()
-        if found is None:
-            # As costly as checking a password: the time taken does not tell that no account exists.
-            generate_password_hash(password, method=self.password_method)
-            return None
-        user_id, password_hash, active = found
-        if not check_password_hash(password_hash, password) or not active:
+        with self.hashing.hold():
+            if found is None:
+                # As costly as checking a password: the time taken does not tell that no account exists.
+                generate_password_hash(password, method=self.password_method)
+                return None
+            user_id, password_hash, active = found
+            right = check_password_hash(password_hash, password)
+        if not right or not active:
             return None
         # Only if the account was not disabled, nor its password changed, while hashing.
         signed_in = (update(StaffUserRow)

@@ -24,6 +24,7 @@ from ..index.store import IndexStore
 from ..passages import make_passages
 from ..settings import PROJECT_ROOT
 from .accounts import StaffAccounts
+from .hashing import HashingGate
 from .audit import AuditLog
 from .checks import gate_reasons
 from .faq_csv import faq_to_csv, import_faq
@@ -88,7 +89,8 @@ class Workflow:
         self.service = service
         self.storage = service.storage
         self.store: IndexStore = service.live_index.store
-        self.accounts = StaffAccounts(self.storage)
+        hashing = HashingGate(app.config["CHATBOT_SERVER_STATE_DIR"])  # shared by the server's workers
+        self.accounts = StaffAccounts(self.storage, hashing=hashing)
         self.audit = AuditLog(self.storage)
         self.knowledge = KnowledgeStore(self.storage)
         self.versions = VersionRegistry(self.storage)

@@ -1,0 +1,172 @@
+"""Rate limits counted once for every worker: the server's SQLite counter file, or Redis.
+
+The real-server tests start gunicorn (2 workers, 127.0.0.1, a free port) and
+send 90 chats with a limit of 30/minute: at most 30 get through. Each test's
+client uses its own loopback source address (127.x.y.z), so its counter is
+its own even in a Redis that other runs share. The Redis tests need
+CHATBOT_TEST_REDIS_URL (`.ci/run` starts one) and are skipped without it.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+from chatbot import create_app
+from chatbot.limits import REDIS_TIMEOUT_SECONDS, counter_storage_uri
+from chatbot.settings import SettingsError
+from chatbot.shared_counters import storage_uri
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REDIS_URL = os.environ.get("CHATBOT_TEST_REDIS_URL")
+NO_REDIS = "set CHATBOT_TEST_REDIS_URL=redis://127.0.0.1:6390/0 (a Redis on loopback) to test Redis storage"
+CHAT = json.dumps({"message": "Does acupuncture hurt?"})
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# -- the counter file --------------------------------------------------------------
+
+def _hit_many(uri: str, times: int) -> int:
+    limiter = FixedWindowRateLimiter(storage_from_string(uri))
+    return sum(limiter.hit(parse("1000/hour"), "visitor") for _ in range(times))
+
+
+def test_two_processes_hitting_one_counter_file_lose_no_hit(tmp_path):
+    uri = storage_uri(tmp_path / "limits.sqlite")
+    _hit_many(uri, 1)  # opened here first, then used by forked children: none reuses this connection
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pool.starmap(_hit_many, [(uri, 200), (uri, 200)])
+    assert storage_from_string(uri).get(parse("1000/hour").key_for("visitor")) == 401
+
+
+def test_a_counter_window_starts_again_once_it_has_expired(tmp_path):
+    storage = storage_from_string(storage_uri(tmp_path / "limits.sqlite"))
+    assert [storage.incr("k", 60) for _ in range(3)] == [1, 2, 3]
+    assert time.time() < storage.get_expiry("k") <= time.time() + 60
+    storage.incr("gone", -1)  # a window that has already ended
+    assert storage.get("gone") == 0 and storage.incr("gone", 60) == 1
+    storage.clear("k")
+    assert storage.get("k") == 0 and storage.check()
+
+
+def test_without_redis_the_counters_live_in_the_server_state_folder(tmp_path):
+    uri = counter_storage_uri({"CHATBOT_REDIS_URL": " ", "CHATBOT_SERVER_STATE_DIR": str(tmp_path)})
+    assert uri == storage_uri(tmp_path / "rate_limits.sqlite")
+
+
+def test_a_redis_url_gets_short_socket_timeouts_unless_it_sets_its_own():
+    uri = counter_storage_uri({"CHATBOT_REDIS_URL": "redis://127.0.0.1:6390/2?socket_timeout=1",
+                               "CHATBOT_SERVER_STATE_DIR": "unused"})
+    assert uri == f"redis://127.0.0.1:6390/2?socket_timeout=1&socket_connect_timeout={REDIS_TIMEOUT_SECONDS}"
+
+
+def test_a_redis_url_that_is_not_redis_is_refused_with_the_setting_name():
+    with pytest.raises(SettingsError, match="CHATBOT_REDIS_URL"):
+        counter_storage_uri({"CHATBOT_REDIS_URL": "http://127.0.0.1:6379", "CHATBOT_SERVER_STATE_DIR": "x"})
+
+
+# -- Redis down ------------------------------------------------------------------------
+
+def test_with_redis_down_chat_answers_and_each_worker_still_limits(tmp_path, shared_index_dir):
+    app = create_app({"CHATBOT_INDEX_DIR": str(shared_index_dir), "CHATBOT_RATE_LIMIT": "2/minute",
+                      "CHATBOT_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+                      "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}"})
+    try:
+        client = app.test_client()
+        statuses = [client.post("/api/chat", json={"message": "Does acupuncture hurt?"}).status_code
+                    for _ in range(3)]
+        assert statuses == [200, 200, 429]  # fell back to this worker's memory: not open, not closed
+        login = client.post("/admin/login", data={"email": "a@example.com", "password": "x" * 12})
+        assert login.status_code < 500
+    finally:
+        app.extensions["chatbot"].live_index.stop()
+        app.extensions["chatbot"].storage.dispose()
+
+
+# -- a real server with 2 workers --------------------------------------------------------
+
+@pytest.fixture
+def gunicorn_server(tmp_path, shared_index_dir):
+    """Factory: gunicorn with 2 workers on 127.0.0.1 with `env` settings; yields its port."""
+    processes = []
+
+    def start(**settings: str) -> int:
+        port = free_port()
+        env = {**os.environ, "PORT": str(port), "CHATBOT_INDEX_DIR": str(shared_index_dir),
+               "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}",
+               "CHATBOT_SERVER_STATE_DIR": str(tmp_path / "state"), "CHATBOT_SPOOL_DIR": str(tmp_path / "spool"),
+               "CHATBOT_LOG_LEVEL": "WARNING", "GUNICORN_CMD_ARGS": "--workers 2", **settings}
+        log = tmp_path / f"gunicorn-{port}.log"
+        with log.open("wb") as output:  # a file, not a pipe: nobody has to drain it
+            process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                                       cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        processes.append(process)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"gunicorn exited: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return port
+            except OSError:
+                time.sleep(0.2)
+        pytest.fail("gunicorn did not start within 60 s")
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def chat_from(port: int, source: str) -> int:
+    """One chat from the loopback address `source`; the status."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+    try:
+        connection.request("POST", "/api/chat", CHAT, {"Content-Type": "application/json"})
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def statuses_of_90_chats(port: int) -> list[int]:
+    """90 chats from one visitor address of its own, 6 at a time so both workers answer."""
+    source = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(1, 254)}"
+    with ThreadPoolExecutor(6) as pool:
+        return list(pool.map(lambda _: chat_from(port, source), range(90)))
+
+
+def test_30_a_minute_lets_through_at_most_30_of_90_across_two_workers(gunicorn_server):
+    port = gunicorn_server(CHATBOT_RATE_LIMIT="30/minute")
+    statuses = statuses_of_90_chats(port)
+    assert set(statuses) <= {200, 429}
+    assert statuses.count(200) == 30  # counted per worker, 60 got through
+
+
+@pytest.mark.skipif(not REDIS_URL, reason=NO_REDIS)
+def test_30_a_minute_lets_through_at_most_30_of_90_across_two_workers_with_redis(gunicorn_server):
+    port = gunicorn_server(CHATBOT_RATE_LIMIT="30/minute", CHATBOT_REDIS_URL=REDIS_URL)
+    statuses = statuses_of_90_chats(port)
+    assert set(statuses) <= {200, 429}
+    assert statuses.count(200) == 30
