@@ -2,21 +2,32 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-import uuid
+from datetime import datetime, timezone
+from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 
 from .answer.policy import Answer
 from .errors import ApiError
 from .limits import limiter, visitor_limit, visitor_limit_off
 from .openapi import openapi_document
 from .service import current_service
-from .storage import Exchange, StorageError
+from .storage import Exchange, Storage, StorageError
+from .storage.message_ids import MessageIds
+from .storage.spool import Spool
+from .storage.writer import ChatLogWriter
 from .validation import parse_chat, parse_feedback
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
+_make_lock = threading.Lock()
+# The chat log's own connections wait briefly: its writer retries, and a
+# request never waits on them. Staff pages keep the service's patient storage.
+CHAT_LOG_LOCK_TIMEOUT = 1.0
+CHAT_LOG_STATEMENT_TIMEOUT = 5.0
+HEALTH_WAIT = 0.5
 
 
 @bp.post("/chat")
@@ -28,12 +39,12 @@ def chat():
     service = current_service()
     served = service.live_index.get()
     answer = service.responder().respond(chat_request.message, served.index, chat_request.top_k)
-    message_id = uuid.uuid4().hex
-    stored = _store(service, Exchange(message_id, chat_request.session_id, chat_request.message, answer.kind,
-                                      tuple(p.id for p in answer.passages),
-                                      tuple(p.score for p in answer.passages), served.version))
+    message_id = message_ids(current_app).new()
+    stored = _store(Exchange(message_id, chat_request.session_id, chat_request.message, answer.kind,
+                             tuple(p.id for p in answer.passages), tuple(p.score for p in answer.passages),
+                             served.version, datetime.now(timezone.utc)))
     # Logs carry ids, sizes, kinds, scores and timings; never the visitor's words.
-    log.info("chat message_id=%s length=%d kind=%s top_score=%.3f passages=%s index=%s stored=%s ms=%.1f",
+    log.info("chat message_id=%s length=%d kind=%s top_score=%.3f passages=%s index=%s logged=%s ms=%.1f",
              message_id, len(chat_request.message), answer.kind,
              answer.passages[0].score if answer.passages else 0.0,
              ",".join(p.id for p in answer.passages), served.version, stored,
@@ -41,13 +52,36 @@ def chat():
     return jsonify(answer_json(answer, message_id, served.version))
 
 
-def _store(service, exchange: Exchange) -> bool:
+def _store(exchange: Exchange) -> bool:
+    """Hand the exchange to the chat log (queued, written later); False when it could not even be kept."""
     try:
-        service.storage.record_exchange(exchange)
+        chat_log(current_app).record_exchange(exchange)
         return True
     except StorageError as exc:
-        log.warning("exchange %s not stored: %s", exchange.message_id, exc)
+        log.error("exchange %s lost: %s", exchange.message_id, exc)
         return False
+
+
+def chat_log(app: Flask) -> ChatLogWriter:
+    """The app's chat-log writer, made on first use (its threads start per process, on first use too)."""
+    writer = app.extensions.get("chatbot_chat_log")
+    if writer is None:
+        with _make_lock:
+            writer = app.extensions.get("chatbot_chat_log")
+            if writer is None:
+                storage = Storage(app.config["CHATBOT_DATABASE_URL"], timeout=CHAT_LOG_LOCK_TIMEOUT,
+                                  statement_timeout=CHAT_LOG_STATEMENT_TIMEOUT)
+                writer = ChatLogWriter(storage, Spool(Path(app.config["CHATBOT_SPOOL_DIR"])))
+                app.extensions["chatbot_chat_log"] = writer
+    return writer
+
+
+def message_ids(app: Flask) -> MessageIds:
+    """Signs and checks message ids with the app's secret key (the same on every server)."""
+    ids = app.extensions.get("chatbot_message_ids")
+    if ids is None:
+        ids = app.extensions["chatbot_message_ids"] = MessageIds(app.secret_key)
+    return ids
 
 
 def answer_json(answer: Answer, message_id: str, index_version: str) -> dict:
@@ -70,16 +104,20 @@ def answer_json(answer: Answer, message_id: str, index_version: str) -> dict:
 @bp.post("/feedback")
 @limiter.limit(visitor_limit, exempt_when=visitor_limit_off)
 def feedback():
-    """Record whether a reply helped: 204, or 404 for an unknown message id."""
+    """Record whether a reply helped: 204 (queued), or 404 for an id this service never handed out.
+
+    The id is checked by its signature, not in the database, so feedback on a
+    reply made while the database was down is accepted and stored later.
+    """
     feedback_request = parse_feedback(request)
+    if not message_ids(current_app).is_genuine(feedback_request.message_id):
+        raise ApiError(404, "unknown_message", "There is no reply with that message_id.")
     try:
-        known = current_service().storage.record_feedback(
+        chat_log(current_app).record_feedback(
             feedback_request.message_id, feedback_request.helpful, feedback_request.comment)
     except StorageError as exc:
-        log.warning("feedback for %s not stored: %s", feedback_request.message_id, exc)
+        log.error("feedback for %s not kept: %s", feedback_request.message_id, exc)
         raise ApiError(503, "storage_unavailable", "Feedback cannot be saved right now; please try later.") from None
-    if not known:
-        raise ApiError(404, "unknown_message", "There is no reply with that message_id.")
     log.info("feedback message_id=%s helpful=%s comment_length=%d", feedback_request.message_id,
              feedback_request.helpful, len(feedback_request.comment or ""))
     return "", 204
@@ -87,17 +125,21 @@ def feedback():
 
 @bp.get("/health")
 def health():
-    """Liveness and what is served: index version and counts, database state."""
+    """Liveness and what is served: index version and counts, database and spool state.
+
+    Never waits on the database for more than HEALTH_WAIT seconds: the
+    writer's last result is used, refreshed by a ping when it is stale.
+    "degraded" while the database fails or records wait in the spool.
+    """
     service = current_service()
     served = service.live_index.get()
-    try:
-        service.storage.ping()
-        database = "ok"
-    except StorageError:
-        database = "unavailable"
+    log_state = chat_log(current_app).status(wait=HEALTH_WAIT)
+    healthy = log_state.database == "ok" and log_state.spooled == 0 and served.source == "published"
     documents = served.manifest.get("build", {}).get("documents", 0)
-    return jsonify({"status": "ok" if database == "ok" else "degraded", "index_version": served.version,
-                    "documents": documents, "passages": len(served.index.passages_), "database": database})
+    return jsonify({"status": "ok" if healthy else "degraded", "index_version": served.version,
+                    "index_source": served.source,
+                    "documents": documents, "passages": len(served.index.passages_),
+                    "database": log_state.database, "spool": log_state.spooled})
 
 
 @bp.get("/openapi.json")

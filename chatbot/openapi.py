@@ -52,23 +52,31 @@ SCHEMAS = {
             "reply": {"type": "string", "description": "Plain text (never HTML)."},
             "passages": {"type": "array", "items": {"$ref": "#/components/schemas/Passage"}, "maxItems": 10},
             "suggestions": {"type": "array", "items": {"type": "string"}},
-            "message_id": {"type": "string"},
+            "message_id": {"type": "string", "pattern": "^[0-9a-f]{48}$",
+                           "description": "Signed id of this reply, to send feedback on it."},
             "index_version": {"type": "string"},
         },
     },
     "FeedbackRequest": {
         "type": "object",
         "required": ["message_id", "helpful"],
-        "properties": {"message_id": {"type": "string"}, "helpful": {"type": "boolean"},
+        "properties": {"message_id": {"type": "string", "description": "The message_id of a chat response."},
+                       "helpful": {"type": "boolean"},
                        "comment": {"type": "string", "maxLength": MAX_COMMENT_CHARS}},
     },
     "Health": {
         "type": "object",
-        "required": ["status", "index_version", "documents", "passages", "database"],
-        "properties": {"status": {"type": "string", "enum": ["ok", "degraded"]},
+        "required": ["status", "index_version", "documents", "passages", "database", "spool"],
+        "properties": {"status": {"type": "string", "enum": ["ok", "degraded"],
+                                  "description": "degraded while the database fails or the spool holds records"},
                        "index_version": {"type": "string"}, "documents": {"type": "integer"},
                        "passages": {"type": "integer"},
-                       "database": {"type": "string", "enum": ["ok", "unavailable"]}},
+                       "database": {"type": "string", "enum": ["ok", "unavailable"],
+                                    "description": "whether the last write or ping (at most a few seconds "
+                                                   "old) worked within half a second"},
+                       "spool": {"type": "integer", "minimum": 0,
+                                 "description": "exchanges and feedback kept on local disk until the "
+                                                "database takes them"}},
     },
     "Error": {
         "type": "object",
@@ -110,8 +118,13 @@ def openapi_document(app: Flask | None = None) -> dict:
                 "summary": "Say whether a reply helped",
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/FeedbackRequest"}}}},
-                "responses": {"204": {"description": "Recorded"}, "404": _error("Unknown message_id"),
-                              "503": _error("Storage unavailable"), **common_errors},
+                "responses": {"204": {"description": "Accepted: stored now, or once the database takes it "
+                                                     "(feedback on a reply made while the database was down "
+                                                     "is kept and stored after it recovers)"},
+                              "404": _error("Not a message_id this service handed out (checked by its "
+                                            "signature, without the database)"),
+                              "503": _error("Neither the database nor the local spool can keep it"),
+                              **common_errors},
             }},
             "/api/health": {"get": {"summary": "Service state",
                                     "responses": {"200": _json("Health", "What is served")}}},

@@ -65,6 +65,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATBOT_DATABASE_URL", lambda instance: f"sqlite:///{instance / 'chatbot.db'}",
             "SQLAlchemy URL of the database for exchanges and feedback. Default: a SQLite file in the "
             "instance folder; use `postgresql+psycopg://...` when several servers share one database."),
+    Setting("CHATBOT_SPOOL_DIR", lambda instance: str(instance / "spool"),
+            "Folder where exchanges and feedback wait, on local disk, while the database cannot take "
+            "them; replayed into the database when it works again. Default: `spool/` in the instance folder."),
     Setting("CHATBOT_RATE_LIMIT", "30/minute",
             "Requests per visitor address to the chat and feedback endpoints, e.g. `30/minute`; `off` disables it."),
     Setting("CHATBOT_ANSWER_THRESHOLD", 0.5,

@@ -148,8 +148,11 @@ def app(tmp_path, shared_index_dir):
     from chatbot import create_app
     application = create_app({"CHATBOT_INDEX_DIR": str(shared_index_dir), "CHATBOT_RATE_LIMIT": "off",
                               "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}",
+                              "CHATBOT_SPOOL_DIR": str(tmp_path / "spool"),
                               "CHATBOT_SECRET_KEY": "test-secret-key-not-for-production"})
     yield application
+    if "chatbot_chat_log" in application.extensions:  # its threads, and what it still holds
+        application.extensions["chatbot_chat_log"].close()
     application.extensions["chatbot"].live_index.stop()
     application.extensions["chatbot"].storage.dispose()
 

@@ -8,15 +8,17 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from alembic.util import CommandError
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import Engine, delete, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .engine import WRITE_TRANSACTION, create_database_engine
 from .migrate import upgrade_to_head
-from .model import MAX_COMMENT_LENGTH, Exchange, Feedback, StorageError
-from .redaction import redact_personal_details
+from .model import Exchange, Feedback, StorageError
+from .records import exchange_record, exchange_row, feedback_record, feedback_row
 from .tables import ExchangeRow, FeedbackRow
 
 
@@ -35,15 +37,19 @@ class Storage:
     arguments raise ValueError or TypeError.
     """
 
-    def __init__(self, url: str, timeout: float = 5.0):
+    def __init__(self, url: str, timeout: float = 5.0, statement_timeout: float = 120.0):
         """Check `url` and make the engine; nothing connects until the first call.
 
-        `timeout` (seconds) is how long a SQLite writer waits for another's
-        lock, or how long connecting to PostgreSQL may take. StorageError for
-        a URL that cannot be used (malformed, in-memory SQLite, driver missing).
+        `timeout` (seconds) is how long a writer waits for another's lock
+        (SQLite's busy timeout, PostgreSQL's lock_timeout) and how long
+        connecting to PostgreSQL may take; `statement_timeout` bounds one
+        PostgreSQL statement (generous by default: staff store whole index
+        files). StorageError for a URL that cannot be used (malformed,
+        in-memory SQLite, driver missing).
         """
         self.url = url
         self.timeout = timeout
+        self.statement_timeout = statement_timeout
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._reader: Engine | None = None
@@ -71,11 +77,7 @@ class Storage:
 
     def record_exchange(self, exchange: Exchange) -> None:
         """Write `exchange` with its message redacted; StorageError for a message_id seen before."""
-        row = ExchangeRow(
-            message_id=exchange.message_id, session_id=exchange.session_id,
-            message=redact_personal_details(exchange.message), kind=exchange.kind,
-            passage_ids=list(exchange.passage_ids), scores=list(exchange.scores),
-            index_version=exchange.index_version, created_at=exchange.created_at or _now())
+        row = ExchangeRow(**exchange_row(exchange_record(exchange)))
         with self.transaction("recording an exchange", write=True) as session:
             session.add(row)
 
@@ -86,23 +88,41 @@ class Storage:
         before writing; a blank comment is stored as None. Each call adds a
         row: the newest is the visitor's last word.
         """
-        if not isinstance(helpful, bool):
-            raise TypeError(f"helpful must be True or False, not {helpful!r}")
-        if comment is not None:
-            if len(comment) > MAX_COMMENT_LENGTH:
-                raise ValueError(f"comment is longer than {MAX_COMMENT_LENGTH} characters")
-            comment = redact_personal_details(comment.strip()) or None
-        with self.transaction("recording feedback", write=True) as session:
-            # FOR SHARE on PostgreSQL: a purge running now cannot delete the
+        return not self.store_records([], [feedback_record(message_id, helpful, comment)])
+
+    def store_records(self, exchanges: list[dict], feedback: list[dict]) -> list[dict]:
+        """Write chat-log records (see records.py) in one transaction; the feedback whose exchange is not stored.
+
+        Idempotent, so a batch may be written again after a timeout or a crash
+        between writing and forgetting it: an exchange whose message_id is
+        stored already is skipped, and so is feedback with the same message_id
+        and created_at as a stored row. Records are already redacted.
+        """
+        with self.transaction("writing the chat log", write=True) as session:
+            if exchanges:
+                _insert_new_exchanges(session, [exchange_row(record) for record in exchanges])
+            if not feedback:
+                return []
+            ids = {record["message_id"] for record in feedback}
+            # FOR SHARE on PostgreSQL: a purge running now cannot delete an
             # exchange between this check and the insert.
-            exists = session.scalar(select(ExchangeRow.id)
-                                    .where(ExchangeRow.message_id == message_id)
-                                    .with_for_update(read=True))
-            if exists is None:
-                return False
-            session.add(FeedbackRow(message_id=message_id, helpful=helpful, comment=comment,
-                                    created_at=_now()))
-        return True
+            known = set(session.scalars(select(ExchangeRow.message_id)
+                                        .where(ExchangeRow.message_id.in_(ids)).with_for_update(read=True)))
+            stored_query = (select(FeedbackRow.message_id, FeedbackRow.created_at)
+                            .where(FeedbackRow.message_id.in_(known)))
+            stored = {tuple(row) for row in session.execute(stored_query)}
+            new_rows, missing = [], []
+            for record in feedback:
+                if record["message_id"] not in known:
+                    missing.append(record)
+                    continue
+                row = feedback_row(record)
+                if (row["message_id"], row["created_at"]) not in stored:
+                    stored.add((row["message_id"], row["created_at"]))
+                    new_rows.append(row)
+            if new_rows:
+                session.execute(insert(FeedbackRow), new_rows)
+            return missing
 
     def purge(self, older_than: timedelta, now: datetime | None = None) -> int:
         """Delete exchanges created before `now - older_than`, and their feedback; return how many exchanges."""
@@ -163,7 +183,7 @@ class Storage:
                 if self._reader is not None:
                     self._reader.dispose(close=False)  # the parent's connections, not ours to close
                 try:
-                    self._reader = create_database_engine(self._url, self.timeout)
+                    self._reader = create_database_engine(self._url, self.timeout, self.statement_timeout)
                 except (SQLAlchemyError, ImportError, ValueError) as error:
                     raise StorageError(f"cannot use database {self!r}: {error}") from error
                 self._writer = self._reader.execution_options(**WRITE_TRANSACTION)
@@ -184,6 +204,20 @@ class Storage:
                 yield session
         except SQLAlchemyError as error:
             raise StorageError(f"{action} failed: {_reason(error)}") from error
+
+
+def _insert_new_exchanges(session: Session, rows: list[dict]) -> None:
+    """INSERT the rows, skipping any whose message_id is stored already (one statement)."""
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        session.execute(dialect_insert(ExchangeRow).on_conflict_do_nothing(index_elements=["message_id"]), rows)
+        return
+    ids = [row["message_id"] for row in rows]
+    present = set(session.scalars(select(ExchangeRow.message_id).where(ExchangeRow.message_id.in_(ids))))
+    rows = [row for row in rows if row["message_id"] not in present]
+    if rows:
+        session.execute(insert(ExchangeRow), rows)
 
 
 def _exchange_from_row(row: ExchangeRow) -> Exchange:

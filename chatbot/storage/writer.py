@@ -1,0 +1,377 @@
+"""The chat log written off the request path: a bounded queue, batched writes, a spool when the database fails.
+
+    writer = ChatLogWriter(Storage(url, timeout=1.0, statement_timeout=5.0), Spool(folder))
+    writer.record_exchange(exchange)             # returns at once
+    writer.record_feedback(message_id, True, None)
+    writer.status()                              # WriterStatus(database="ok", spooled=0, queued=0)
+    writer.flush()                               # tests: wait until all submitted is written or spooled
+
+A request only puts its record on an in-process queue. One writer thread per
+process (started on first use, so again in every forked gunicorn worker)
+takes what has queued up, redacts it and writes it in one transaction. The
+database calls run in a second thread and are waited on for a bounded time:
+a database that does not answer at all (a stopped server keeps its TCP
+connections open, so no socket timeout fires) stalls that thread only, never
+a request nor the writer.
+
+When a write fails or times out, or the queue is full, the records go to the
+spool (spool.py), durable on local disk. Once a write works again the spool
+files are replayed, the ones of dead workers included. Writes are idempotent
+(Storage.store_records), so a record written twice (a timed-out write that
+completed after all, a crash during replay) is stored once.
+
+Feedback may come before its exchange is stored (it sat in another worker's
+queue, or in a spool during an outage): such feedback waits in memory for
+`waiting_grace` seconds, then in the spool, and is dropped, with a warning,
+only when its exchange is still missing `feedback_life` seconds after a
+working database first missed it.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import threading
+import time
+from concurrent import futures
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .model import Exchange, StorageError
+from .records import EXCHANGE, exchange_record, feedback_record, parse_time, utc_now
+from .spool import Spool
+from .storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WriterStatus:
+    """What health reports: `database` "ok" or "unavailable"; records in the spool and in the queue."""
+    database: str
+    spooled: int
+    queued: int
+
+
+class _DatabaseThread:
+    """Runs one database call at a time in its own daemon thread; callers wait a bounded time.
+
+    A call that does not return keeps this thread (never the caller); until
+    it returns, submit() refuses new calls, so calls cannot pile up behind it.
+    """
+
+    def __init__(self):
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._current: Future | None = None
+        self._started_at = 0.0
+        threading.Thread(target=self._run, name="chat-log-database", daemon=True).start()
+
+    def submit(self, call, wait: float = 0.0) -> Future | None:
+        """A future of `call()`; None when an earlier call is still running after `wait` seconds."""
+        deadline = time.monotonic() + wait
+        while True:
+            with self._lock:
+                current = self._current
+                if current is None or current.done():
+                    future: Future = Future()
+                    self._current, self._started_at = future, time.monotonic()
+                    break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            futures.wait([current], timeout=remaining)
+        self._calls.put((call, future))
+        return future
+
+    def busy_for(self) -> float:
+        """Seconds the running call has taken so far; 0 when idle."""
+        with self._lock:
+            if self._current is None or self._current.done():
+                return 0.0
+            return time.monotonic() - self._started_at
+
+    def _run(self) -> None:
+        while True:
+            call, future = self._calls.get()
+            try:
+                future.set_result(call())
+            except BaseException as error:  # noqa: BLE001 - handed to the waiting caller
+                future.set_exception(error)
+
+
+class ChatLogWriter:
+    """Exchanges and feedback, queued by requests and written in batches; see the module docstring."""
+
+    def __init__(self, storage: Storage, spool: Spool, *, queue_size: int = 10_000, batch_size: int = 500,
+                 write_timeout: float = 2.0, retry_seconds: float = 1.0, ping_seconds: float = 2.0,
+                 waiting_grace: float = 30.0, feedback_life: float = 600.0, backlog_limit: int = 100_000):
+        self.storage = storage
+        self.spool = spool
+        self.queue_size = queue_size
+        self.batch_size = batch_size
+        self.write_timeout = write_timeout
+        self.retry_seconds = retry_seconds
+        self.ping_seconds = ping_seconds
+        self.waiting_grace = waiting_grace
+        self.feedback_life = feedback_life
+        self.backlog_limit = backlog_limit
+        self._start_lock = threading.Lock()
+        self._pid: int | None = None
+        self._closed = False
+
+    # -- the request side ------------------------------------------------------
+
+    def record_exchange(self, exchange: Exchange) -> None:
+        """Queue `exchange` (give it its created_at); StorageError only when neither queue nor spool takes it."""
+        self._put((EXCHANGE, exchange))
+
+    def record_feedback(self, message_id: str, helpful: bool, comment: str | None) -> None:
+        """Queue a visitor's verdict; TypeError/ValueError as Storage.record_feedback, StorageError as above."""
+        feedback_record(message_id, helpful, comment)  # check the arguments now, in the caller
+        self._put(("feedback", (message_id, helpful, comment, utc_now())))
+
+    def status(self, wait: float = 0.5) -> WriterStatus:
+        """The database state, never waiting more than `wait` seconds.
+
+        "ok" when a database call succeeded in the last `ping_seconds` and
+        none has been running longer than `wait`. Without such a recent
+        result (and no recent failure either), a ping is sent and waited on
+        for `wait` seconds: a database that cannot answer by then is
+        "unavailable".
+        """
+        self._ensure_started()
+        if not self._fresh() and (self._database_ok or time.monotonic() - self._checked_at > self.ping_seconds):
+            deadline = time.monotonic() + wait
+            future = self._database.submit(self.storage.ping, wait=wait)
+            if future is not None:
+                future.add_done_callback(self._note_ping)
+                try:
+                    future.result(max(0.0, deadline - time.monotonic()))
+                except (FutureTimeout, StorageError):
+                    pass
+        ok = self._database_ok and self._fresh() and self._database.busy_for() <= wait
+        return WriterStatus("ok" if ok else "unavailable", self._spooled + len(self._backlog),
+                            self._queue.qsize() + len(self._waiting))
+
+    def _fresh(self) -> bool:
+        return time.monotonic() - self._checked_at <= self.ping_seconds
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything submitted before is written or spooled, and a replay was tried; False on timeout."""
+        self._ensure_started()
+        done = threading.Event()
+        try:
+            self._queue.put(done, timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write or spool what is queued and waiting, then stop this process's writer thread."""
+        if self._pid != os.getpid() or self._closed:
+            return
+        self._closed = True
+        self.flush(timeout)
+        self._stopping.set()
+        self._queue.put(threading.Event())  # wake the thread; it stops after this
+        self._thread.join(timeout)
+        waiting, self._waiting = self._waiting, []
+        self._spool_records([record for _, record in waiting])
+        if self._backlog:
+            log.error("chat log: %d record(s) lost at shutdown: neither the database nor the spool took them",
+                      len(self._backlog))
+
+    # -- the writer thread -----------------------------------------------------
+
+    def _ensure_started(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._start_lock:
+            if self._pid == os.getpid():
+                return
+            # After a fork only the forking thread exists in the child: the
+            # parent's threads, queue and its locks are not ours to use.
+            self._queue: queue.Queue = queue.Queue(self.queue_size)
+            self._waiting: list[tuple[float, dict]] = []   # (since, feedback record) without its exchange yet
+            self._backlog: list[dict] = []                 # records neither the database nor the spool took
+            self._database = _DatabaseThread()
+            self._database_ok = True
+            self._checked_at = float("-inf")
+            self._spooled = self.spool.count()
+            self._next_maintenance = 0.0
+            self._stopping = threading.Event()
+            self._closed = False
+            self._thread = threading.Thread(target=self._run, name="chat-log-writer", daemon=True)
+            self._thread.start()
+            self._pid = os.getpid()
+            atexit.register(self.close)
+
+    def _put(self, item) -> None:
+        self._ensure_started()
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            # The writer cannot keep up (the database is slow): keep the record
+            # durably from this thread rather than drop it or wait.
+            try:
+                self.spool.append([_record(item)])
+            except OSError as error:
+                raise StorageError(f"chat log queue full and spool unusable: {error}") from error
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._cycle()
+            except Exception:  # noqa: BLE001 - the writer must outlive any one bad batch
+                log.exception("chat log writer: unexpected error")
+                time.sleep(self.retry_seconds)
+
+    def _cycle(self) -> None:
+        items = self._take()
+        flushes = [item for item in items if isinstance(item, threading.Event)]
+        records = [_record(item) for item in items if not isinstance(item, threading.Event)]
+        if records:
+            self._write_or_spool(records)
+        if flushes or time.monotonic() >= self._next_maintenance:
+            self._maintain()
+            self._next_maintenance = time.monotonic() + self.retry_seconds
+        for done in flushes:
+            done.set()
+
+    def _take(self) -> list:
+        """What is queued, up to a batch, waiting for the first item until the next maintenance is due."""
+        wait = max(0.01, self._next_maintenance - time.monotonic())
+        try:
+            items = [self._queue.get(timeout=wait)]
+        except queue.Empty:
+            return []
+        while len(items) < self.batch_size and not isinstance(items[-1], threading.Event):
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return items
+
+    def _write_or_spool(self, records: list[dict]) -> None:
+        if self._database_ok:
+            exchanges = [record for record in records if record["type"] == EXCHANGE]
+            feedback = [record for record in records if record["type"] != EXCHANGE]
+            try:
+                missing = self._call(lambda: self.storage.store_records(exchanges, feedback))
+            except StorageError:
+                pass
+            else:
+                now = time.monotonic()
+                self._waiting.extend((now, record) for record in missing)
+                return
+        self._spool_records(records)
+
+    def _maintain(self) -> None:
+        """Every `retry_seconds`: retry waiting feedback, then the spool files, then recount the spool."""
+        if self._backlog:
+            backlog, self._backlog = self._backlog, []
+            self._spool_records(backlog)
+        if not self._database_ok and self._database.busy_for() == 0.0:
+            self._probe()
+        if self._database_ok and self._waiting:
+            self._retry_waiting()
+        if self._database_ok and self.spool.has_files():
+            try:
+                self.spool.replay(self._store_replayed, self.batch_size)
+            except StorageError:
+                pass  # the file stays; tried again next time
+            except OSError as error:
+                log.error("chat log spool cannot be replayed: %s", error)
+        self._spooled = self.spool.count() if self.spool.has_files() else 0
+
+    def _retry_waiting(self) -> None:
+        """Store waiting feedback whose exchange has arrived; spool what waited longer than the grace."""
+        waiting, self._waiting = self._waiting, []
+        records = [record for _, record in waiting]
+        try:
+            missing = {id(record) for record in self._call(lambda: self.storage.store_records([], records))}
+        except StorageError:
+            missing = {id(record) for record in records}
+        cutoff = time.monotonic() - self.waiting_grace
+        still = [(since, record) for since, record in waiting if id(record) in missing]
+        self._waiting = [(since, record) for since, record in still if since > cutoff]
+        self._spool_records([record for since, record in still if since <= cutoff])
+
+    def _probe(self) -> None:
+        try:
+            self._call(self.storage.ping)
+        except StorageError:
+            pass
+
+    def _store_replayed(self, records: list[dict]) -> list[dict]:
+        """Replay's write: store the records; the feedback still without its exchange, unless too old."""
+        exchanges = [record for record in records if record["type"] == EXCHANGE]
+        feedback = [record for record in records if record["type"] != EXCHANGE]
+        missing = self._call(lambda: self.storage.store_records(exchanges, feedback))
+        keep, now = [], utc_now()
+        for record in missing:
+            since = parse_time(record["missing_since"]) if record.get("missing_since") else now
+            if now - since > timedelta(seconds=self.feedback_life):
+                log.warning("feedback on %s dropped: its exchange was never stored", record["message_id"])
+                continue
+            keep.append({**record, "missing_since": since.isoformat()})
+        return keep
+
+    def _call(self, call):
+        """`call()` in the database thread, waited on for `write_timeout`; StorageError when it fails or times out."""
+        future = self._database.submit(call, wait=self.write_timeout)
+        if future is None:
+            self._note_failure("the database has not answered an earlier call")
+            raise StorageError("database busy with an earlier call")
+        try:
+            result = future.result(self.write_timeout)
+        except FutureTimeout:
+            self._note_failure(f"no answer within {self.write_timeout:g} s")
+            raise StorageError("database did not answer in time") from None
+        except StorageError as error:
+            self._note_failure(str(error))
+            raise
+        self._note_success()
+        return result
+
+    def _note_ping(self, future: Future) -> None:
+        if future.exception() is None:
+            self._note_success()
+        else:
+            self._note_failure(str(future.exception()))
+
+    def _note_success(self) -> None:
+        if not self._database_ok:
+            log.info("chat log: the database works again; replaying the spool")
+        self._database_ok, self._checked_at = True, time.monotonic()
+
+    def _note_failure(self, reason: str) -> None:
+        if self._database_ok:  # said once per outage, not once per batch
+            log.warning("chat log: database unavailable (%s); keeping records in the spool %s",
+                        reason, self.spool.folder)
+        self._database_ok, self._checked_at = False, time.monotonic()
+
+    def _spool_records(self, records: list[dict]) -> None:
+        if not records:
+            return
+        try:
+            self.spool.append(records)
+            self._spooled += len(records)
+        except OSError as error:
+            room = self.backlog_limit - len(self._backlog)
+            if room < len(records):
+                log.error("chat log: %d record(s) lost: the spool fails (%s) and the backlog is full",
+                          len(records) - max(room, 0), error)
+            self._backlog.extend(records[:max(room, 0)])
+
+
+def _record(item) -> dict:
+    kind, value = item
+    if kind == EXCHANGE:
+        return exchange_record(value)
+    message_id, helpful, comment, created_at = value
+    return feedback_record(message_id, helpful, comment, created_at)
