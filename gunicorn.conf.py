@@ -30,3 +30,10 @@ accesslog = "-"
 access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
 logger_class = "chatbot.serving.log_privacy.PrivateGunicornLogger"  # IP addresses scrubbed from every line
+
+
+def post_fork(server, worker):
+    """Each new or recycled worker loads the published index version before its first request
+    (it inherits the version the master loaded at boot), and starts its index watcher now."""
+    from chatbot.service import serve_published_in_worker
+    serve_published_in_worker(worker.app.wsgi(), worker.notify)

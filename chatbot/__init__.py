@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None):
     from .admin import init_admin
     from .security import init_app as init_security
     from .serving.log_privacy import install_log_privacy
-    from .service import init_service
+    from .service import init_service, start_index
     from .staff.workflow import init_workflow
     from .storage import register_cli
     from .settings import resolve_settings
@@ -49,11 +49,8 @@ def create_app(test_config: dict | None = None):
     except Exception as exc:  # the bot still answers without its database
         logging.getLogger(__name__).error("database not ready (%s); chat works, nothing is stored",
                                           type(exc).__name__)
-    workflow = init_workflow(app)
-    try:  # follow a version published from the workspace (perhaps on another server) at once
-        workflow.service.live_index.refresh()
-    except Exception as exc:
-        logging.getLogger(__name__).warning("index sync at start-up failed: %s", exc)
+    init_workflow(app)
+    start_index(app)  # the published version (the database's, after its migration), or a first build
     app.register_blueprint(api.bp)
     app.register_blueprint(widget.bp)
     init_admin(app)

@@ -76,11 +76,14 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
 
 
 def publish_build(result: BuildResult, index_dir: str | Path, corpus_dir: str | Path,
-                  keep: int = 5, publish: bool = True) -> str:
-    """Save a build as a new version in `index_dir` (and publish it); returns the version."""
+                  keep: int = 5, publish: bool = True, extra_info: dict | None = None) -> str:
+    """Save a build as a new version in `index_dir` (and publish it); returns the version.
+
+    `extra_info` goes into the manifest too (e.g. the origin of a fallback build).
+    """
     store = IndexStore(index_dir, keep=keep)
     info = {"corpus": {"path": str(corpus_dir), "sha256": corpus_fingerprint(Path(corpus_dir))},
-            "build": {k: v for k, v in result.report.items() if k != "skipped_files"}}
+            "build": {k: v for k, v in result.report.items() if k != "skipped_files"}, **(extra_info or {})}
     version = store.add(result.index, info)
     if publish:
         store.publish(version)

@@ -17,9 +17,9 @@ from .answer.policy import PolicySettings, Responder
 from .answer.smalltalk import Smalltalk
 from .answer.urgent import UrgentScreen
 from .build import build_index, publish_build
-from .index.artifact import IndexLoadError
-from .index.live import LiveIndex
+from .index.live import CORPUS_FALLBACK, ORIGIN, LiveIndex, Served
 from .index.store import IndexStore
+from .staff.versions import SharedVersions, VersionRegistry
 from .storage import Storage
 
 log = logging.getLogger(__name__)
@@ -67,53 +67,99 @@ class ChatbotService:
         return Responder(self.urgent_rules.reload_if_changed(), self.policy, self.smalltalk.reload_if_changed())
 
 
-def build_first_index(corpus_dir: Path, index_dir: Path, keep: int, unusable: str | None = None) -> None:
-    """Build and publish an index from the corpus when none (or only `unusable`) is published.
+FIRST_START_BY = "server first start"
 
-    A file lock makes concurrent first starts (several workers) build once.
+
+def build_corpus_index(corpus_dir: Path, store: IndexStore, seen: str | None, fallback: bool):
+    """Build an index of the corpus alone and publish it on this server: (version, result), or
+    None when another process of this server published one since it saw `seen` as CURRENT.
+
+    A file lock makes concurrent starts (workers without preload) build once.
+    A `fallback` build is marked as such in its manifest, so health reports it
+    for as long as it serves, restarts included.
     """
-    store = IndexStore(index_dir, keep=keep)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".build.lock", "w") as lock:
+    store.root.mkdir(parents=True, exist_ok=True)
+    with open(store.root / ".build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if store.current() in (None, unusable):
-            log.info("building an index from %s into %s", corpus_dir, index_dir)
-            result = build_index(corpus_dir)
-            for error in result.errors:
-                log.warning("corpus: %s", error)
-            publish_build(result, index_dir, corpus_dir, keep=keep)
+        if store.current() != seen:
+            return None
+        log.info("building an index from %s into %s%s", corpus_dir, store.root,
+                 " (fallback: no usable published version)" if fallback else "")
+        result = build_index(corpus_dir)
+        for error in result.errors:
+            log.warning("corpus: %s", error)
+        origin = {ORIGIN: CORPUS_FALLBACK} if fallback else {}
+        return publish_build(result, store.root, corpus_dir, keep=store.keep, extra_info=origin), result
 
 
-def start_live_index(corpus_dir: Path, index_dir: Path, keep: int, check_seconds: float) -> LiveIndex:
-    """The live index, loaded; a fresh checkout (no index) or an unreadable one is rebuilt."""
-    store = IndexStore(index_dir, keep=keep)
-    if store.current() is None:
-        build_first_index(corpus_dir, index_dir, keep)
-    live_index = LiveIndex(store, check_seconds)
-    try:
-        served = live_index.load_now()
-    except IndexLoadError as exc:
-        log.error("published index unusable (%s); building a new one from the corpus", exc)
-        build_first_index(corpus_dir, index_dir, keep, unusable=store.current())
-        served = live_index.load_now()
-    # Warm up before gunicorn forks its workers (without starting the watcher
-    # thread here): the first visitor should not pay for loading word tables.
-    served.index.search("acupunture needels warm-up", 1)
-    return live_index
+def start_live_index(live_index: LiveIndex, corpus_dir: Path) -> Served:
+    """Serve the published version: the database's, else this server's (a missing or corrupt
+    local copy is fetched again from the database).
+
+    When nothing is published anywhere (a first start), an index of the corpus
+    is built, published here and registered in the database as a candidate,
+    so that it can be rolled back to. When a version is published but cannot
+    be loaded from here or the database, an index of the corpus alone is
+    served as a fallback, and health says so.
+    """
+    live_index.refresh()
+    if live_index.served is not None:
+        return live_index.served
+    store = live_index.store
+    fallback = live_index.failed_version is not None
+    built = build_corpus_index(corpus_dir, store, store.current(), fallback)
+    if built is None:  # another worker of this server built it meanwhile
+        live_index.refresh()
+        return live_index.get()
+    version, result = built
+    if fallback:
+        log.error("serving index version %s built from the corpus alone: staff content is missing "
+                  "until a version is published again", version)
+    elif isinstance(live_index.source, SharedVersions):
+        try:
+            live_index.source.register(version, store.path(version),
+                                       {**result.report, "problems": [str(e) for e in result.errors]},
+                                       FIRST_START_BY)
+        except Exception as exc:  # the database may be down: the version still serves here
+            log.warning("index version %s not registered in the database (%s: %s)",
+                        version, type(exc).__name__, exc)
+    return live_index.serve(version)
+
+
+def start_index(app: Flask) -> Served:
+    """Load the index of `app`'s service (create_app, after the database is migrated)."""
+    return start_live_index(app.extensions["chatbot"].live_index, Path(app.config["CHATBOT_CORPUS_DIR"]))
+
+
+def serve_published_in_worker(wsgi, heartbeat) -> None:
+    """gunicorn's post_fork: this worker loads the published version before its first request,
+    then follows publications (its watcher starts now, not on the first request).
+
+    `wsgi` is the worker's application (a Flask app, or middleware whose
+    `.app` leads to it); `heartbeat` is the worker's notify.
+    """
+    app = wsgi
+    while app is not None and not isinstance(app, Flask):
+        app = getattr(app, "app", None)
+    if app is None or "chatbot" not in app.extensions:
+        log.warning("no chatbot app in %r: the index watcher starts with the first request", wsgi)
+        return
+    app.extensions["chatbot"].live_index.serve_published(heartbeat)
 
 
 def init_service(app: Flask) -> ChatbotService:
     """Build the service from app.config and attach it to `app`."""
     config = app.config
     corpus_dir = Path(config["CHATBOT_CORPUS_DIR"])
-    live_index = start_live_index(corpus_dir, Path(config["CHATBOT_INDEX_DIR"]),
-                                  config["CHATBOT_INDEX_KEEP_VERSIONS"], config["CHATBOT_INDEX_CHECK_SECONDS"])
     policy = PolicySettings(threshold=config["CHATBOT_ANSWER_THRESHOLD"],
                             suggestion_margin=config["CHATBOT_SUGGESTION_MARGIN"],
                             contact_text=config["CHATBOT_CONTACT_TEXT"],
                             notice=config["CHATBOT_NOTICE"],
                             clinic_name=config["CHATBOT_CLINIC_NAME"])
     storage = Storage(config["CHATBOT_DATABASE_URL"])
+    # Loaded by start_index() once the database is migrated: it may hold the published version.
+    live_index = LiveIndex(IndexStore(config["CHATBOT_INDEX_DIR"], keep=config["CHATBOT_INDEX_KEEP_VERSIONS"]),
+                           config["CHATBOT_INDEX_CHECK_SECONDS"], SharedVersions(VersionRegistry(storage)))
     service = ChatbotService(live_index, RulesFile(corpus_dir / URGENT_RULES_FILE, UrgentScreen.load),
                              RulesFile(corpus_dir / SMALLTALK_FILE, Smalltalk.load), policy, storage)
     app.extensions["chatbot"] = service

@@ -82,15 +82,18 @@ class IndexStore:
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(micros // 1_000_000))
         return f"{stamp}.{micros % 1_000_000:06d}Z-{secrets.token_hex(3)}"
 
-    def receive(self, version: str, fill) -> Path:
+    def receive(self, version: str, fill, replace: bool = False) -> Path:
         """Add a version whose files `fill(folder)` writes (e.g. fetched from the database).
 
-        Written under a hidden name and renamed when complete, like `add`;
-        a version already present is kept as it is.
+        Written under a hidden name and renamed when complete, like `add`.
+        A version already present is kept as it is, unless `replace` (its
+        local copy is corrupt): then the new folder takes its place, and a
+        process that has the old files open keeps reading them, since they
+        are moved aside, never rewritten in place.
         """
         target = self.versions_dir / version
         self.path_is_valid(version)
-        if target.is_dir():
+        if target.is_dir() and not replace:
             return target
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         staging = self.versions_dir / f".building-{version}-{secrets.token_hex(3)}"
@@ -98,16 +101,27 @@ class IndexStore:
             fill(staging)
             read_manifest(staging)
             _fsync_tree(staging)
+            if target.is_dir():
+                discarded = self.versions_dir / f".discarded-{version}-{secrets.token_hex(3)}"
+                os.rename(target, discarded)
+                shutil.rmtree(discarded, ignore_errors=True)
             os.rename(staging, target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        _fsync_dir(self.versions_dir)
         return target
 
-    def publish(self, version: str) -> None:
-        """Make `version` the one served; IndexLoadError if it is not a usable index."""
+    def publish(self, version: str, check: bool = True) -> None:
+        """Make `version` the one served; IndexLoadError if it is not a usable index.
+
+        `check=False` skips loading it to check it, for a caller that has
+        just loaded it itself (a worker following the database): one load
+        per publication, not two.
+        """
         folder = self.path(version)
-        load_index(folder)  # refuse a missing, corrupt or foreign version before anyone serves it
+        if check:
+            load_index(folder)  # refuse a missing, corrupt or foreign version before anyone serves it
         temporary = self.root / f".{POINTER}.{os.getpid()}.{secrets.token_hex(3)}"
         temporary.write_text(version + "\n", encoding="utf-8")
         with open(temporary, "rb") as handle:
@@ -168,9 +182,14 @@ class IndexStore:
             if info.version != current:
                 shutil.rmtree(self.versions_dir / info.version, ignore_errors=True)
                 removed.append(info.version)
-        for staging in self.versions_dir.glob(".building-*"):
-            if time.time() - staging.stat().st_mtime > STALE_BUILD_SECONDS:
-                shutil.rmtree(staging, ignore_errors=True)
+        for pattern in (".building-*", ".discarded-*"):
+            for staging in self.versions_dir.glob(pattern):
+                try:
+                    stale = time.time() - staging.stat().st_mtime > STALE_BUILD_SECONDS
+                except OSError:  # removed meanwhile by another worker's prune
+                    continue
+                if stale:
+                    shutil.rmtree(staging, ignore_errors=True)
         return removed
 
 

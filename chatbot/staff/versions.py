@@ -244,3 +244,31 @@ def _record(row: IndexVersionRow) -> VersionRecord:
 
 def _publication(row: PublicationRow) -> Publication:
     return Publication(row.version, row.published_at, row.published_by, row.reason)
+
+
+class SharedVersions:
+    """The database as every server's live index sees it (chatbot.index.live.VersionSource):
+    which version is published, the files of any version, and registering one built here."""
+
+    def __init__(self, registry: VersionRegistry):
+        self.registry = registry
+
+    def published(self) -> str | None:
+        """The version every server serves; None before the first publication. StorageError when down."""
+        publication = self.registry.published()
+        return publication.version if publication else None
+
+    def fetch(self, version: str, folder: Path) -> bool:
+        """Write the files of `version` into `folder`; False when the database has none."""
+        return self.registry.download_files(version, folder)
+
+    def register(self, version: str, folder: Path, report: dict, created_by: str) -> None:
+        """Record a version built on this server (e.g. at its first start) as a candidate with its
+        files, so that staff can see it and roll back to it; publishes nothing."""
+        self.registry.start(version, created_by)
+        try:
+            self.registry.upload_files(version, folder)
+            self.registry.finish(version, report, {}, [])
+        except Exception as error:
+            self.registry.fail(version, f"{type(error).__name__}: {error}")
+            raise

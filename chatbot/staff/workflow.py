@@ -45,20 +45,6 @@ class GateBlocked(Exception):
         self.reasons = reasons
 
 
-class PublicationSync:
-    """Makes the locally published version follow the database's publication."""
-
-    def __init__(self, registry: VersionRegistry, store: IndexStore):
-        self.registry, self.store = registry, store
-
-    def __call__(self) -> None:
-        publication = self.registry.published()
-        if publication is None or publication.version == self.store.current():
-            return
-        fetch_version(self.registry, self.store, publication.version)
-        self.store.publish(publication.version)
-
-
 def check_file(config) -> Path:
     """The check-question file: the setting, or check_questions.jsonl in the corpus folder."""
     return Path(config["CHATBOT_CHECK_FILE"] or Path(config["CHATBOT_CORPUS_DIR"]) / "check_questions.jsonl")
@@ -234,10 +220,9 @@ def _reply_dict(version: str, answer) -> dict:
 
 
 def init_workflow(app: Flask) -> Workflow:
-    """Attach the workflow to `app` and make its index follow the database's publications."""
+    """Attach the workflow to `app` (its live index follows the database's publications by itself)."""
     workflow = Workflow(app)
     app.extensions["chatbot_staff"] = workflow
-    workflow.service.live_index.sync = PublicationSync(workflow.versions, workflow.store)
     return workflow
 
 
