@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
@@ -258,3 +259,21 @@ def test_a_bigram_two_texts_share_is_kept_when_pruning(make_passage):
 
 def test_the_clinic_sized_corpus_keeps_every_bigram(default_index):
     assert default_index.prune_bigrams_from > len(default_index.passages_)
+
+
+def test_highlighted_sentence_is_the_best_scoring_sentence_of_its_passage(default_index, dev_questions):
+    checked = 0
+    for query in dev_questions:
+        parsed = default_index._parsed(query)
+        if not len(parsed.ids):
+            continue
+        every_sentence = default_index._sentence_scores(parsed)
+        starts = default_index.sentence_starts_
+        for hit in default_index.search(query, 5, highlight=5):
+            row = default_index.passage_ids_[hit.passage.id]
+            first = int(starts[row])
+            last = int(starts[row + 1]) if row + 1 < len(starts) else len(default_index.sentence_spans_)
+            best = first + int(np.argmax(every_sentence[first:last]))
+            assert hit.highlight == tuple(int(x) for x in default_index.sentence_spans_[best]), query
+            checked += 1
+    assert checked > 50

@@ -310,6 +310,25 @@ class PassageIndex(BaseEstimator):
     def _sentence_scores(self, parsed: Query) -> np.ndarray:
         return accumulate(self.sentence_postings_, parsed.ids, parsed.weights, len(self.sentence_spans_))
 
+    def _best_sentence(self, parsed: Query, row: int) -> int:
+        """The sentence of passage `row` that scores highest for the query (the first on a tie).
+
+        Reads only that passage's columns of each query term's row (binary search
+        in its sorted sentence ids), not every sentence of the corpus; the sums
+        are added in the same order as `_sentence_scores`, so the values are equal.
+        """
+        starts = self.sentence_starts_
+        first = int(starts[row])
+        last = int(starts[row + 1]) if row + 1 < len(starts) else len(self.sentence_spans_)
+        local = np.zeros(last - first)
+        postings = self.sentence_postings_
+        for term, weight in zip(parsed.ids, parsed.weights):
+            start, end = postings.indptr[term], postings.indptr[term + 1]
+            columns = postings.indices[start:end]
+            low, high = np.searchsorted(columns, (first, last))
+            local[columns[low:high] - first] += postings.data[start + low:start + high] * weight
+        return first + int(np.argmax(local))
+
     def _able_to_answer(self, parsed: Query) -> np.ndarray | None:
         """Mask of passages that can give the kind of answer asked for, if any can."""
         if parsed.kind == QUANTITY:
@@ -346,14 +365,9 @@ class PassageIndex(BaseEstimator):
         scores = self._scores(parsed)
         rows = top_k(scores, k)
         spans: list[tuple[int, int] | None] = [None] * len(rows)
-        if highlight and len(rows):
-            per_sentence = self._sentence_scores(parsed)
-            starts = self.sentence_starts_
-            for i, row in enumerate(rows[:highlight]):
-                first = starts[row]
-                last = starts[row + 1] if row + 1 < len(starts) else len(self.sentence_spans_)
-                best = first + int(np.argmax(per_sentence[first:last]))
-                spans[i] = (int(self.sentence_spans_[best][0]), int(self.sentence_spans_[best][1]))
+        for i, row in enumerate(rows[:highlight]):
+            best = self._best_sentence(parsed, int(row))
+            spans[i] = (int(self.sentence_spans_[best][0]), int(self.sentence_spans_[best][1]))
         return [Hit(self.passages_[row], round(float(scores[row]), 6), span) for row, span in zip(rows, spans)]
 
     def answer_features(self, query: str, hits: list[Hit]) -> dict[str, float]:
