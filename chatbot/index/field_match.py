@@ -53,6 +53,9 @@ class FieldMatcher:
         starts = np.flatnonzero(np.r_[True, self.owners_[1:] != self.owners_[:-1]]) if len(self.owners_) else []
         self._rows = self.owners_[starts] if len(self.owners_) else self.owners_
         self._starts = np.asarray(starts, dtype=np.int64)
+        # Every passage has exactly one text here (an FAQ bank): a text's score is its passage's.
+        self._one_text_each = len(self.owners_) == n_passages > 0 and bool(
+            np.array_equal(self.owners_, np.arange(n_passages)))
 
     def scores(self, terms: list[str]) -> np.ndarray:
         """Per passage: max over its texts of BM25(query, text) / the query's best possible score.
@@ -71,6 +74,8 @@ class FieldMatcher:
         unknown = len(distinct) - len(ids)
         bound = (float(self.idf_[ids].sum()) + unknown * float(self.idf_.max())) * (K1 + 1)
         per_text = accumulate(self.postings_, ids, np.full(len(ids), 1.0 / bound), len(self.owners_))
+        if self._one_text_each:
+            return per_text
         if len(self._starts) == len(per_text):  # one text a passage: nothing to take the max of
             result[self._rows] = per_text
         else:

@@ -20,7 +20,8 @@ def accumulate(postings: sparse.csr_matrix, term_ids: np.ndarray, weights: np.nd
         return scores
     cols = np.concatenate([postings.indices[s:e] for s, e in zip(starts, ends)])
     vals = np.concatenate([postings.data[s:e] * w for s, e, w in zip(starts, ends, weights)])
-    return np.bincount(cols, weights=vals, minlength=n_columns)
+    # float64 even when every row is empty (bincount of nothing is int64).
+    return np.bincount(cols, weights=vals, minlength=n_columns).astype(np.float64, copy=False)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
