@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from ..staff.faq_csv import ImportTooLarge
 from ..staff.workflow import current_workflow
 from ..storage import StorageError
 from .forms import MIN_PASSWORD_CHARS
@@ -77,7 +78,10 @@ def import_faq(path: str) -> None:
             text = handle.read()
     except UnicodeDecodeError:
         raise click.ClickException(f"{path} is not UTF-8 text; save it as UTF-8") from None
-    added, errors = current_workflow().import_faq_csv(text, COMMAND_LINE_ACTOR)
+    try:
+        added, errors = current_workflow().import_faq_csv(text, COMMAND_LINE_ACTOR)
+    except ImportTooLarge as refusal:
+        raise click.ClickException(str(refusal)) from None
     for error in errors:
         click.echo(f"warning: {error}", err=True)
     click.echo(f"Added {added} FAQ entr{'y' if added == 1 else 'ies'}.")

@@ -6,8 +6,17 @@ import io
 
 from ..corpus.faq import CSV_COLUMNS, read_faq_csv
 from ..corpus.model import LoadError
+from .knowledge import faq_entry
 
 ALTERNATE_SEPARATOR = "|"
+# One import is one transaction and one request: 5,000 rows take under 2 s
+# (with a transaction per row, 1.1 ms a row, 40,000 rows ran past the 30 s
+# budget). A larger file is refused before anything is written.
+MAX_IMPORT_ROWS = 5_000
+
+
+class ImportTooLarge(ValueError):
+    """A file with more rows than one import takes; the message says so in plain words, for staff."""
 
 
 def faq_to_csv(records) -> str:
@@ -22,14 +31,23 @@ def faq_to_csv(records) -> str:
 
 
 def import_faq(text: str, knowledge, actor: str, name: str = "import.csv") -> tuple[int, list[LoadError]]:
-    """Add every valid entry of a CSV text to `knowledge`; (entries added, errors by line)."""
+    """Add every valid entry of a CSV text to `knowledge`; (entries added, errors by line).
+
+    The valid entries go in one transaction: all of them, or (StorageError)
+    none. ImportTooLarge, before anything is written, for more than
+    MAX_IMPORT_ROWS rows.
+    """
     entries, errors = read_faq_csv(text.lstrip("\ufeff"), name)
-    added = 0
+    rows = len(entries) + sum(1 for error in errors if error.line)
+    if rows > MAX_IMPORT_ROWS:
+        raise ImportTooLarge(f"The file has {rows:,} rows; one import takes at most {MAX_IMPORT_ROWS:,}. "
+                             f"Split it into files of {MAX_IMPORT_ROWS:,} rows or fewer and import them "
+                             "one after the other. Nothing was imported.")
+    checked = []
     for entry in entries:
         try:
-            knowledge.add_faq(entry.question, entry.answer, entry.alternates, entry.source_title,
-                              entry.source_url, author=actor)
-            added += 1
+            checked.append(faq_entry(entry.question, entry.answer, entry.alternates, entry.source_title,
+                                     entry.source_url))
         except ValueError as exc:
             errors.append(LoadError(name, entry.line, str(exc)))
-    return added, errors
+    return knowledge.add_faqs(checked, actor), errors

@@ -46,15 +46,20 @@ class KnowledgeStore:
                 source_url: str | None = None, author: str = "") -> FaqRecord:
         """A new, unreviewed entry, cleaned like a line of an FAQ file."""
         entry = faq_entry(question, answer, alternates, source_title, source_url)
-        author = checked_name(author, "author")
-        now = utc_now()
-        row = FaqRow(question=entry.question, answer=entry.answer, alternates=list(entry.alternates),
-                     source_title=entry.source_title, source_url=entry.source_url, author=author,
-                     created_at=now, updated_at=now, updated_by=author, reviewed_by=None, reviewed_at=None)
+        row = _new_faq_row(entry, checked_name(author, "author"))
         with transaction(self.storage, "adding an FAQ entry", write=True) as session:
             session.add(row)
             session.flush()
             return _faq(row)
+
+    def add_faqs(self, entries: list[FaqEntry], author: str) -> int:
+        """Add entries already cleaned by faq_entry() in one transaction: all of them, or
+        (StorageError) none. The number added."""
+        author = checked_name(author, "author")
+        rows = [_new_faq_row(entry, author) for entry in entries]
+        with transaction(self.storage, "importing FAQ entries", write=True) as session:
+            session.add_all(rows)
+        return len(rows)
 
     def update_faq(self, faq_id: int, *, question: str, answer: str, alternates, source_title: str | None,
                    source_url: str | None, editor: str) -> FaqRecord | None:
@@ -255,6 +260,13 @@ class KnowledgeStore:
             # One JSON array per line: field boundaries cannot be forged by content.
             digest.update(json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
         return digest.hexdigest()
+
+
+def _new_faq_row(entry: FaqEntry, author: str) -> FaqRow:
+    now = utc_now()
+    return FaqRow(question=entry.question, answer=entry.answer, alternates=list(entry.alternates),
+                  source_title=entry.source_title, source_url=entry.source_url, author=author,
+                  created_at=now, updated_at=now, updated_by=author, reviewed_by=None, reviewed_at=None)
 
 
 def faq_entry(question, answer, alternates=(), source_title=None, source_url=None) -> FaqEntry:

@@ -27,7 +27,7 @@ from .accounts import StaffAccounts
 from .hashing import HashingGate
 from .audit import AuditLog
 from .checks import gate_reasons
-from .faq_csv import faq_to_csv, import_faq
+from .faq_csv import ImportTooLarge, faq_to_csv, import_faq
 from .knowledge import KnowledgeStore
 from .model import Publication, VersionRecord
 from .versions import VersionRegistry
@@ -207,7 +207,12 @@ class Workflow:
         return faq_to_csv(self.knowledge.list_faq())
 
     def import_faq_csv(self, text: str, actor: str):
-        added, errors = import_faq(text, self.knowledge, actor)
+        """(added, errors) of an import, audited; ImportTooLarge (audited too) when refused."""
+        try:
+            added, errors = import_faq(text, self.knowledge, actor)
+        except ImportTooLarge as refusal:
+            self.audit.record(actor, "import_faq_refused", {"reason": str(refusal)})
+            raise
         self.audit.record(actor, "import_faq", {"added": added, "errors": len(errors)})
         return added, errors
 

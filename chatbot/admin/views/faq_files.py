@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from flask import Response, render_template
 
+from ...staff.faq_csv import ImportTooLarge
 from ...staff.workflow import current_workflow
 from ..auth import current_actor
 from ..blueprint import bp
@@ -32,6 +33,10 @@ def import_faq():
     except UploadError as error:
         form.csv_file.errors.append(str(error))
         return render_template("admin/import_faq.html", form=form), 422
-    added, errors = current_workflow().import_faq_csv(text, current_actor())
+    try:
+        added, errors = current_workflow().import_faq_csv(text, current_actor())
+    except ImportTooLarge as refusal:
+        form.csv_file.errors.append(str(refusal))
+        return render_template("admin/import_faq.html", form=form), 422
     return render_template("admin/import_faq.html", form=ImportFaqForm(formdata=None), added=added,
                            errors=sorted(errors, key=lambda e: e.line))
