@@ -125,10 +125,13 @@ class TermTable(StringTable):
         return {**super().arrays(), "hashes": self._hashes, "ids": self._ids}
 
     def get(self, term: str, default=None):
-        wanted = term_hash(term)
-        position = int(np.searchsorted(self._hashes, np.uint64(wanted)))
+        # A parsed query makes dozens of these calls: the array method, not
+        # np.searchsorted, whose dispatch costs ten times the search itself.
+        hashes = self._hashes
+        wanted = np.uint64(term_hash(term))
+        position = int(hashes.searchsorted(wanted))
         encoded = term.encode("utf-8")
-        while position < len(self._hashes) and int(self._hashes[position]) == wanted:
+        while position < len(hashes) and hashes[position] == wanted:
             row = int(self._ids[position])
             if self._bytes(row) == encoded:
                 return row
