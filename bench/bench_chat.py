@@ -245,6 +245,8 @@ def load_test(args) -> int:
             for server in servers:
                 stop_server(server)
         stored = {s.name: count_exchanges(s.database_url) - before[s.name] for s in servers if s.database_url}
+        left = sorted(str(path.relative_to(folder)) for path in folder.glob("spool-*/spool-*.jsonl"))
+        print(f"spool files left after the servers stopped: {left or 'none'}")
     return report(results, stored, sent, args)
 
 

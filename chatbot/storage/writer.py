@@ -88,6 +88,11 @@ class _DatabaseThread:
         self._calls.put((call, future))
         return future
 
+    def running(self) -> Future | None:
+        """The future of the call running now, if any."""
+        with self._lock:
+            return self._current if self._current is not None and not self._current.done() else None
+
     def busy_for(self) -> float:
         """Seconds the running call has taken so far; 0 when idle."""
         with self._lock:
@@ -123,6 +128,7 @@ class ChatLogWriter:
         self.feedback_life = feedback_life
         self.backlog_limit = backlog_limit
         self._start_lock = threading.Lock()
+        self._ping_lock = threading.Lock()
         self._pid: int | None = None
         self._closed = False
 
@@ -140,20 +146,21 @@ class ChatLogWriter:
     def status(self, wait: float = 0.5) -> WriterStatus:
         """The database state, never waiting more than `wait` seconds.
 
-        "ok" when a database call succeeded in the last `ping_seconds` and
-        none has been running longer than `wait`. Without such a recent
-        result (and no recent failure either), a ping is sent and waited on
-        for `wait` seconds: a database that cannot answer by then is
+        "ok" when the last database call, at most `ping_seconds` ago,
+        succeeded and none has been running longer than `wait`. Without a
+        result that recent, the call running now (or else a ping) is waited
+        on for `wait` seconds: a database that cannot answer by then is
         "unavailable".
         """
         self._ensure_started()
-        if not self._fresh() and (self._database_ok or time.monotonic() - self._checked_at > self.ping_seconds):
-            deadline = time.monotonic() + wait
-            future = self._database.submit(self.storage.ping, wait=wait)
-            if future is not None:
-                future.add_done_callback(self._note_ping)
+        if not self._fresh():
+            # Wait on the call running now (a write or another request's
+            # ping), or send one ping: concurrent health checks share it.
+            with self._ping_lock:
+                running = self._database.running() or self._database.submit(lambda: self._noted(self.storage.ping))
+            if running is not None:
                 try:
-                    future.result(max(0.0, deadline - time.monotonic()))
+                    running.result(wait)
                 except (FutureTimeout, StorageError):
                     pass
         ok = self._database_ok and self._fresh() and self._database.busy_for() <= wait
@@ -333,26 +340,25 @@ class ChatLogWriter:
 
     def _call(self, call):
         """`call()` in the database thread, waited on for `write_timeout`; StorageError when it fails or times out."""
-        future = self._database.submit(call, wait=self.write_timeout)
+        future = self._database.submit(lambda: self._noted(call), wait=self.write_timeout)
         if future is None:
             self._note_failure("the database has not answered an earlier call")
             raise StorageError("database busy with an earlier call")
         try:
-            result = future.result(self.write_timeout)
+            return future.result(self.write_timeout)
         except FutureTimeout:
             self._note_failure(f"no answer within {self.write_timeout:g} s")
             raise StorageError("database did not answer in time") from None
+
+    def _noted(self, call):
+        """Run `call()` (in the database thread) and note its outcome before anyone waiting sees it."""
+        try:
+            result = call()
         except StorageError as error:
             self._note_failure(str(error))
             raise
         self._note_success()
         return result
-
-    def _note_ping(self, future: Future) -> None:
-        if future.exception() is None:
-            self._note_success()
-        else:
-            self._note_failure(str(future.exception()))
 
     def _note_success(self) -> None:
         if not self._database_ok:
