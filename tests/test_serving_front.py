@@ -56,12 +56,18 @@ HEAD = b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\
     (b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 20_000, MALFORMED),  # a head past the limit: gunicorn's 431
 ])
 def test_framing_says_when_a_request_has_fully_arrived(data, state):
-    assert request_framing(data, max_body=100, max_head=64 * 1024).state == state
+    assert request_framing(data, body_limit=lambda target: 100, max_head=64 * 1024).state == state
 
 
 def test_framing_reports_the_declared_body_size_and_expect_continue():
-    verdict = request_framing(HEAD + b"Content-Length: 50\r\nExpect: 100-continue\r\n\r\n", 100, 65536)
+    verdict = request_framing(HEAD + b"Content-Length: 50\r\nExpect: 100-continue\r\n\r\n", lambda t: 100, 65536)
     assert (verdict.state, verdict.body_size, verdict.expects_continue) == (INCOMPLETE, 50, True)
+
+
+def test_framing_asks_for_the_body_limit_of_the_request_target():
+    targets = []
+    verdict = request_framing(HEAD + b"Content-Length: 500\r\n\r\n", lambda t: targets.append(t) or 1000, 65536)
+    assert targets == [b"/api/chat"] and verdict.state == INCOMPLETE
 
 
 # -- a real gunicorn -----------------------------------------------------------------
@@ -274,6 +280,20 @@ def test_a_chunked_body_over_the_limit_gets_413_not_a_cut(server):
     request = (b"POST /api/chat HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
                b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks + b"0\r\n\r\n")
     assert status_and_json(exchange(server.port, request))[0] == 413
+
+
+def test_a_declared_body_over_the_api_limit_is_refused_before_it_is_sent(server):
+    head = (b"POST /api/chat HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 20000\r\n\r\n")
+    assert status_and_json(exchange(server.port, head))[0] == 413
+
+
+def test_staff_uploads_may_be_larger_than_api_bodies(server):
+    body = b"a" * 1_000_000
+    request = (b"POST /admin/pages/upload HTTP/1.1\r\nHost: bot\r\nConnection: close\r\n"
+               b"Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+    answer = exchange(server.port, request)
+    assert answer.startswith(b"HTTP/1.1 ") and not answer.startswith(b"HTTP/1.1 413"), answer[:100]
 
 
 def test_logs_carry_no_address_after_a_429_and_a_malformed_request(tmp_path, shared_index_dir):

@@ -1,6 +1,6 @@
 """Has a whole HTTP/1.x request arrived yet? Read from the bytes buffered so far.
 
-    verdict = request_framing(buffered, max_body=4 << 20, max_head=64 << 10)
+    verdict = request_framing(buffered, body_limit=lambda target: 16_384, max_head=64 << 10)
     verdict.state      # COMPLETE, INCOMPLETE, TOO_LARGE or MALFORMED
     verdict.body_size  # the declared (Content-Length) or counted (chunked) body size so far
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 COMPLETE = "complete"
 INCOMPLETE = "incomplete"
@@ -33,12 +34,12 @@ class Framing:
     expects_continue: bool = False
 
 
-def request_framing(buffered: bytes, max_body: int, max_head: int) -> Framing:
+def request_framing(buffered: bytes, body_limit: Callable[[bytes], int], max_head: int) -> Framing:
     """Where the first request in `buffered` stands.
 
     COMPLETE: its head and whole body are in `buffered` (more bytes may follow:
     pipelined requests). INCOMPLETE: more bytes are needed. TOO_LARGE: its body
-    is, or is declared to be, longer than `max_body`. MALFORMED: its head's
+    is, or is declared to be, longer than `body_limit(request target)`. MALFORMED: its head's
     framing cannot be read, or its head is longer than `max_head` (or its
     request line already too long to be real): gunicorn's parser gives the
     precise error. BAD_CHUNKS: its chunked body cannot be read (answered 400
@@ -68,6 +69,8 @@ def request_framing(buffered: bytes, max_body: int, max_head: int) -> Framing:
     if bad:
         return Framing(MALFORMED)
     body_start = head_end + len(HEAD_END)
+    request_line = lines[0].split()
+    max_body = body_limit(request_line[1] if len(request_line) > 1 else b"")
     if chunked:
         return _chunked_framing(buffered, body_start, max_body, expects_continue)
     length = content_length or 0

@@ -15,8 +15,8 @@ and only from memory.
 Limits, each answered in the API's JSON error shape:
 - a request must arrive within `read_seconds` of its first byte (plus one
   second per 100 kB of declared body): 408, connection closed;
-- a body larger than the largest the app accepts anywhere: 413 at once,
-  before it is read;
+- a body larger than the app accepts (CHATBOT_MAX_BODY_BYTES; 4 MB for
+  staff uploads under /admin/): 413 at once, before it is read;
 - gunicorn's own parse errors (bad request line, 414, 431, bad chunking):
   JSON instead of gunicorn's HTML, logged without the client's address.
 
@@ -46,6 +46,7 @@ BODY_BYTES_PER_SECOND = 100_000
 SEND_TIMEOUT_SECONDS = 10.0
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 PARSER_READ_SECONDS = 1.0
+STAFF_PREFIX = b"/admin/"
 TOO_SLOW = "The request took too long to arrive; please send it again."
 
 
@@ -53,10 +54,16 @@ class FrontLimits:
     """What the front enforces, read from the served app's settings (defaults without a Flask app)."""
 
     def __init__(self, app):
-        from ..admin.uploads import UPLOAD_BODY_LIMIT  # the largest body any route accepts
+        from ..admin.uploads import UPLOAD_BODY_LIMIT  # staff uploads: the largest body any route accepts
         config = getattr(app, "config", {})
         self.read_seconds = float(config.get("CHATBOT_REQUEST_READ_SECONDS", 10.0))
-        self.max_body = max(int(config.get("CHATBOT_MAX_BODY_BYTES", 16_384)), UPLOAD_BODY_LIMIT)
+        self.max_body = int(config.get("CHATBOT_MAX_BODY_BYTES", 16_384))
+        self.max_staff_body = max(self.max_body, UPLOAD_BODY_LIMIT)
+
+    def body_limit(self, target: bytes) -> int:
+        """The largest body buffered for a request target: only the staff pages take uploads,
+        so a visitor cannot make the front hold megabytes per connection."""
+        return self.max_staff_body if target.startswith(STAFF_PREFIX) else self.max_body
 
 
 class BufferedConnection(gthread.TConn):
@@ -179,7 +186,7 @@ class BufferingThreadWorker(gthread.ThreadWorker):
         elif conn.deadline is None:
             # Nothing yet (a new or kept-alive connection): wait in the event loop.
             return _NOTHING_YET
-        verdict = request_framing(bytes(conn.pending), limits.max_body, self._max_head())
+        verdict = request_framing(bytes(conn.pending), limits.body_limit, self._max_head())
         if verdict.state == INCOMPLETE and verdict.body_size and not conn.body_allowance_given:
             conn.deadline += verdict.body_size / BODY_BYTES_PER_SECOND  # a large upload on a slow line
             conn.body_allowance_given = True
