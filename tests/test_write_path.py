@@ -234,6 +234,40 @@ def test_feedback_waits_for_its_exchange_and_is_dropped_only_after_its_life(tmp_
         writer.close()
 
 
+class StalledStorage:
+    """A database whose writes hang until `gate` is set (as a stopped server's would)."""
+
+    def __init__(self):
+        self.gate = threading.Event()
+        self.stored: set[str] = set()
+
+    def store_records(self, exchanges, feedback):
+        self.gate.wait(30)
+        self.stored.update(record["message_id"] for record in exchanges)
+        return []
+
+    def ping(self):
+        self.gate.wait(30)
+
+
+def test_a_full_queue_spools_in_the_caller_instead_of_waiting(tmp_path):
+    storage = StalledStorage()
+    writer = ChatLogWriter(storage, Spool(tmp_path / "spool"), queue_size=2, batch_wait=0.0,
+                           write_timeout=0.2, retry_seconds=0.1)
+    try:
+        started = time.monotonic()
+        for number in range(20):
+            writer.record_exchange(exchange(f"m{number}"))
+        assert time.monotonic() - started < 1.0
+        assert wait_until(lambda: writer.status(wait=0.1).spooled > 0, seconds=5)
+        storage.gate.set()
+        assert wait_until(lambda: writer.flush() and writer.status().spooled == 0)
+        assert storage.stored == {f"m{number}" for number in range(20)}
+    finally:
+        storage.gate.set()
+        writer.close()
+
+
 def test_close_spools_what_the_database_cannot_take(tmp_path, make_storage):
     storage = make_storage(f"sqlite:///{tmp_path / 'missing' / 'chatbot.db'}")
     writer = ChatLogWriter(storage, Spool(tmp_path / "spool"))

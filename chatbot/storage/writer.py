@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from .model import Exchange, StorageError
-from .records import EXCHANGE, exchange_record, feedback_record, parse_time, utc_now
+from .records import EXCHANGE, FEEDBACK, exchange_record, feedback_record, parse_time, utc_now
 from .spool import Spool
 from .storage import Storage
 
@@ -140,8 +140,8 @@ class ChatLogWriter:
 
     def record_feedback(self, message_id: str, helpful: bool, comment: str | None) -> None:
         """Queue a visitor's verdict; TypeError/ValueError as Storage.record_feedback, StorageError as above."""
-        feedback_record(message_id, helpful, comment)  # check the arguments now, in the caller
-        self._put(("feedback", (message_id, helpful, comment, utc_now())))
+        # Made (checked and redacted) here, so that a wrong argument is the caller's error.
+        self._put((FEEDBACK, feedback_record(message_id, helpful, comment)))
 
     def status(self, wait: float = 0.5) -> WriterStatus:
         """The database state, never waiting more than `wait` seconds.
@@ -386,8 +386,6 @@ class ChatLogWriter:
 
 
 def _record(item) -> dict:
+    """The record of a queued item: an exchange is redacted here, in the writer thread."""
     kind, value = item
-    if kind == EXCHANGE:
-        return exchange_record(value)
-    message_id, helpful, comment, created_at = value
-    return feedback_record(message_id, helpful, comment, created_at)
+    return exchange_record(value) if kind == EXCHANGE else value
