@@ -10,6 +10,7 @@ import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from chatbot import create_app
+from chatbot.serving.log_privacy import scrub
 
 HUGE = "9" * 5000
 
@@ -111,3 +112,22 @@ def test_without_trusted_proxies_forwarded_addresses_are_ignored(tmp_path, share
     app = _app(tmp_path, shared_index_dir, CHATBOT_RATE_LIMIT="1/minute")
     statuses = _statuses_by_forwarded_address(app.test_client(), ["198.51.100.1", "198.51.100.2"])
     assert statuses == [200, 429]  # a client cannot pick its own address
+
+
+def test_log_lines_and_tracebacks_through_a_scrubbed_handler_carry_no_address():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    scrub(handler)
+    log = logging.getLogger("test.log_privacy")
+    log.addHandler(handler)
+    try:
+        log.warning("client %s and %s", "203.0.113.7", "2001:db8::1")
+        try:
+            raise ConnectionError("connection to 198.51.100.4 port 5432 refused")
+        except ConnectionError:
+            log.exception("database at 198.51.100.4 unreachable")
+    finally:
+        log.removeHandler(handler)
+    output = stream.getvalue()
+    assert "Traceback" in output and "ConnectionError: connection to [ip] port 5432 refused" in output
+    assert not any(address in output for address in ("203.0.113.7", "2001:db8::1", "198.51.100.4"))

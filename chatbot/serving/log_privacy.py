@@ -29,7 +29,14 @@ class AddressScrubber(logging.Filter):
         scrubbed = redact_ip_addresses(message)
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
+        if record.exc_info and not record.exc_text:
+            # A traceback's messages name addresses too ("connection to 127.0.0.1 refused");
+            # handlers print exc_text when it is set.
+            record.exc_text = redact_ip_addresses(_FORMATTER.formatException(record.exc_info))
         return True
+
+
+_FORMATTER = logging.Formatter()
 
 
 _SCRUBBER = AddressScrubber()
