@@ -109,6 +109,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATBOT_LOGIN_ACCOUNT_RATE_LIMIT", "20/hour",
             "Failed staff logins allowed for one email address, from all visitor addresses together "
             "(besides the per-address limit and the backoff after repeated failures)."),
+    Setting("CHATBOT_PASSWORD_CHECK_RATE_LIMIT", "5/10 seconds",
+            "Staff password checks one server runs, whoever asks (each costs about 0.4 s of a core): "
+            "bounds what a login flood from many addresses can take from chat."),
     Setting("CHATBOT_REDIS_URL", "",
             "Redis server that counts rate limits for every worker of every server, e.g. "
             "`redis://127.0.0.1:6379/0`. Empty: a SQLite file in `CHATBOT_SERVER_STATE_DIR` counts them "

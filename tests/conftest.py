@@ -23,6 +23,8 @@ def own_server_state(tmp_path, monkeypatch):
     """Each test's apps keep rate-limit counters and the hashing lock in a folder of their own,
     as one server does: no test (or concurrent test run) counts another's logins."""
     monkeypatch.setenv("CHATBOT_SERVER_STATE_DIR", str(tmp_path / "server-state"))
+    # Tests sign in far more often than staff do; tests/test_login_flood.py tests the budget itself.
+    monkeypatch.setenv("CHATBOT_PASSWORD_CHECK_RATE_LIMIT", "1000/minute")
 
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

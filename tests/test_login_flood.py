@@ -74,6 +74,21 @@ def test_successful_logins_do_not_count_against_the_account(make_app):
     assert [log_in(app, f"10.0.3.{n}", password=PASSWORD).status_code for n in range(4)] == [302] * 4
 
 
+# -- the server's budget of password checks ----------------------------------------------
+
+def test_the_server_runs_only_its_budget_of_password_checks_whoever_asks(make_app, monkeypatch):
+    app = make_app(CHATBOT_LOGIN_RATE_LIMIT="100/minute", CHATBOT_PASSWORD_CHECK_RATE_LIMIT="3/minute")
+    checks = [log_in(app, "10.0.8.1", password=PASSWORD).status_code,  # a sign-in checks a password too
+              log_in(app, "10.0.8.2", email="one@example.com").status_code,
+              log_in(app, "10.0.8.3", email="two@example.com").status_code]
+    assert checks == [302, 401, 401]
+    hashed = []
+    monkeypatch.setattr(accounts_module, "check_password_hash", lambda *args: hashed.append(1) or True)
+    refused = log_in(app, "10.0.8.4", password=PASSWORD)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert hashed == []
+
+
 # -- backoff after repeated failures -------------------------------------------------------
 
 def test_the_backoff_doubles_from_the_first_paid_failure_up_to_its_cap():

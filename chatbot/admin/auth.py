@@ -5,10 +5,10 @@ account and accepts the session only while the account is active and its
 session_version is unchanged; logout and `staff disable` bump that version,
 which ends every session of the account on every server.
 
-A login attempt passes, in order: the per-address limit, the per-account
-limit and backoff (throttle.py), then the server's limit on concurrent
-password hashes (staff/hashing.py), so a flood of failed logins costs at
-most one core and never crowds out chat.
+A login attempt passes the per-address limit, the per-account limit and
+backoff and the server's budget of password checks (throttle.py), then the
+server's limit on concurrent password hashes (staff/hashing.py), so a flood
+of failed logins never crowds out chat.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from ..staff.hashing import HashingBusy
 from ..staff.workflow import current_workflow
 from .blueprint import bp, wants_json
 from .forms import LoginForm
-from .throttle import current_backoff, login_account_key, login_account_rate_limit, login_failed
+from .throttle import (checked_a_password, current_backoff, login_account_key, login_account_rate_limit,
+                       login_failed, password_check_key, password_check_rate_limit)
 
 EMAIL_LENGTH = 254
 
@@ -104,6 +105,8 @@ def safe_next(target: str | None) -> str:
 @limiter.limit(login_rate_limit, methods=["POST"])
 @limiter.limit(login_account_rate_limit, methods=["POST"], key_func=login_account_key,
                deduct_when=login_failed)
+@limiter.limit(password_check_rate_limit, methods=["POST"], key_func=password_check_key,
+               deduct_when=checked_a_password)
 def login():
     """Log in with email and password; a new session each time, every attempt audited.
 

@@ -1,4 +1,5 @@
-"""Sign-in limits per account: a limit across addresses, and a backoff after repeated failures.
+"""Sign-in limits per account (a limit across addresses, a backoff after repeated failures)
+and per server (a budget of password checks, whoever asks).
 
 Both are kept in the rate limiter's counter store (Redis, or the server's
 SQLite file), so every worker sees them, and both key on a hash of the
@@ -9,11 +10,16 @@ Backoff: the first FREE_FAILURES failures in a row cost nothing; each further
 one makes the next attempt wait FIRST_DELAY_SECONDS, doubling, up to
 MAX_DELAY_SECONDS. A successful sign-in clears it. Waiting attempts are
 refused before any password is hashed.
+
+Budget: one password check costs about 0.4 s of a core and 128 MiB. However
+many addresses a flood comes from, CHATBOT_PASSWORD_CHECK_RATE_LIMIT bounds
+the checks a server runs (5 per 10 seconds: at most a fifth of one core).
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+import socket
 import time
 
 from flask import current_app, request
@@ -47,6 +53,20 @@ def login_account_rate_limit() -> str:
 def login_failed(response) -> bool:
     """Only failed sign-ins count against the per-account limit (not refusals, not successes)."""
     return response.status_code == 401
+
+
+def password_check_rate_limit() -> str:
+    return current_app.config["CHATBOT_PASSWORD_CHECK_RATE_LIMIT"]
+
+
+def password_check_key() -> str:
+    """One budget per server, also when several servers share one Redis."""
+    return "password-checks:" + socket.gethostname()
+
+
+def checked_a_password(response) -> bool:
+    """A login POST answered 401 (wrong) or 302 (signed in) has run a password hash."""
+    return response.status_code in (302, 401)
 
 
 def backoff_delay(failures: int) -> int:

@@ -4,9 +4,9 @@ A password hash (scrypt, n = 2**17) takes about 0.4 s of a core and 128 MiB.
 Unbounded, a flood of failed logins spread over many addresses, each within
 its limit, took every core and cut chat from about 280 to 4 requests/s. The
 gate holds one `fcntl.flock` slot file per allowed hash in a folder every
-worker of the server sees; a login that finds every slot taken waits a
-moment, then is refused with `HashingBusy` (the caller answers 503 "try
-again") instead of piling up behind the others.
+worker of the server sees; a login that finds every slot taken is refused
+with `HashingBusy` (the caller answers 503 "try again") instead of piling up
+behind the others.
 """
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ from pathlib import Path
 # Half the cores, at least one: on a 2-core server one hash runs while the
 # other core keeps answering chat.
 DEFAULT_SLOTS = max(1, (os.cpu_count() or 2) // 2)
-# About one hash: a login that arrives while another is being checked gets its
-# turn; a flood is refused at once instead of holding workers' threads.
-DEFAULT_WAIT_SECONDS = 0.5
+# Refuse at once: a login waiting for a slot holds a worker thread that chat
+# needs. With a 0.5 s wait, a flood's waiting logins took most of the threads
+# and chat fell to a third (bench/bench_login.py); staff retry a 503 instead.
+DEFAULT_WAIT_SECONDS = 0.0
 POLL_SECONDS = 0.02
 LOCK_NAME = "password-hashing-{slot}.lock"
 
