@@ -85,3 +85,13 @@ def test_a_page_under_the_preview_limit_is_previewed(staff):
     assert 100_000 < len(page) < 500_000
     response = upload(staff, "page.md", page)
     assert response.status_code == 200 and "Point 7." in response.get_data(as_text=True)
+
+
+def test_a_stored_page_too_large_to_preview_is_shown_without_its_passages(staff, wf):
+    paragraph = "Acupuncture sessions for lower back pain last about thirty minutes each. " * 10
+    page = wf.knowledge.add_document("long.md", ".md", "# A long page\n\n" + "\n\n".join([paragraph] * 1200),
+                                     "staff@example.org")
+    response = staff.get(f"/admin/pages/{page.id}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "a page can be at most 500 kB" in body and "Its passages are not shown." in body

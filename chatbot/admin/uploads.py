@@ -51,11 +51,19 @@ def read_uploaded_page(upload: FileStorage | None) -> UploadedPage:
     """The page in an uploaded .txt, .md or .html file; UploadError for anything else."""
     filename, suffix = _safe_name(upload, PAGE_SUFFIXES, "a text (.txt), Markdown (.md) or HTML (.html) page")
     text = _read_text(upload)
-    size = len(text.encode("utf-8"))
-    if size > MAX_PAGE_BYTES:
-        raise UploadError(f"The page is {_in_words(size)}; a page can be at most {_in_words(MAX_PAGE_BYTES)}, "
-                          "so that it can be previewed in a few seconds. Split it into smaller pages.")
+    too_large = too_large_to_preview(text)
+    if too_large:
+        raise UploadError(f"{too_large} Split it into smaller pages.")
     return UploadedPage(filename, suffix, text)
+
+
+def too_large_to_preview(text: str) -> str | None:
+    """Why a page's passages cannot be shown within a request's time budget, or None when they can."""
+    size = len(text.encode("utf-8"))
+    if size <= MAX_PAGE_BYTES:
+        return None
+    return (f"The page is {_in_words(size)}; a page can be at most {_in_words(MAX_PAGE_BYTES)}, "
+            "so that it can be previewed in a few seconds.")
 
 
 def _in_words(size: int) -> str:

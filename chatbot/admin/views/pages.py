@@ -7,7 +7,8 @@ from ...staff.workflow import current_workflow
 from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import ConfirmPageForm, UploadPageForm
-from ..uploads import UploadError, read_uploaded_page, sign_page, unsign_page
+from ...corpus import LoadError
+from ..uploads import UploadError, read_uploaded_page, sign_page, too_large_to_preview, unsign_page
 
 
 @bp.route("/pages/upload", methods=["GET", "POST"])
@@ -62,7 +63,11 @@ def view_page(doc_id: int):
     """A stored page with the passages it yields."""
     workflow = current_workflow()
     page = workflow.knowledge.get_document(doc_id) or abort(404)
-    passages, problems = workflow.preview_document(page.filename, page.suffix, page.text)
+    too_large = too_large_to_preview(page.text)  # stored before pages had a preview limit
+    if too_large:
+        passages, problems = [], [LoadError(page.filename, 0, f"{too_large} Its passages are not shown.")]
+    else:
+        passages, problems = workflow.preview_document(page.filename, page.suffix, page.text)
     return render_template("admin/page.html", page=page, passages=passages, problems=problems)
 
 
