@@ -455,37 +455,88 @@ def test_a_postgresql_server_that_never_answers_leaves_chat_and_health_fast(make
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="set CHATBOT_TEST_POSTGRES_URL to test a stopped PostgreSQL")
-def test_postgresql_stopped_then_resumed_loses_nothing(make_app, database_url):
+def test_postgresql_frozen_then_resumed_loses_nothing(make_app, database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only")
     url = make_url(database_url)
     with proxy_to((url.host, url.port or 5432)) as proxy:
         app = make_app(url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False))
-        client = app.test_client()
-        before = client.post("/api/chat", json={"message": QUESTION}).get_json()["message_id"]
-        writer = app.extensions["chatbot_chat_log"]
-        assert writer.flush()
-        proxy.freeze()
-        during, slowest = [], 0.0
+        chat_through_an_outage(app, stop=proxy.freeze, resume=proxy.thaw)
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="set CHATBOT_TEST_POSTGRES_URL to test a stopped PostgreSQL")
+def test_postgresql_stopped_with_sigstop_then_resumed_loses_nothing(make_app, database_url, raw):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    postmaster = find_postmaster(raw)
+    app = make_app(database_url)
+    stopped: list[int] = []
+
+    def stop():
+        # The whole server, the backends of the app's pooled connections included.
+        stopped.extend([postmaster, *(int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat")
+                                      if _parent_of(stat) == postmaster)])
+        signal_all(stopped, signal.SIGSTOP)
+
+    chat_through_an_outage(app, stop=stop, resume=lambda: signal_all(stopped, signal.SIGCONT))
+
+
+def signal_all(pids: list[int], signal_number: int) -> None:
+    for pid in pids:
         try:
-            stopped_until = time.monotonic() + 4.0
-            while time.monotonic() < stopped_until:
-                response, seconds = timed_post(client, "/api/chat", {"message": QUESTION})
-                during.append(response.get_json()["message_id"])
-                slowest = max(slowest, seconds)
-                time.sleep(0.05)
-            feedback, seconds = timed_post(client, "/api/feedback", {"message_id": during[0], "helpful": False})
-            assert feedback.status_code == 204 and seconds < 1.0
-            started = time.monotonic()
-            health = client.get("/api/health").get_json()
-            assert time.monotonic() - started < 1.0 and health["status"] == "degraded"
-        finally:
-            proxy.thaw()
-        assert slowest < 1.0, f"a chat took {slowest:.2f} s while PostgreSQL was stopped"
-        assert wait_until(lambda: writer.flush() and writer.status().spooled == 0, seconds=30)
-        storage = app.extensions["chatbot"].storage
-        assert {before, *during} <= stored_ids(storage)
-        assert [item.helpful for item in storage.feedback_for(during[0])] == [False]
+            os.kill(pid, signal_number)
+        except ProcessLookupError:  # a backend that ended meanwhile
+            pass
+
+
+def find_postmaster(raw) -> int:
+    """The PostgreSQL server's main process, the parent of our backend; skips when it cannot be signalled."""
+    [(backend,)] = raw("SELECT pg_backend_pid()")
+    try:
+        postmaster = _parent_of(Path(f"/proc/{backend}/stat"))
+        if postmaster is None or b"postgres" not in Path(f"/proc/{postmaster}/cmdline").read_bytes():
+            pytest.skip("the PostgreSQL backend is not a local process with a postmaster parent")
+        os.kill(postmaster, 0)  # may we signal it?
+    except OSError:
+        pytest.skip("the PostgreSQL server is not a local process this test may signal")
+    return postmaster
+
+
+def _parent_of(stat: Path) -> int | None:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def chat_through_an_outage(app, stop, resume) -> None:
+    """Chat for 4 s while the database is stopped: every chat within 1 s, health within 1 s, and
+    every exchange and the feedback made meanwhile stored after `resume()`."""
+    client = app.test_client()
+    before = client.post("/api/chat", json={"message": QUESTION}).get_json()["message_id"]
+    writer = app.extensions["chatbot_chat_log"]
+    assert writer.flush()
+    during, slowest = [], 0.0
+    try:
+        stop()
+        stopped_until = time.monotonic() + 4.0
+        while time.monotonic() < stopped_until:
+            response, seconds = timed_post(client, "/api/chat", {"message": QUESTION})
+            during.append(response.get_json()["message_id"])
+            slowest = max(slowest, seconds)
+            time.sleep(0.05)
+        feedback, seconds = timed_post(client, "/api/feedback", {"message_id": during[0], "helpful": False})
+        assert feedback.status_code == 204 and seconds < 1.0
+        started = time.monotonic()
+        health = client.get("/api/health").get_json()
+        assert time.monotonic() - started < 1.0 and health["status"] == "degraded"
+    finally:
+        resume()
+    assert slowest < 1.0, f"a chat took {slowest:.2f} s while the database was stopped"
+    assert wait_until(lambda: writer.flush() and writer.status().spooled == 0, seconds=30)
+    storage = app.extensions["chatbot"].storage
+    assert {before, *during} <= stored_ids(storage)
+    assert [item.helpful for item in storage.feedback_for(during[0])] == [False]
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="set CHATBOT_TEST_POSTGRES_URL to test PostgreSQL timeouts")
