@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from chatbot import create_app
-from chatbot.storage import Exchange, Storage
+from chatbot.storage import Exchange, Storage, StorageError
 from chatbot.storage.message_ids import MessageIds
 from chatbot.storage.records import exchange_record, feedback_record
 from chatbot.storage.spool import Spool
@@ -265,6 +266,39 @@ def test_a_full_queue_spools_in_the_caller_instead_of_waiting(tmp_path):
         assert storage.stored == {f"m{number}" for number in range(20)}
     finally:
         storage.gate.set()
+        writer.close()
+
+
+class PickyStorage:
+    """A working database that refuses one exchange, as PostgreSQL refuses a value it cannot store."""
+
+    def __init__(self, storage: Storage):
+        self.storage = storage
+
+    def store_records(self, exchanges, feedback):
+        if any(record["message_id"] == "refused" for record in exchanges):
+            try:
+                raise IntegrityError("INSERT INTO exchanges ...", {}, Exception("value not allowed"))
+            except IntegrityError as error:
+                raise StorageError("writing the chat log failed: value not allowed") from error
+        return self.storage.store_records(exchanges, feedback)
+
+    def ping(self):
+        self.storage.ping()
+
+
+def test_a_record_the_database_refuses_is_set_aside_and_the_rest_stored(tmp_path, make_storage):
+    storage = make_storage(f"sqlite:///{tmp_path / 'chatbot.db'}")
+    storage.migrate()
+    writer = ChatLogWriter(PickyStorage(storage), Spool(tmp_path / "spool"), retry_seconds=0.05)
+    try:
+        for message_id in ("before", "refused", "after"):
+            writer.record_exchange(exchange(message_id))
+        assert wait_until(lambda: writer.flush() and writer.status().spooled == 0)
+        assert stored_ids(storage) == {"before", "after"}
+        [rejected] = (tmp_path / "spool" / "rejected.jsonl").read_text().splitlines()
+        assert json.loads(rejected)["message_id"] == "refused"
+    finally:
         writer.close()
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import json
 import logging
 import os
 import queue
@@ -41,12 +42,15 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.exc import DataError, IntegrityError
+
 from .model import Exchange, StorageError
 from .records import EXCHANGE, FEEDBACK, exchange_record, feedback_record, parse_time, utc_now
 from .spool import Spool
 from .storage import Storage
 
 log = logging.getLogger(__name__)
+REJECTED_FILE = "rejected.jsonl"
 
 
 @dataclass(frozen=True)
@@ -275,10 +279,8 @@ class ChatLogWriter:
 
     def _write_or_spool(self, records: list[dict]) -> None:
         if self._database_ok:
-            exchanges = [record for record in records if record["type"] == EXCHANGE]
-            feedback = [record for record in records if record["type"] != EXCHANGE]
             try:
-                missing = self._call(lambda: self.storage.store_records(exchanges, feedback))
+                missing = self._store(records)
             except StorageError:
                 pass
             else:
@@ -318,6 +320,23 @@ class ChatLogWriter:
         self._waiting = [(since, record) for since, record in still if since > cutoff]
         self._spool_records([record for since, record in still if since <= cutoff])
 
+    def _store(self, records: list[dict]) -> list[dict]:
+        exchanges = [record for record in records if record["type"] == EXCHANGE]
+        feedback = [record for record in records if record["type"] != EXCHANGE]
+        return self._call(lambda: self.storage.store_records(exchanges, feedback))
+
+    def _reject(self, record: dict, error: StorageError) -> None:
+        """Keep a record the database refuses in `rejected.jsonl` beside the spool (never replayed), and say so."""
+        log.error("chat log: the database refuses the %s %s (%s); kept in %s", record["type"],
+                  record["message_id"], error, self.spool.folder / REJECTED_FILE)
+        try:
+            with open(self.spool.folder / REJECTED_FILE, "a", encoding="ascii") as rejected:
+                rejected.write(json.dumps(record) + "\n")
+                rejected.flush()
+                os.fsync(rejected.fileno())
+        except OSError as write_error:
+            log.error("chat log: %s cannot be written (%s); the record is lost", REJECTED_FILE, write_error)
+
     def _probe(self) -> None:
         try:
             self._call(self.storage.ping)
@@ -326,9 +345,21 @@ class ChatLogWriter:
 
     def _store_replayed(self, records: list[dict]) -> list[dict]:
         """Replay's write: store the records; the feedback still without its exchange, unless too old."""
-        exchanges = [record for record in records if record["type"] == EXCHANGE]
-        feedback = [record for record in records if record["type"] != EXCHANGE]
-        missing = self._call(lambda: self.storage.store_records(exchanges, feedback))
+        try:
+            missing = self._store(records)
+        except StorageError as error:
+            if not _refused(error):
+                raise  # the database is down or busy: the file stays for the next try
+            # The database works but refuses something in this chunk: find it,
+            # one record at a time, and set it aside so it cannot block the rest.
+            missing = []
+            for record in records:
+                try:
+                    missing.extend(self._store([record]))
+                except StorageError as record_error:
+                    if not _refused(record_error):
+                        raise
+                    self._reject(record, record_error)
         keep, now = [], utc_now()
         for record in missing:
             since = parse_time(record["missing_since"]) if record.get("missing_since") else now
@@ -383,6 +414,11 @@ class ChatLogWriter:
                 log.error("chat log: %d record(s) lost: the spool fails (%s) and the backlog is full",
                           len(records) - max(room, 0), error)
             self._backlog.extend(records[:max(room, 0)])
+
+
+def _refused(error: StorageError) -> bool:
+    """True when the database answered but refused the data (not when it is down, locked or slow)."""
+    return isinstance(error.__cause__, (DataError, IntegrityError))
 
 
 def _record(item) -> dict:
