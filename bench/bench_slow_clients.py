@@ -91,40 +91,59 @@ def wrk_rps(port: int, path: str, script: Path | None) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def slow_clients(port: int, count: int, stop_event: threading.Event) -> list[socket.socket]:
-    """Open `count` slow connections; a thread trickles bytes into half of them until `stop_event`."""
-    head = b"GET /api/health HTTP/1.1\r\nHost: bench\r\n\r\n"
-    body = CHAT_BODY + b" " * 62
-    post = (b"POST /api/chat HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n" % len(body)) + body
-    quarter = count // 4
-    plans = [b""] * quarter + [head] * quarter + [post[:-90]] * quarter + [post] * (count - 3 * quarter)
-    sockets = []
-    for plan in plans:
-        try:
-            sockets.append(socket.create_connection(("127.0.0.1", port), timeout=2))
-        except OSError:
-            continue
-    trickled = [(s, p) for s, p in zip(sockets, plans) if p in (head, post)]
-    for s, plan in zip(sockets, plans):
-        try:
-            s.send(plan if plan is plans[2 * quarter] else plan[:1])
-        except OSError:
-            pass
+class SlowClients:
+    """`count` slow connections to 127.0.0.1:`port`, held open until close() (also used by
+    tests/test_serving_front.py): a quarter silent, a quarter trickling a request head, a
+    quarter stalled (the head and 10 bytes of a 100-byte body, then nothing), the rest
+    trickling that body; trickling is one byte every 0.2 s, never finishing in time."""
 
-    def trickle():
-        sent = 1
-        while not stop_event.wait(0.2):
-            for s, plan in trickled:
+    def __init__(self, port: int, count: int):
+        body = CHAT_BODY + b" " * (100 - len(CHAT_BODY))
+        head = b"GET /api/health HTTP/1.1\r\nHost: bench\r\n\r\n"
+        post = (b"POST /api/chat HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body)) + body
+        quarter = count // 4
+        self.stalled: list[socket.socket] = []
+        self._trickled: list[tuple[socket.socket, bytes]] = []
+        self._all: list[socket.socket] = []
+        self._stop = threading.Event()
+        for i in range(count):
+            client = socket.create_connection(("127.0.0.1", port), timeout=5)
+            self._all.append(client)
+            if quarter <= i < 2 * quarter:
+                self._trickled.append((client, head))
+            elif 2 * quarter <= i < 3 * quarter:
+                client.sendall(post[:-90])
+                self.stalled.append(client)
+            elif i >= 3 * quarter:
+                self._trickled.append((client, post))
+        self._thread = threading.Thread(target=self._trickle, daemon=True)
+        self._thread.start()
+
+    def _trickle(self) -> None:
+        sent = 0
+        while True:
+            for client, plan in self._trickled:
                 if sent < len(plan) - 1:
                     try:
-                        s.send(plan[sent:sent + 1])
+                        client.send(plan[sent:sent + 1])
                     except OSError:
                         pass
             sent += 1
+            if self._stop.wait(0.2):
+                return
 
-    threading.Thread(target=trickle, daemon=True).start()
-    return sockets
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        for client in self._all:
+            client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def throughput(ports: dict[str, int], script: Path, rounds: int) -> dict[str, dict]:
@@ -140,15 +159,11 @@ def throughput(ports: dict[str, int], script: Path, rounds: int) -> dict[str, di
 
 def under_slow_clients(port: int, clients: int, seconds: float) -> dict:
     """How /api/health answers while `clients` slow connections hang on."""
-    stop_event = threading.Event()
-    sockets = slow_clients(port, clients, stop_event)
-    timings, ended = [], time.monotonic() + seconds
-    while time.monotonic() < ended:
-        timings.append(health_seconds(port, 2.0))
-        time.sleep(0.1)
-    stop_event.set()
-    for s in sockets:
-        s.close()
+    with SlowClients(port, clients):
+        timings, ended = [], time.monotonic() + seconds
+        while time.monotonic() < ended:
+            timings.append(health_seconds(port, 2.0))
+            time.sleep(0.1)
     answered = sorted(t for t in timings if t is not None)
     return {"asked": len(timings), "within_1s": sum(t < 1.0 for t in answered),
             "p50_ms": answered[len(answered) // 2] * 1000 if answered else None,

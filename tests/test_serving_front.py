@@ -13,12 +13,12 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from bench.bench_slow_clients import SlowClients
 from chatbot.serving.framing import BAD_CHUNKS, COMPLETE, INCOMPLETE, MALFORMED, TOO_LARGE, request_framing
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -165,33 +165,7 @@ def server(tmp_path_factory, shared_index_dir):
 
 def test_health_answers_within_a_second_while_fifty_slow_clients_hang_on(server):
     """50 connections at once: silent, trickling a head, trickling a body, stalled mid-body."""
-    health_body = get("/api/health")
-    stalled_body = post_json("/api/chat", b'{"message": "does it hurt?"}' + b" " * 72)[:-94]
-    plans = ([b""] * 10 + [health_body] * 10 + [stalled_body] * 15
-             + [post_json("/api/chat", b'{"message": "' + b"a" * 200 + b'"}')] * 15)
-    clients, stop = [], threading.Event()
-    for plan in plans:
-        client = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-        clients.append((client, plan))
-    for client, plan in clients[20:35]:  # stalled: all of the head and part of the body, then nothing
-        client.sendall(plan)
-
-    def trickle():  # heads and bodies one byte every 0.2 s, never finishing before the deadline
-        sent = 1
-        while not stop.wait(0.2):
-            for client, plan in clients[10:20] + clients[35:]:
-                if sent < len(plan) - 1:
-                    try:
-                        client.send(plan[sent:sent + 1])
-                    except OSError:
-                        pass
-            sent += 1
-
-    for client, plan in clients[10:20] + clients[35:]:
-        client.send(plan[:1])
-    trickler = threading.Thread(target=trickle, daemon=True)
-    trickler.start()
-    try:
+    with SlowClients(server.port, 50) as slow:
         timings = []
         for _ in range(10):
             started = time.monotonic()
@@ -203,17 +177,12 @@ def test_health_answers_within_a_second_while_fifty_slow_clients_hang_on(server)
         chat = exchange(server.port, post_json("/api/chat", b'{"message": "does acupuncture hurt?"}'), 3)
         assert chat.startswith(b"HTTP/1.1 200"), chat[:200]
         # Past the deadline every stalled request is answered 408 (or closed), none hangs.
-        for client, _ in clients[20:35]:
+        for client in slow.stalled:
             client.settimeout(READ_SECONDS + 4)
             answer = read_all(client)
             if answer:
                 status, body = status_and_json(answer)
                 assert (status, body["error"]["code"]) == (408, "request_timeout")
-    finally:
-        stop.set()
-        trickler.join(timeout=2)
-        for client, _ in clients:
-            client.close()
     assert exchange(server.port, get("/api/health"), timeout=1).startswith(b"HTTP/1.1 200")
 
 
