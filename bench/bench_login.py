@@ -1,7 +1,8 @@
 """Chat throughput before and during a flood of failed staff logins, against real gunicorn.
 
-    python bench/bench_login.py [--seconds 10] [--connections 16] [--addresses 64]
+    python bench/bench_login.py [--seconds 10] [--rounds 3] [--connections 16] [--addresses 64]
                                 [--interval 12] [--workers 2] [--worker-class CLASS]
+                                [--baseline COMMIT | --no-baseline]
 
 Starts gunicorn with the project's `gunicorn.conf.py` (2 workers, 127.0.0.1,
 a free port) over a fresh instance: the default corpus's index, a SQLite
@@ -24,8 +25,13 @@ but still counts every request in the shared counter file.
      every attempt reaches the password hash: only the hashing gate and the
      backoff stand between the flood and chat.
 
-A fourth run compares chat with the visitor limit "off" (no counting) in a
-server of its own: the cost of the shared counters. Prints requests/s, the
+The same flood also runs against the code before these protections
+(`--baseline`, default the commit before them, extracted with `git archive`
+and given its own index and database), and chat with the visitor limit "off"
+(no counting) runs against a server of its own: the cost of the shared
+counters. Every server runs side by side (an idle one costs nothing) and
+the runs alternate in rotating order, `--rounds` times; figures are medians,
+each flood compared with the same server's "before". Prints requests/s, the
 ratios to "before", and what the flood's attempts got (401 checked, 429
 limited, 503 busy). A measurement, not a test: always exits 0 unless
 something fails to start. Talks only to 127.0.0.1.
@@ -61,6 +67,8 @@ wrk.body = '{"message": "Does acupuncture hurt?"}'
 wrk.headers["Content-Type"] = "application/json"
 """
 NEVER_REFUSES = "1000000/minute"
+# The commit before the shared limits, the login budget and the hashing gate.
+BASELINE_COMMIT = "843f6e3^"
 
 
 def free_port() -> int:
@@ -85,16 +93,36 @@ def prepare_instance(folder: Path) -> dict[str, str]:
     return settings
 
 
-class Server:
-    """gunicorn with the project's config and `settings`, on 127.0.0.1 at a free port."""
+def prepare_baseline(commit: str, folder: Path) -> tuple[Path, dict[str, str]]:
+    """The project's tree at `commit`, with an index and an account made by that code; its settings."""
+    tree = folder / "baseline-tree"
+    tree.mkdir()
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    settings = {"CHATBOT_INDEX_DIR": str(folder / "baseline-index"),
+                "CHATBOT_DATABASE_URL": f"sqlite:///{folder / 'baseline.db'}",
+                "CHATBOT_SECRET_KEY": "bench-" + "k" * 40, "CHATBOT_LOG_LEVEL": "ERROR"}
+    env = {**os.environ, **settings}
+    subprocess.run([sys.executable, "train.py", "--publish"], cwd=tree, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    create = (f"from chatbot import create_app; app = create_app({{'CHATBOT_RATE_LIMIT': 'off'}}); "
+              f"app.extensions['chatbot_staff'].accounts.create({EMAIL!r}, {PASSWORD!r}); "
+              f"app.extensions['chatbot'].live_index.stop()")
+    subprocess.run([sys.executable, "-c", create], cwd=tree, env=env, check=True)
+    return tree, settings
 
-    def __init__(self, settings: dict[str, str], workers: int, worker_class: str | None, log: Path):
+
+class Server:
+    """gunicorn with `root`'s gunicorn.conf.py and `settings`, on 127.0.0.1 at a free port."""
+
+    def __init__(self, settings: dict[str, str], workers: int, worker_class: str | None, log: Path,
+                 root: Path = ROOT):
         self.port = free_port()
         arguments = f"--workers {workers}" + (f" --worker-class {worker_class} --threads 1" if worker_class else "")
         env = {**os.environ, **settings, "PORT": str(self.port), "GUNICORN_CMD_ARGS": arguments}
         with log.open("ab") as output:
-            self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-                                             "wsgi:app"], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(root / "gunicorn.conf.py"),
+                                             "wsgi:app"], cwd=root, env=env, stdout=output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -185,6 +213,8 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=12.0, help="seconds between one address's attempts")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default=None, help="e.g. sync (default: gunicorn.conf.py's)")
+    parser.add_argument("--baseline", default=BASELINE_COMMIT, help="commit whose code is flooded too")
+    parser.add_argument("--no-baseline", action="store_true")
     options = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
@@ -198,21 +228,30 @@ def main() -> None:
     configs = {"default login limits": {"CHATBOT_RATE_LIMIT": NEVER_REFUSES},
                "login limits lifted": {"CHATBOT_RATE_LIMIT": NEVER_REFUSES, **lifted},
                "visitor limit off": {"CHATBOT_RATE_LIMIT": "off"}}
-    # The three servers run side by side (an idle one costs nothing), so the runs can alternate:
+    baseline = None if options.no_baseline else prepare_baseline(options.baseline, folder)
+    # The servers run side by side (an idle one costs nothing), so the runs can alternate:
     # load from elsewhere on the machine then falls on all of them alike.
-    servers = {name: Server({**settings, **config, "CHATBOT_SERVER_STATE_DIR": str(folder / f"state-{n}")},
-                            options.workers, options.worker_class, log)
-               for n, (name, config) in enumerate(configs.items())}
     # (run, the server it runs on, whether a login flood runs meanwhile)
     runs = [("before", "default login limits", False),
             ("during flood, default login limits", "default login limits", True),
             ("before (lifted server)", "login limits lifted", False),
             ("during flood, login limits lifted", "login limits lifted", True),
             ("visitor limit off (no counting)", "visitor limit off", False)]
+    floods: dict[str, Counter] = {"default login limits": Counter(), "login limits lifted": Counter()}
+    if baseline:
+        runs += [("before (code before the protections)", "before the protections", False),
+                 ("during flood, code before the protections", "before the protections", True)]
+        floods["before the protections"] = Counter()
     rates: dict[str, list[float]] = {name: [] for name, _, _ in runs}
     non_2xx: Counter = Counter()
-    floods: dict[str, Counter] = {"default login limits": Counter(), "login limits lifted": Counter()}
+    servers: dict[str, Server] = {}
     try:
+        for n, (name, config) in enumerate(configs.items()):
+            servers[name] = Server({**settings, **config, "CHATBOT_SERVER_STATE_DIR": str(folder / f"state-{n}")},
+                                   options.workers, options.worker_class, log)
+        if baseline:
+            servers["before the protections"] = Server({**baseline[1], "CHATBOT_RATE_LIMIT": NEVER_REFUSES},
+                                                       options.workers, options.worker_class, log, root=baseline[0])
         for server in servers.values():
             wrk(server.port, 2, options.connections, script)  # warm-up
         for round_number in range(options.rounds):
@@ -235,7 +274,8 @@ def main() -> None:
 def report(options, rates: dict[str, list[float]], non_2xx: Counter, floods: dict[str, Counter]) -> None:
     median = {name: statistics.median(values) for name, values in rates.items()}
     baseline = {"during flood, default login limits": "before", "during flood, login limits lifted":
-                "before (lifted server)", "visitor limit off (no counting)": "before"}
+                "before (lifted server)", "visitor limit off (no counting)": "before",
+                "during flood, code before the protections": "before (code before the protections)"}
     print(f"chat, {options.connections} connections, {options.rounds} x {options.seconds} s per run (median), "
           f"{options.workers} workers ({options.worker_class or 'gunicorn.conf.py worker class'}); "
           f"flood from {options.addresses} addresses, one attempt each every {options.interval:g} s")
