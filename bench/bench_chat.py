@@ -4,8 +4,8 @@
                                [--postgres postgresql+psycopg://...] [--json PATH]
     python bench/bench_chat.py --in-process     # a reply's cost against a bare retrieval
 
-Starts gunicorn with the project's `gunicorn.conf.py` (2 workers, on free
-loopback ports) for each of:
+Starts gunicorn with the project's `gunicorn.conf.py` (2 workers, worker
+recycling off, on free loopback ports) for each of:
 
   * `minimal`: a Flask app with one POST endpoint that parses the same JSON
     body and answers a small JSON object (the floor of Flask + gunicorn);
@@ -105,6 +105,9 @@ def start_server(name: str, app_spec: str, env: dict, logs: Path, database_url: 
     log_file = open(logs / f"{name.replace(',', '').replace(' ', '-')}.log", "wb")
     process = subprocess.Popen(
         [str(GUNICORN), "-c", str(ROOT / "gunicorn.conf.py"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         # Recycling off: it would stall whichever server answers the most
+         # requests most often (the minimal one), measuring restarts, not requests.
+         "--max-requests", "0",
          "--pythonpath", f"{ROOT},{ROOT / 'bench'}", app_spec],
         cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     return Server(name, port, process, database_url)
@@ -160,6 +163,30 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_ms: float = 0.0  # server CPU (master and workers, all threads) per request
+
+
+def server_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU seconds of a gunicorn master and its workers so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, parent = int(stat.parent.name), int(fields[1])
+        if pid == master_pid or parent == master_pid:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def measured(server_pid: int, url: str, seconds: float, connections: int, script: Path | None) -> Load:
+    """wrk against `url`, with the server's CPU time per request over the run."""
+    before = server_cpu_seconds(server_pid)
+    load = run_wrk(url, seconds, connections, script)
+    load.cpu_ms = (server_cpu_seconds(server_pid) - before) * 1000 / max(load.requests, 1)
+    return load
 
 
 def run_wrk(url: str, seconds: float, connections: int, script: Path | None) -> Load:
@@ -232,15 +259,16 @@ def load_test(args) -> int:
                 servers.append(server)
                 wait_ready(server, "/api/chat", "POST")
             before = {s.name: count_exchanges(s.database_url) for s in servers if s.database_url}
-            runs = [(s.name, f"http://127.0.0.1:{s.port}/api/chat", script) for s in servers]
+            runs = [(s.name, s.process.pid, f"http://127.0.0.1:{s.port}/api/chat", script) for s in servers]
             sqlite_server = next(s for s in servers if s.name == "chat, SQLite")
-            runs.insert(1, ("/api/health", f"http://127.0.0.1:{sqlite_server.port}/api/health", None))
-            results: dict[str, list[Load]] = {name: [] for name, _, _ in runs}
+            runs.insert(1, ("/api/health", sqlite_server.process.pid,
+                            f"http://127.0.0.1:{sqlite_server.port}/api/health", None))
+            results: dict[str, list[Load]] = {name: [] for name, _, _, _ in runs}
             # Warm-up (caches, pools, first writes); its replies, and wait_ready's one, count as sent.
-            sent = {name: 1 + run_wrk(url, 2, args.connections, body).requests for name, url, body in runs}
+            sent = {name: 1 + run_wrk(url, 2, args.connections, body).requests for name, _, url, body in runs}
             for round_number in range(args.rounds):
-                for name, url, body in runs:
-                    results[name].append(run_wrk(url, args.seconds, args.connections, body))
+                for name, pid, url, body in runs:
+                    results[name].append(measured(pid, url, args.seconds, args.connections, body))
         finally:
             for server in servers:
                 stop_server(server)
@@ -253,25 +281,28 @@ def load_test(args) -> int:
 def report(results: dict[str, list], stored: dict[str, int], sent: dict[str, int], args) -> int:
     floor = statistics.median(load.rate for load in results["minimal"])
     rows = []
-    print(f"gunicorn.conf.py ({_worker_class()}), 2 workers, wrk {args.connections} connections, "
+    print(f"gunicorn.conf.py ({_worker_class()}), 2 workers, no recycling, wrk {args.connections} connections, "
           f"{args.rounds} rounds of {args.seconds:g} s, median of the rounds")
     print(f"{'endpoint':26s} {'requests/s':>11s} {'ratio':>6s} {'target':>7s} {'p50 ms':>7s} {'p99 ms':>7s} "
-          f"{'errors':>7s} {'replies':>8s} {'stored':>8s}")
+          f"{'CPU ms':>7s} {'errors':>7s} {'replies':>8s} {'stored':>8s}")
     for name, loads in results.items():
         rate = statistics.median(load.rate for load in loads)
         target = TARGETS.get(name)
         row = {"endpoint": name, "requests_per_s": round(rate), "ratio": round(rate / floor, 3),
                "target": target, "p50_ms": statistics.median(load.p50_ms for load in loads),
                "p99_ms": statistics.median(load.p99_ms for load in loads),
+               "cpu_ms_per_request": round(statistics.median(load.cpu_ms for load in loads), 3),
                "errors": sum(load.errors for load in loads),
                "replies": sent[name] + sum(load.requests for load in loads),
                "stored": stored.get(name), "rounds": [round(load.rate) for load in loads]}
         rows.append(row)
         print(f"{name:26s} {rate:11.0f} {rate / floor:6.2f} {(f'>={target:.2f}' if target else ''):>7s} "
-              f"{row['p50_ms']:7.2f} {row['p99_ms']:7.2f} {row['errors']:7d} {row['replies']:8d} "
+              f"{row['p50_ms']:7.2f} {row['p99_ms']:7.2f} {row['cpu_ms_per_request']:7.3f} "
+              f"{row['errors']:7d} {row['replies']:8d} "
               f"{'' if row['stored'] is None else row['stored']:>8}")
-    print("replies: all the replies wrk received, warm-up included; stored: exchanges in the database after "
-          "the servers stopped")
+    print("CPU ms: server CPU (master and workers, every thread) per request, median of the rounds; replies: "
+          "all the replies wrk received, warm-up included; stored: exchanges in the database after the servers "
+          "stopped")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0
