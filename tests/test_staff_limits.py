@@ -57,6 +57,7 @@ def test_an_import_the_database_fails_half_way_leaves_nothing_behind(app, wf):
     with pytest.raises(StorageError):
         wf.import_faq_csv(faq_csv(300, poison_at=150), "staff@example.org")
     assert wf.knowledge.list_faq() == []
+    assert actions(wf)[0] == "import_faq_failed"
 
 
 def test_the_command_line_import_refuses_a_file_too_large(runner, wf, tmp_path):

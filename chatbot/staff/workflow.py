@@ -23,6 +23,7 @@ from ..index.artifact import IndexLoadError
 from ..index.store import IndexStore
 from ..passages import make_passages
 from ..settings import PROJECT_ROOT
+from ..storage import StorageError
 from .accounts import StaffAccounts
 from .hashing import HashingGate
 from .audit import AuditLog
@@ -207,11 +208,18 @@ class Workflow:
         return faq_to_csv(self.knowledge.list_faq())
 
     def import_faq_csv(self, text: str, actor: str):
-        """(added, errors) of an import, audited; ImportTooLarge (audited too) when refused."""
+        """(added, errors) of an import, audited; ImportTooLarge when refused and StorageError
+        when the database failed (nothing written), both audited too when the audit log can be."""
         try:
             added, errors = import_faq(text, self.knowledge, actor)
         except ImportTooLarge as refusal:
             self.audit.record(actor, "import_faq_refused", {"reason": str(refusal)})
+            raise
+        except StorageError as failure:
+            try:
+                self.audit.record(actor, "import_faq_failed", {"reason": str(failure), "added": 0})
+            except StorageError:
+                log.warning("FAQ import failed and could not be audited: %s", failure)
             raise
         self.audit.record(actor, "import_faq", {"added": added, "errors": len(errors)})
         return added, errors
