@@ -37,3 +37,23 @@ def post_fork(server, worker):
     (it inherits the version the master loaded at boot), and starts its index watcher now."""
     from chatbot.service import serve_published_in_worker
     serve_published_in_worker(worker.app.wsgi(), worker.notify)
+
+
+def worker_exit(server, worker):
+    """A worker that has served ends without tearing the interpreter down object by object.
+
+    That teardown frees a preloaded heap one object at a time: 3.6 s at the
+    clinic's size on a busy 2-core machine (more with a large index), and
+    gunicorn forks the replacement of a recycled worker only once it has
+    exited. Exit handlers still run first (the chat log writer flushes to the
+    database or its spool; logging flushes). A worker that failed to boot is
+    left alone: its exit status tells the master to stop.
+    """
+    if not worker.booted:
+        return
+    import atexit
+    import sys
+    atexit._run_exitfuncs()  # what sys.exit would run, then no finalization
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -66,10 +66,16 @@ SCHEMAS = {
     },
     "Health": {
         "type": "object",
-        "required": ["status", "index_version", "documents", "passages", "database", "spool"],
+        "required": ["status", "index_version", "index_source", "documents", "passages", "database", "spool"],
         "properties": {"status": {"type": "string", "enum": ["ok", "degraded"],
-                                  "description": "degraded while the database fails or the spool holds records"},
-                       "index_version": {"type": "string"}, "documents": {"type": "integer"},
+                                  "description": "degraded while the database fails, the spool holds records "
+                                                 "or a corpus-only fallback index is served"},
+                       "index_version": {"type": "string"},
+                       "index_source": {"type": "string", "enum": ["published", "corpus-fallback"],
+                                        "description": "corpus-fallback: no copy of the published version could "
+                                                       "be loaded, so an index of the corpus alone (without "
+                                                       "staff content) is served"},
+                       "documents": {"type": "integer"},
                        "passages": {"type": "integer"},
                        "database": {"type": "string", "enum": ["ok", "unavailable"],
                                     "description": "whether the last write or ping (at most a few seconds "

@@ -6,6 +6,7 @@ is bounded in time (SERVER_START_SECONDS, DEADLINE_SECONDS) and requests.
 """
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import os
@@ -420,3 +421,37 @@ def test_store_receive_with_replace_swaps_a_corrupt_folder_for_a_whole_one(two_v
     store.receive(new, lambda folder: shutil.copytree(pristine.path(new), folder), replace=True)
     store.load(new)
     assert not [p for p in store.versions_dir.iterdir() if p.name.startswith(".")]
+
+
+# -- recycling: a stopping worker exits at once ----------------------------------------
+
+@pytest.fixture
+def gunicorn_hooks():
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", REPO_ROOT / "gunicorn.conf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Exited(Exception):
+    pass
+
+
+def test_a_worker_that_served_runs_its_exit_handlers_then_skips_the_interpreter_teardown(gunicorn_hooks,
+                                                                                          monkeypatch):
+    ran, exits = [], []
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: ran.append("exit handlers"))
+
+    def fake_exit(status):
+        exits.append(status)
+        raise Exited
+
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    with pytest.raises(Exited):
+        gunicorn_hooks.worker_exit(None, type("Worker", (), {"booted": True})())
+    assert ran == ["exit handlers"] and exits == [0]
+
+
+def test_a_worker_that_failed_to_boot_keeps_its_exit_status(gunicorn_hooks, monkeypatch):
+    monkeypatch.setattr(os, "_exit", lambda status: pytest.fail("a boot failure must reach the master"))
+    assert gunicorn_hooks.worker_exit(None, type("Worker", (), {"booted": False})()) is None
