@@ -111,6 +111,16 @@ def test_the_conversation_survives_a_reload(page):
     assert frame.locator(".msg.user").count() == 0
 
 
+def wait_until_true(page, expression: str, tries: int = 100) -> None:
+    """Poll `expression` in the page from here: the demo page's CSP forbids the
+    eval that Playwright's wait_for_function needs once it has to poll."""
+    for _ in range(tries):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"still false after {tries / 10:.0f} s: {expression}")
+
+
 def test_keyboard_only_open_send_and_escape_back_to_the_launcher(page):
     page.keyboard.press("Tab")
     for _ in range(10):
@@ -121,12 +131,12 @@ def test_keyboard_only_open_send_and_escape_back_to_the_launcher(page):
     frame = page.frame_locator("#acu-chat-frame")
     box = frame.get_by_label("Your question")
     box.wait_for()
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'acu-chat-frame'")
+    wait_until_true(page, "document.activeElement && document.activeElement.id === 'acu-chat-frame'")
     page.keyboard.type("Will it sting?")
     page.keyboard.press("Enter")
     frame.locator(".msg.bot.answer").last.wait_for()
     page.keyboard.press("Escape")
-    page.wait_for_function("document.activeElement && document.activeElement.className === 'acu-chat-launcher'")
+    wait_until_true(page, "document.activeElement && document.activeElement.className === 'acu-chat-launcher'")
     assert page.get_by_role("button", name="Open chat").get_attribute("aria-expanded") == "false"
 
 
