@@ -49,6 +49,12 @@ def site(tmp_path, make_corpus):
 
 
 @pytest.fixture
+def shared_site(site, database_url):
+    """`site` over the SQLite or PostgreSQL test database (the one every server shares)."""
+    return {**site, "database": database_url}
+
+
+@pytest.fixture
 def train(monkeypatch):
     """train.main loaded from the script: publish(site) builds and publishes as `train.py --publish` does
     (the database's publication first, then this server's CURRENT file)."""
@@ -71,6 +77,12 @@ def train(monkeypatch):
 def app_for(site, **settings):
     return create_app({"CHATBOT_CORPUS_DIR": str(site["corpus"]), "CHATBOT_INDEX_DIR": str(site["index"]),
                        "CHATBOT_DATABASE_URL": site["database"], "CHATBOT_RATE_LIMIT": "off", **settings})
+
+
+def close(app) -> None:
+    """Stop the app's index watcher and close its database connections."""
+    app.extensions["chatbot"].live_index.stop()
+    app.extensions["chatbot"].storage.dispose()
 
 
 def corrupt(index_dir: Path, version: str) -> None:
@@ -210,32 +222,32 @@ def test_a_publish_loads_the_new_version_once_in_each_worker(site, train, serve)
 
 # -- start-up: corrupt or missing local copies ---------------------------------------
 
-def test_a_corrupt_local_copy_of_the_published_version_is_fetched_again_from_the_database(site, train):
-    (site["corpus"] / "hours.csv").write_text(EVENING_FAQ, encoding="utf-8")
-    published = train(site)
-    (site["corpus"] / "hours.csv").unlink()  # a corpus-only rebuild could not answer about evenings
-    corrupt(site["index"], published)
-    app = app_for(site)
+def test_a_corrupt_local_copy_of_the_published_version_is_fetched_again_from_the_database(shared_site, train):
+    (shared_site["corpus"] / "hours.csv").write_text(EVENING_FAQ, encoding="utf-8")
+    published = train(shared_site)
+    (shared_site["corpus"] / "hours.csv").unlink()  # a corpus-only rebuild could not answer about evenings
+    corrupt(shared_site["index"], published)
+    app = app_for(shared_site)
     try:
         client = app.test_client()
         health = client.get("/api/health").get_json()
         assert (health["status"], health["index_version"], health["index_source"]) == ("ok", published, "published")
         reply = client.post("/api/chat", json={"message": "Are you open in the evening?"}).get_json()
         assert reply["kind"] == "answer" and "evening" in reply["passages"][0]["text"]
-        IndexStore(site["index"]).load(published)  # the local copy is whole again
+        IndexStore(shared_site["index"]).load(published)  # the local copy is whole again
     finally:
-        app.extensions["chatbot"].live_index.stop()
+        close(app)
 
 
-def test_a_missing_local_copy_on_a_new_server_is_fetched_from_the_database(site, train, tmp_path):
-    published = train(site)
-    other = {**site, "index": tmp_path / "other-index"}  # a second server, own disk, same database
+def test_a_missing_local_copy_on_a_new_server_is_fetched_from_the_database(shared_site, train, tmp_path):
+    published = train(shared_site)
+    other = {**shared_site, "index": tmp_path / "other-index"}  # a second server, own disk, same database
     app = app_for(other)
     try:
         assert app.test_client().get("/api/health").get_json()["index_version"] == published
         assert IndexStore(other["index"]).current() == published
     finally:
-        app.extensions["chatbot"].live_index.stop()
+        close(app)
 
 
 def test_without_a_usable_copy_anywhere_a_corpus_fallback_serves_and_health_says_so(site):
@@ -249,7 +261,7 @@ def test_without_a_usable_copy_anywhere_a_corpus_fallback_serves_and_health_says
             assert health["index_version"] != local_only
             assert app.test_client().post("/api/chat", json={"message": "Do the needles hurt?"}).status_code == 200
         finally:
-            app.extensions["chatbot"].live_index.stop()
+            close(app)
 
 
 def test_a_publication_after_a_fallback_makes_health_ok_again(site, train):
@@ -262,20 +274,20 @@ def test_a_publication_after_a_fallback_makes_health_ok_again(site, train):
         health = app.test_client().get("/api/health").get_json()
         assert (health["status"], health["index_version"], health["index_source"]) == ("ok", published, "published")
     finally:
-        app.extensions["chatbot"].live_index.stop()
+        close(app)
 
 
-def test_the_version_built_at_a_first_start_is_registered_and_can_be_rolled_back_to(site, train):
-    app = app_for(site)
+def test_the_version_built_at_a_first_start_is_registered_and_can_be_rolled_back_to(shared_site, train):
+    app = app_for(shared_site)
     try:
         first = app.extensions["chatbot"].live_index.get().version
         record = app.extensions["chatbot_staff"].versions.get(first)
         assert (record.status, record.created_by, record.report["passages"]) == ("candidate", "server first start", 4)
-        later = train(site)
+        later = train(shared_site)
         app.extensions["chatbot_staff"].rollback(first, "admin@example.org")
         assert app.extensions["chatbot"].live_index.get().version == first != later
     finally:
-        app.extensions["chatbot"].live_index.stop()
+        close(app)
 
 
 # -- the live index itself -----------------------------------------------------------
