@@ -105,6 +105,23 @@ def test_with_redis_down_chat_answers_and_each_worker_still_limits(tmp_path, sha
         app.extensions["chatbot"].storage.dispose()
 
 
+def test_with_redis_hung_chat_answers_after_the_short_timeout_and_still_limits(tmp_path, shared_index_dir):
+    with socket.socket() as silent:  # accepts connections (the kernel does) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        app = create_app({"CHATBOT_INDEX_DIR": str(shared_index_dir), "CHATBOT_RATE_LIMIT": "2/minute",
+                          "CHATBOT_REDIS_URL": f"redis://127.0.0.1:{silent.getsockname()[1]}/0",
+                          "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}"})
+        try:
+            client = app.test_client()
+            statuses = [client.post("/api/chat", json={"message": "Does acupuncture hurt?"}).status_code
+                        for _ in range(3)]
+            assert statuses == [200, 200, 429]
+        finally:
+            app.extensions["chatbot"].live_index.stop()
+            app.extensions["chatbot"].storage.dispose()
+
+
 # -- a real server with 2 workers --------------------------------------------------------
 
 @pytest.fixture
