@@ -130,6 +130,15 @@ def test_invalid_json_on_line_two_is_reported_as_line_two(make_corpus):
     assert [e.line for e in loaded.documents[0].blocks] == [1, 3]
 
 
+@pytest.mark.parametrize("line", ['{"question": "Q?", "answer": "A.", "n": ' + "9" * 5000 + "}",
+                                  "[" * 100_000 + "]" * 100_000])
+def test_a_line_too_large_to_read_is_reported_not_raised(make_corpus, line):
+    text = jsonl({"question": "Does it hurt?", "answer": "Rarely."}, line)
+    loaded = load_corpus(make_corpus({"faq.jsonl": text}))
+    assert [(e.line, "not valid JSON" in e.message) for e in loaded.errors] == [(2, True)]
+    assert [e.line for e in loaded.documents[0].blocks] == [1]
+
+
 @pytest.mark.parametrize("item, fragment", [
     ({"question": 7, "answer": "Rarely."}, "'question' is missing"),
     ({"answer": "Rarely."}, "'question' is missing"),

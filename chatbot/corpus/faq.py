@@ -63,6 +63,9 @@ def read_faq_jsonl(text: str, path: str) -> tuple[list[FaqEntry], list[LoadError
         except json.JSONDecodeError as exc:
             errors.append(LoadError(path, line, f"not valid JSON: {exc.msg}"))
             continue
+        except (ValueError, RecursionError):  # a number of thousands of digits; nesting thousands deep
+            errors.append(LoadError(path, line, "not valid JSON: a number or nesting too large to read"))
+            continue
         if not isinstance(item, dict):
             errors.append(LoadError(path, line, "each line must be a JSON object"))
             continue
