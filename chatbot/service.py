@@ -113,8 +113,8 @@ def start_live_index(live_index: LiveIndex, corpus_dir: Path) -> Served:
         return live_index.get()
     version, result = built
     if fallback:
-        log.error("serving index version %s built from the corpus alone: staff content is missing "
-                  "until a version is published again", version)
+        log.error("index version %s, built from the corpus alone, is served as a fallback: staff content "
+                  "is missing until a version is published again", version)
     elif isinstance(live_index.source, SharedVersions):
         try:
             live_index.source.register(version, store.path(version),
