@@ -354,11 +354,7 @@ def test_two_triggers_at_once_load_one_version_once(two_versions):
     live = LiveIndex(store, source=database)
     live.refresh()
     database.version = new
-    threads = [threading.Thread(target=live.refresh) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=DEADLINE_SECONDS)
+    at_once([live.refresh] * 4)
     assert store.loads[new] == 1 and live.served.version == new
 
 
@@ -370,16 +366,39 @@ def test_the_database_publication_wins_over_the_local_current_file_and_is_record
     assert (live.served.version, store.current()) == (new, new)
 
 
-def test_a_corrupt_local_copy_is_replaced_by_the_database_copy(two_versions, tmp_path):
+@pytest.fixture
+def corrupt_new(two_versions, tmp_path):
+    """(store, database, new): `new`'s local copy is corrupt; the database publishes a whole copy."""
     store, _, old, new = two_versions
     pristine = IndexStore(tmp_path / "pristine")
     shutil.copytree(store.versions_dir, pristine.versions_dir)
     corrupt(store.root, new)
-    database = FakeDatabase(pristine, new)
+    return store, FakeDatabase(pristine, new), new
+
+
+def at_once(calls) -> None:
+    """Run `calls` in threads started together (each bounded by DEADLINE_SECONDS)."""
+    threads = [threading.Thread(target=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=DEADLINE_SECONDS)
+
+
+def test_a_corrupt_local_copy_is_replaced_by_the_database_copy(corrupt_new):
+    store, database, new = corrupt_new
     live = LiveIndex(store, source=database)
     assert live.refresh() is True
     assert database.fetched == [new] and live.served.version == new
     assert live.refresh() is False and database.fetched == [new]
+
+
+def test_workers_finding_one_corrupt_copy_at_once_fetch_it_once(corrupt_new):
+    store, database, new = corrupt_new
+    workers = [LiveIndex(IndexStore(store.root), source=database) for _ in range(3)]
+    at_once(worker.refresh for worker in workers)
+    assert [worker.served.version for worker in workers] == [new] * 3
+    assert database.fetched == [new]
 
 
 def test_a_version_the_database_cannot_provide_either_is_skipped(two_versions, tmp_path):
@@ -422,11 +441,9 @@ def test_a_forked_worker_waits_for_its_first_check_and_beats_meanwhile(two_versi
     live.stop()
 
 
-def test_store_receive_with_replace_swaps_a_corrupt_folder_for_a_whole_one(two_versions, tmp_path):
-    store, _, old, new = two_versions
-    pristine = IndexStore(tmp_path / "pristine")
-    shutil.copytree(store.versions_dir, pristine.versions_dir)
-    corrupt(store.root, new)
+def test_store_receive_with_replace_swaps_a_corrupt_folder_for_a_whole_one(corrupt_new):
+    store, database, new = corrupt_new
+    pristine = database.store
     store.receive(new, lambda folder: shutil.copytree(pristine.path(new), folder))
     with pytest.raises(IndexLoadError):
         store.load(new)  # without replace, the version present is kept

@@ -174,13 +174,18 @@ class LiveIndex:
             if not self.source.fetch(version, folder):
                 raise IndexLoadError(f"the database has no files for index version {version}")
 
-        try:
-            self.store.receive(version, fill, replace=True)
-        except IndexLoadError:
-            raise
-        except Exception as exc:  # the database is down, or the disk is full
-            raise IndexLoadError(f"index version {version} could not be fetched again "
-                                 f"({type(exc).__name__}: {exc})") from None
+        with self.store.exclusive():  # one worker of this server fetches; the others then find it whole
+            try:
+                return self.store.load(version)  # fetched by another worker meanwhile?
+            except IndexLoadError:
+                pass
+            try:
+                self.store.receive(version, fill, replace=True)
+            except IndexLoadError:
+                raise
+            except Exception as exc:  # the database is down, or the disk is full
+                raise IndexLoadError(f"index version {version} could not be fetched again "
+                                     f"({type(exc).__name__}: {exc})") from None
         return self.store.load(version)
 
     # -- the watcher -------------------------------------------------------------

@@ -13,11 +13,14 @@ for rollback.
 from __future__ import annotations
 
 import calendar
+import fcntl
 import os
 import re
 import secrets
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,6 +114,15 @@ class IndexStore:
             raise
         _fsync_dir(self.versions_dir)
         return target
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold this store's repair lock (a file lock shared by every process of the server),
+        so that one process fetches a broken version again while the others wait for it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".repair.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
 
     def publish(self, version: str, check: bool = True) -> None:
         """Make `version` the one served; IndexLoadError if it is not a usable index.
