@@ -277,3 +277,83 @@ def test_highlighted_sentence_is_the_best_scoring_sentence_of_its_passage(defaul
             assert hit.highlight == tuple(int(x) for x in default_index.sentence_spans_[best]), query
             checked += 1
     assert checked > 50
+
+
+# -- the top k without a dense pass (PassageIndex._top) -------------------------
+
+_TOPICS = ("glaucoma asthma gout shingles anemia vertigo eczema psoriasis tinnitus sciatica bursitis "
+           "tendinitis migraine lupus scoliosis rosacea cataract bronchitis arthritis insomnia").split()
+# 120 made-up condition names beside the real ones: a corpus large enough that a common
+# word's row is much longer than a rare one's, as at scale.
+_TOPICS += ["".join(__import__("random").Random(i).choices("bcdfgklmnprstvz", k=3)) + suffix
+            for i in range(120) for suffix in ["itis"]]
+_ASPECTS = ("symptoms", "causes", "treatments", "risks", "outlook", "tests")
+
+
+@pytest.fixture(scope="module")
+def faq_index() -> PassageIndex:
+    """FAQ entries whose question words ("what", "are", "the", "of") are in nearly every
+    question, some with alternate wordings, beside document passages without a question."""
+    import random
+    from tests.conftest import _make_passage
+    rng = random.Random(7)
+    passages = []
+    for topic in _TOPICS:
+        for aspect in _ASPECTS:
+            other = rng.choice(_TOPICS)
+            alternates = (f"How do doctors look at the {aspect} of {topic}?",) if rng.random() < 0.3 else ()
+            passages.append(_make_passage(
+                f"faq-{topic}-{aspect}", f"The {aspect} of {topic} differ from those of {other}; "
+                f"{rng.choice(_ASPECTS)} are discussed with a doctor.",
+                question=f"What are the {aspect} of {topic}?", alternates=alternates))
+        passages.append(_make_passage(f"doc-{topic}", f"{topic.title()} is a condition. Its {rng.choice(_ASPECTS)} "
+                                      f"vary from person to person."))
+    return PassageIndex().fit(passages)
+
+
+def _faq_queries() -> list[str]:
+    return ([f"What are the {aspect} of {topic}?" for topic in _TOPICS[:8] for aspect in _ASPECTS[:3]]
+            + ["What is glaucoma", "what are the", "symptoms", "What is it?", "How do doctors look at gout",
+               "What causes asthma or eczema?", "Is gout a condition?", "what are the tests"])
+
+
+@pytest.mark.parametrize("k", [1, 3, 10, 200])
+def test_the_pruned_top_k_is_the_dense_top_k_bit_for_bit(faq_index, k, monkeypatch):
+    from chatbot.index.ranking import top_k
+    dense_runs = []
+    dense_top = faq_index._dense_top
+    monkeypatch.setattr(faq_index, "_dense_top", lambda parsed, k: dense_runs.append(1) or dense_top(parsed, k))
+    queries = _faq_queries()
+    for query in queries:
+        parsed = faq_index._parsed(query)
+        if not len(parsed.ids):
+            continue
+        scores = faq_index._scores(parsed)
+        expected = top_k(scores, k)
+        rows, found = faq_index._top(parsed, k)
+        assert rows.tolist() == expected.tolist(), query
+        assert found.tolist() == scores[expected].tolist(), query
+    if k <= 3:  # a topic has 7 passages here: its rare name settles the top 3 of most queries;
+        # only "what are the"-like ones, or a k beyond the topic, need every passage
+        assert len(dense_runs) < len(queries) / 2
+
+
+def test_partial_scores_equal_the_dense_scores_at_those_passages(faq_index):
+    rows = np.arange(0, len(faq_index.passages_), 3)
+    for query in _faq_queries():
+        parsed = faq_index._parsed(query)
+        if not len(parsed.ids):
+            continue
+        terms = faq_index._query_terms(parsed)
+        assert faq_index._scores_at(parsed, terms, rows).tolist() == faq_index._scores(parsed)[rows].tolist()
+        for matcher, words_of in ((faq_index.question_match_, parsed.intent),
+                                  (faq_index.answer_match_, parsed.content)):
+            assert matcher.scores_at(list(words_of), rows).tolist() == matcher.scores(list(words_of))[rows].tolist()
+
+
+def test_the_pruned_top_k_survives_saving_and_loading(faq_index, tmp_path):
+    from chatbot.index.artifact import load_index, save_index
+    save_index(faq_index, tmp_path / "index")
+    loaded, _ = load_index(tmp_path / "index")
+    for query in _faq_queries():
+        assert loaded.search(query, 5) == faq_index.search(query, 5), query

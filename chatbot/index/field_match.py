@@ -21,7 +21,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from ..text import stem, words
 from .matrices import term_major
-from .ranking import accumulate
+from .memo import LastCall
+from .ranking import RowMaxima, accumulate, accumulate_at
 from .tables import TermTable
 
 # Words that never tell two FAQ intents apart. Question words, modal verbs and
@@ -56,6 +57,9 @@ class FieldMatcher:
         # Every passage has exactly one text here (an FAQ bank): a text's score is its passage's.
         self._one_text_each = len(self.owners_) == n_passages > 0 and bool(
             np.array_equal(self.owners_, np.arange(n_passages)))
+        self.row_maxima = RowMaxima(self.postings_)
+        self._highest_idf: float | None = None
+        self._last_query = LastCall(self._query_terms)
 
     def scores(self, terms: list[str]) -> np.ndarray:
         """Per passage: max over its texts of BM25(query, text) / the query's best possible score.
@@ -64,22 +68,64 @@ class FieldMatcher:
         idf, so a question mostly about other things matches weakly.
         """
         result = np.zeros(self.n_passages_)
-        if not len(self.owners_) or not terms:
-            return result
-        distinct = set(terms)
-        found = (self.vocabulary_.get(t) for t in distinct)
-        ids = np.array(sorted(i for i in found if i is not None), dtype=np.int64)
+        ids, weights = self.query_terms(terms)
         if not len(ids):
             return result
-        unknown = len(distinct) - len(ids)
-        bound = (float(self.idf_[ids].sum()) + unknown * float(self.idf_.max())) * (K1 + 1)
-        per_text = accumulate(self.postings_, ids, np.full(len(ids), 1.0 / bound), len(self.owners_))
+        per_text = accumulate(self.postings_, ids, weights, len(self.owners_))
         if self._one_text_each:
             return per_text
         if len(self._starts) == len(per_text):  # one text a passage: nothing to take the max of
             result[self._rows] = per_text
         else:
             result[self._rows] = np.maximum.reduceat(per_text, self._starts)
+        return result
+
+    def query_terms(self, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(term ids, weights) that `scores` sums: the query's known terms in id order,
+        each weighted by 1 / the query's best possible score; empty when none is known."""
+        return self._last_query(tuple(terms))
+
+    def _query_terms(self, terms: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        nothing = np.zeros(0, dtype=np.int64), np.zeros(0)
+        if not len(self.owners_) or not terms:
+            return nothing
+        distinct = set(terms)
+        found = (self.vocabulary_.get(t) for t in distinct)
+        ids = np.array(sorted(i for i in found if i is not None), dtype=np.int64)
+        if not len(ids):
+            return nothing
+        unknown = len(distinct) - len(ids)
+        if self._highest_idf is None:  # a pass over the whole vocabulary: once
+            self._highest_idf = float(self.idf_.max())
+        bound = (float(self.idf_[ids].sum()) + unknown * self._highest_idf) * (K1 + 1)
+        return ids, np.full(len(ids), 1.0 / bound)
+
+    def passages_using(self, term_ids: np.ndarray) -> np.ndarray:
+        """Passage rows (unsorted, maybe repeated) with a text holding any of `term_ids`."""
+        rows = [self.postings_.indices[self.postings_.indptr[t]:self.postings_.indptr[t + 1]] for t in term_ids]
+        return self.owners_[np.concatenate(rows)] if rows else np.zeros(0, dtype=np.int64)
+
+    def scores_at(self, terms: list[str], rows: np.ndarray) -> np.ndarray:
+        """scores(terms)[rows], bit for bit, reading only the texts of `rows` (sorted ascending)."""
+        result = np.zeros(len(rows))
+        ids, weights = self.query_terms(terms)
+        if not len(ids) or not len(rows):
+            return result
+        if self._one_text_each:
+            return accumulate_at(self.postings_, ids, weights, np.asarray(rows, dtype=np.int64))
+        # The texts of each row: a run of owners_ starting at _starts[position of the row in _rows].
+        position = np.searchsorted(self._rows, rows)
+        has_text = position < len(self._rows)
+        has_text[has_text] = self._rows[position[has_text]] == rows[has_text]
+        position = position[has_text]
+        if not len(position):
+            return result
+        firsts = self._starts[position]
+        ends = np.append(self._starts, len(self.owners_))[position + 1]
+        counts = ends - firsts
+        texts = np.repeat(firsts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        per_text = accumulate_at(self.postings_, ids, weights, texts)
+        result[has_text] = np.maximum.reduceat(per_text, np.cumsum(counts) - counts)
         return result
 
 

@@ -47,7 +47,8 @@ from ..text import LIGHT_WORD_WEIGHT, LIGHT_WORDS, STOP_WORDS, content_stems, st
 
 from .confidence import FEATURES, load_model
 from .answer_types import DEFINITION, QUANTITY, defined_terms, question_type, states_quantity
-from .ranking import accumulate, top_k
+from .memo import LastCall
+from .ranking import RowMaxima, accumulate, find_columns, top_k
 from .spelling import SpellingMatcher
 from .synonyms import SynonymExpander
 from .matrices import drop_single_bigrams, group_rows, sentence_spans, term_major, weighted_sum
@@ -60,6 +61,9 @@ _LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
 # visitor asked about something the knowledge base does not cover, and the
 # score should say so (calibrated with the out-of-scope questions, README).
 UNKNOWN_WORD_WEIGHT = 1.5
+# Passages of the rarest query terms scored first for a floor under the k-th
+# score (PassageIndex._candidate_plan): enough that it is rarely zero.
+SEED_PASSAGES = 64
 COMMON_WORD_ZIPF = 5.0  # "open", "time", "pay" are above; "needle", "sciatica" below
 
 
@@ -205,10 +209,12 @@ class PassageIndex(BaseEstimator):
         self._expander = SynonymExpander(tuple(tuple(r) for r in self.synonyms))
         rarest = float(self.idf_.max()) if len(self.idf_) else 1.0
         self._unknown_idf = UNKNOWN_WORD_WEIGHT * rarest
-        self._last_parse = self._last_match = None
+        self._last_parse = LastCall(self.parse_query)
+        self._last_match = None
         self._has_question = np.zeros(len(self.passages_), dtype=bool)
         self._has_question[self.question_match_.owners_] = True
         self._every_passage_has_question = bool(self._has_question.all())
+        self._row_maxima = RowMaxima(self.postings_)
 
     # -- querying -----------------------------------------------------------
     def parse_query(self, query: str) -> Query:
@@ -270,12 +276,7 @@ class PassageIndex(BaseEstimator):
     def _parsed(self, query: str) -> Query:
         """The parsed query; the last one is kept, since a reply searches and then weighs the same query."""
         self._check_fitted()
-        last = self._last_parse
-        if last is not None and last[0] == query:
-            return last[1]
-        parsed = self.parse_query(query)
-        self._last_parse = (query, parsed)  # one tuple, swapped whole: safe to read from other threads
-        return parsed
+        return self._last_parse(query)
 
     def _question_match(self, parsed: Query) -> np.ndarray:
         """question_match_.scores of a parsed query, kept for the last one like the parse."""
@@ -294,31 +295,156 @@ class PassageIndex(BaseEstimator):
         if self.sentence_weight:
             best = np.maximum.reduceat(self._sentence_scores(parsed), self.sentence_starts_)
             similarity = (1.0 - self.sentence_weight) * similarity + self.sentence_weight * best
-        # In place where it can be: at 250k passages each dense array costs a few
-        # tenths of a millisecond. The same products and sums as the formula in
-        # the module docstring (IEEE sums and products commute), so the same scores.
         coverage = self._coverage(parsed.concepts, n)
+        question = answer = None
+        if len(self.question_match_.owners_):
+            question = self._question_match(parsed)
+            if self.answer_match_weight:
+                answer = self.answer_match_.scores(list(parsed.content))
+        able = self._able_to_answer(parsed)
+        return self._combine(similarity, coverage, question, answer, self._has_question,
+                             None if able is None else ~able, every_has_question=self._every_passage_has_question)
+
+    def _combine(self, similarity: np.ndarray, coverage: np.ndarray, question: np.ndarray | None,
+                 answer: np.ndarray | None, has_question: np.ndarray, unable: np.ndarray | None,
+                 every_has_question: bool) -> np.ndarray:
+        """The score formula of the module docstring over aligned arrays of parts (all passages,
+        or some); `similarity` and `coverage` are overwritten.
+
+        In place where it can be: at 250k passages each dense array costs a few
+        tenths of a millisecond. The same products and sums as the formula in
+        the module docstring (IEEE sums and products commute), so the same scores,
+        and elementwise, so a passage scores the same in a dense and a partial pass.
+        """
         scores = similarity
         scores *= 1.0 - self.coverage_weight
         coverage *= self.coverage_weight
         scores += coverage
-        if len(self.question_match_.owners_):
+        if question is not None:
             a, b = self.question_match_weight, self.answer_match_weight
             blended = scores * (1.0 - a - b)
-            blended += self._question_match(parsed) * a
-            if b:
+            blended += question * a
+            if answer is not None:
                 # Question words say nothing in an answer: only content words are evidence there.
-                answer = self.answer_match_.scores(list(parsed.content))
                 answer *= b
                 blended += answer
-            if self._every_passage_has_question:
+            if every_has_question:
                 scores = blended
             else:
-                np.copyto(scores, blended, where=self._has_question)
-        able = self._able_to_answer(parsed)
-        if able is not None:
-            np.multiply(scores, 1.0 - self.answer_type_penalty, out=scores, where=~able)
+                np.copyto(scores, blended, where=has_question)
+        if unable is not None:
+            np.multiply(scores, 1.0 - self.answer_type_penalty, out=scores, where=unable)
         return np.clip(scores, 0.0, 1.0, out=scores)
+
+    def _top(self, parsed: Query, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores) of the `k` best passages, exactly as top_k(self._scores(parsed), k).
+
+        MaxScore-style (Turtle and Flood, 1995): common terms (MedQuAD's "what"
+        and "is" are in nearly every question) can only add to a passage that
+        rarer terms already bring in. Candidates are the passages holding a
+        rarer query term; they are scored exactly, with every term. A passage
+        holding common terms only scores at most those terms' row maxima through
+        the formula (every part is a non-negative sum, the penalty and the clip
+        only lower it); when the k-th candidate scores above that bound, no other
+        passage can enter the top k, and the dense pass over every passage is
+        skipped. Otherwise (a query of common words only) it runs.
+        """
+        if self.sentence_weight or len(parsed.ids) == 0 or k <= 0:
+            return self._dense_top(parsed, k)
+        terms = self._query_terms(parsed)
+        terms.sort(key=lambda term: term.length)
+        # The passages of the rarest terms first: their k-th score is a floor under the final k-th.
+        size = seeded = 0
+        while seeded < len(terms) and size < SEED_PASSAGES:
+            size += terms[seeded].length
+            seeded += 1
+        seed = np.unique(np.concatenate([term.passages() for term in terms[:seeded]]))
+        scores = self._scores_at(parsed, terms, seed)
+        best = top_k(scores, k)
+        floor = float(scores[best[-1]]) if len(best) == k else 0.0
+        if _above(floor, self._bound(parsed, terms[seeded:])):
+            return seed[best], scores[best]
+        # Leave out of the candidates the longest rows, for as long as the most
+        # they alone can give a passage stays under the floor.
+        kept = len(terms)
+        while kept > seeded and _above(floor, self._bound(parsed, terms[kept - 1:])):
+            kept -= 1
+        if sum(term.length for term in terms[:kept]) > len(self.passages_) // 4:  # as dear as the dense pass
+            return self._dense_top(parsed, k)
+        candidates = np.unique(np.concatenate([seed, *(term.passages() for term in terms[seeded:kept])]))
+        scores = self._scores_at(parsed, terms, candidates)
+        best = top_k(scores, k)
+        if len(best) == k and _above(float(scores[best[-1]]), self._bound(parsed, terms[kept:])):
+            return candidates[best], scores[best]
+        return self._dense_top(parsed, k)
+
+    def _dense_top(self, parsed: Query, k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores = self._scores(parsed)
+        rows = top_k(scores, k)
+        return rows, scores[rows]
+
+    def _query_terms(self, parsed: Query) -> list["_PartTerm"]:
+        """Every (part, term) a query's score reads: its index terms (similarity and coverage),
+        then its FAQ question and answer terms."""
+        postings = self.postings_
+        weight_of = dict(zip(parsed.ids.tolist(), parsed.weights.tolist()))
+        concept_ids = {t for _, term_ids in parsed.concepts for t in term_ids}
+        terms = [_PartTerm("text", t, weight_of.get(t, 0.0), postings, None, self._row_maxima)
+                 for t in sorted(set(weight_of) | concept_ids)]
+        if len(self.question_match_.owners_):
+            fields = [("question", self.question_match_, list(parsed.intent))]
+            if self.answer_match_weight:
+                fields.append(("answer", self.answer_match_, list(parsed.content)))
+            for part, matcher, words_of_part in fields:
+                ids, weights = matcher.query_terms(words_of_part)
+                terms += [_PartTerm(part, int(t), float(w), matcher.postings_, matcher.owners_, matcher.row_maxima)
+                          for t, w in zip(ids, weights)]
+        return terms
+
+    def _bound(self, parsed: Query, terms: list["_PartTerm"]) -> float:
+        """The most a passage holding no query term but `terms` can score."""
+        if not terms:
+            return 0.0
+        parts = {"text": 0.0, "question": 0.0, "answer": 0.0}
+        for term in terms:
+            parts[term.part] += term.weight * term.row_max() if term.weight else 0.0
+        text_ids = {term.term for term in terms if term.part == "text"}
+        coverage = sum(weight for weight, term_ids in parsed.concepts if text_ids.intersection(term_ids))
+        bound = (1.0 - self.coverage_weight) * parts["text"] + self.coverage_weight * coverage
+        if len(self.question_match_.owners_):
+            a, b = self.question_match_weight, self.answer_match_weight
+            blended = (1.0 - a - b) * bound + a * parts["question"] + b * parts["answer"]
+            bound = blended if self._every_passage_has_question else max(bound, blended)
+        return bound
+
+    def _scores_at(self, parsed: Query, terms: list["_PartTerm"], rows: np.ndarray) -> np.ndarray:
+        """self._scores(parsed)[rows], bit for bit, reading only those passages' entries.
+
+        `terms` are the query's (_query_terms); each part sums its terms in the
+        order the dense pass does (ascending ids), from 0.0.
+        """
+        found = {term.term: term.find(rows) for term in terms if term.part == "text"}
+        similarity = np.zeros(len(rows))
+        for term, weight in zip(parsed.ids.tolist(), parsed.weights):
+            inside, position = found[term]
+            values = np.zeros(len(rows), dtype=np.float32)
+            values[inside] = self.postings_.data[position]
+            similarity += values * weight
+        coverage = np.zeros(len(rows))
+        for weight, term_ids in parsed.concepts:
+            met = found[term_ids[0]][0]
+            for t in term_ids[1:]:
+                met = met | found[t][0]
+            coverage += weight * met
+        question = answer = None
+        if len(self.question_match_.owners_):
+            question = self.question_match_.scores_at(list(parsed.intent), rows)
+            if self.answer_match_weight:
+                answer = self.answer_match_.scores_at(list(parsed.content), rows)
+        able = self._able_to_answer(parsed)
+        return self._combine(similarity, coverage, question, answer, self._has_question[rows],
+                             None if able is None else ~able[rows],
+                             every_has_question=self._every_passage_has_question)
 
     def _sentence_scores(self, parsed: Query) -> np.ndarray:
         return accumulate(self.sentence_postings_, parsed.ids, parsed.weights, len(self.sentence_spans_))
@@ -375,13 +501,12 @@ class PassageIndex(BaseEstimator):
         The first `highlight` hits carry the span of their best-matching sentence.
         """
         parsed = self._parsed(query)
-        scores = self._scores(parsed)
-        rows = top_k(scores, k)
+        rows, scores = self._top(parsed, k)
         spans: list[tuple[int, int] | None] = [None] * len(rows)
         for i, row in enumerate(rows[:highlight]):
             best = self._best_sentence(parsed, int(row))
             spans[i] = (int(self.sentence_spans_[best][0]), int(self.sentence_spans_[best][1]))
-        return [Hit(self.passages_[row], round(float(scores[row]), 6), span) for row, span in zip(rows, spans)]
+        return [Hit(self.passages_[row], round(float(score), 6), span) for row, score, span in zip(rows, scores, spans)]
 
     def answer_features(self, query: str, hits: list[Hit]) -> dict[str, float]:
         """The confidence signals of `hits` (the ranking of `query`), named as in confidence.FEATURES."""
@@ -393,7 +518,7 @@ class PassageIndex(BaseEstimator):
         rarest = max(met, key=lambda m: m[0], default=(0.0, False))
         matched = 0.0
         if self._has_question[row]:
-            matched = float(self._question_match(parsed)[row])
+            matched = float(self.question_match_.scores_at(list(parsed.intent), np.array([row]))[0])
         return {"top_score": hits[0].score,
                 "margin": hits[0].score - (hits[1].score if len(hits) > 1 else 0.0),
                 "top_coverage": sum(w for w, m in met if m),
@@ -430,3 +555,35 @@ def _common_share(query: str) -> float:
 def _lightness(term: str) -> float:
     """Query weight factor of a term: LIGHT_WORD_WEIGHT if any of its stems is light."""
     return LIGHT_WORD_WEIGHT if any(part in _LIGHT_STEMS for part in term.split(" ")) else 1.0
+
+
+@dataclass(frozen=True)
+class _PartTerm:
+    """One query term of one part of the score: its postings row, weight and passages."""
+    part: str  # "text" (similarity and coverage), "question" or "answer"
+    term: int
+    weight: float
+    postings: sparse.csr_matrix
+    owners: np.ndarray | None  # passage of each column, for an FAQ field's texts
+    maxima: object  # RowMaxima of `postings`
+
+    @property
+    def length(self) -> int:
+        return int(self.postings.indptr[self.term + 1] - self.postings.indptr[self.term])
+
+    def passages(self) -> np.ndarray:
+        row = self.postings.indices[self.postings.indptr[self.term]:self.postings.indptr[self.term + 1]]
+        return row if self.owners is None else self.owners[row]
+
+    def row_max(self) -> float:
+        return self.maxima(self.term)
+
+    def find(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mask of `rows` (passage rows, ascending) this term's row holds, their positions in it)."""
+        return find_columns(self.postings, self.term, rows)
+
+
+def _above(score: float, bound: float) -> bool:
+    """Whether `score` is surely above a passage that scores at most `bound` (after the clip),
+    whatever the rounding of the bound's sums."""
+    return score > min(bound, 1.0) * (1.0 + 1e-9) + 1e-12

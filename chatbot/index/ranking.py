@@ -39,3 +39,62 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
         values = scores[positive]
         positive = positive[values >= np.partition(values, len(values) - k)[len(values) - k]]
     return positive[np.lexsort((positive, -scores[positive]))][:k]
+
+
+def row_values(postings: sparse.csr_matrix, term_id: int, columns: np.ndarray) -> np.ndarray:
+    """postings[term_id, columns] as a dense float32 vector; `columns` sorted ascending.
+
+    A binary search of the columns in the term's sorted row: the cost grows with
+    len(columns) * log(row length), not with the row.
+    """
+    inside, position = find_columns(postings, term_id, columns)
+    values = np.zeros(len(columns), dtype=np.float32)
+    values[inside] = postings.data[position]
+    return values
+
+
+def find_columns(postings: sparse.csr_matrix, term_id: int, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mask of the columns found in row term_id, their positions in postings.indices/data)."""
+    start, end = int(postings.indptr[term_id]), int(postings.indptr[term_id + 1])
+    inside = np.zeros(len(columns), dtype=bool)
+    if start == end or not len(columns):
+        return inside, np.zeros(0, dtype=np.int64)
+    found = postings.indices[start:end]
+    position = np.searchsorted(found, columns)
+    inside = position < len(found)
+    inside[inside] = found[position[inside]] == columns[inside]
+    return inside, start + position[inside]
+
+
+def accumulate_at(postings: sparse.csr_matrix, term_ids: np.ndarray, weights: np.ndarray,
+                  columns: np.ndarray) -> np.ndarray:
+    """accumulate(postings, term_ids, weights, n)[columns], bit for bit, without the dense pass.
+
+    Each column sums its terms' products in the order of `term_ids` from 0.0, as
+    `np.bincount` does in `accumulate`; a term a column lacks adds 0.0, which
+    changes no sum of non-negative values.
+    """
+    scores = np.zeros(len(columns), dtype=np.float64)
+    for term, weight in zip(term_ids, weights):
+        scores += row_values(postings, int(term), columns) * weight
+    return scores
+
+
+class RowMaxima:
+    """The largest value of each row of a postings matrix, read once per row and kept.
+
+    Only the long rows of common terms are asked for, so the cache stays small.
+    """
+
+    def __init__(self, postings: sparse.csr_matrix):
+        self._postings = postings
+        self._maxima: dict[int, float] = {}
+
+    def __call__(self, term_id: int) -> float:
+        term_id = int(term_id)
+        found = self._maxima.get(term_id)
+        if found is None:
+            start, end = self._postings.indptr[term_id], self._postings.indptr[term_id + 1]
+            found = float(self._postings.data[start:end].max()) if end > start else 0.0
+            self._maxima[term_id] = found
+        return found
