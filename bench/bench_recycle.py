@@ -91,6 +91,7 @@ class Server:
                 return
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()  # never leave a half-started server behind
                     raise SystemExit(f"gunicorn did not start; see {self.log_path}")
                 time.sleep(0.2)
 
@@ -103,7 +104,8 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
