@@ -72,6 +72,10 @@ _STEMMER = SnowballStemmer("english")
 # A possible sentence end inside a text: the word before it, the mark, closing
 # quotes or brackets, white space, then the first character of what follows.
 _INNER_BREAK = re.compile(r"(?P<word>[^\s]*?)(?P<stop>[.!?])[\"')\]\u201d\u2019]*\s+(?P<next>\S)")
+# The same break without the word before it: found anywhere exactly when _INNER_BREAK
+# is (its word may be empty), and far cheaper to look for (no lazy prefix tried at
+# every position), so a text of one sentence is settled by one scan.
+_ANY_BREAK = re.compile(r"[.!?][\"')\]\u201d\u2019]*\s+\S")
 _PUNKT_PARAMS = PunktParameters()
 _PUNKT_PARAMS.abbrev_types = set(ABBREVIATIONS)
 _SENTENCE_SPLITTER = PunktSentenceTokenizer(_PUNKT_PARAMS)
@@ -110,7 +114,7 @@ def split_sentences(text: str) -> list[str]:
     text = text.strip()
     if not text:
         return []
-    breaks = list(_INNER_BREAK.finditer(text))
+    breaks = list(_INNER_BREAK.finditer(text)) if _ANY_BREAK.search(text) else []
     if not breaks:
         return [text]  # no full stop, ? or ! before the end: one sentence
     if all(_is_clear_break(text, b) for b in breaks):

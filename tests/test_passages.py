@@ -127,3 +127,26 @@ def test_a_document_without_content_yields_an_error_not_a_crash(text):
     document, errors = parse_document(text, "empty.md", ".md")
     assert document is None or make_passages([document])[0] == []
     assert document is not None or errors
+
+
+_BREAK_SAMPLES = ["One sentence.", "Two. Sentences", "e.g. this", "Dr. Who is here. Yes!", "Wait?!\u201d Then",
+                  "no break at all", "3.5 mg. Then more", "end with space. ", "A.\tB", "quote.\" Next", "x.y z"]
+
+
+def test_the_quick_break_test_finds_a_break_exactly_when_the_full_pattern_does(default_build):
+    from chatbot.text import _ANY_BREAK, _INNER_BREAK
+    texts = _BREAK_SAMPLES + [line for p in default_build.index.passages_ for line in p.text.split("\n")]
+    for text in texts:
+        assert bool(_ANY_BREAK.search(text)) == bool(_INNER_BREAK.search(text)), text
+
+
+def test_defined_terms_skips_only_passages_where_no_pattern_can_match(default_build):
+    from chatbot.index.answer_types import _NAMED_AS, _NAMED_AS_OR_WHICH, _WHICH
+    from chatbot.index.matrices import sentence_spans
+    checked = 0
+    for passage in default_build.index.passages_:
+        sentences = [passage.text[a:b] for a, b in sentence_spans(passage.text)]
+        if any(p.search(s) for p in (_NAMED_AS, _WHICH) for s in sentences):
+            assert _NAMED_AS_OR_WHICH.search("\n".join(sentences)), passage.text
+            checked += 1
+    assert checked > 0

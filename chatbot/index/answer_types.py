@@ -29,6 +29,11 @@ _NAMED_AS = re.compile(r"\b(?:known as|called|referred to as|termed|defined as)\
 _IS_A = re.compile(r"^\s*(?:an?\s+|the\s+)?([\w-]+(?:\s+[\w-]+)?)\s*(?:\([^)]*\)\s*)?"
                    r"(?:is|are|refers to|means)\s+(?:an?|the|one|any)\b", re.I)
 _WHICH = re.compile(r"\b([\w-]+),\s+which\s+(?:is|are|uses|involves|means)\b", re.I)
+# What any match of _NAMED_AS or _WHICH must contain (the same words, the same flags):
+# one search of a passage's sentences together rules both out for most passages,
+# instead of two scans of each sentence (a tenth of an index build).
+_NAMED_AS_OR_WHICH = re.compile(r"(?:known as|called|referred to as|termed|defined as)\s"
+                                r"|,\s+which\s+(?:is|are|uses|involves|means)", re.I)
 
 QUANTITY = "quantity"
 DEFINITION = "definition"
@@ -64,8 +69,9 @@ def states_quantity(text: str) -> bool:
 def defined_terms(sentences: list[str]) -> set[str]:
     """Stems of the terms the given sentences define (last stem of each defined phrase)."""
     found: set[str] = set()
+    patterns = (_NAMED_AS, _WHICH) if _NAMED_AS_OR_WHICH.search("\n".join(sentences)) else ()
     for sentence in sentences:
-        for pattern in (_NAMED_AS, _WHICH):
+        for pattern in patterns:
             for match in pattern.finditer(sentence):
                 found.update(content_stems(match.group(1))[-1:])
         match = _IS_A.match(sentence)

@@ -17,13 +17,13 @@ cosine of the same terms, BM25 ranked better on both FAQ benchmarks.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.feature_extraction.text import CountVectorizer
 
 from ..text import stem, words
 from .matrices import term_major
 from .memo import LastCall
 from .ranking import RowMaxima, accumulate, accumulate_at
 from .tables import TermTable
+from .terms import CountingVectorizer
 
 # Words that never tell two FAQ intents apart. Question words, modal verbs and
 # negations are deliberately absent.
@@ -145,7 +145,7 @@ def fit_field_matchers(fields: list[tuple[list[str], np.ndarray]], background: l
     # each distinct text is tokenized once, its row then used wherever it stands.
     distinct: dict[str, int] = {}
     rows = np.fromiter((distinct.setdefault(t, len(distinct)) for t in [*texts, *background]), dtype=np.int64)
-    counter = CountVectorizer(analyzer=intent_terms, dtype=np.float64)
+    counter = CountingVectorizer(analyzer=intent_terms, dtype=np.float64)
     try:
         counts = counter.fit_transform(list(distinct)).tocsr()[rows]
     except ValueError:  # nothing but filler words

@@ -38,7 +38,7 @@ from scipy import sparse
 from wordfreq import zipf_frequency
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import normalize
 
 from ..corpus.cleaning import is_cross_reference
@@ -54,7 +54,7 @@ from .synonyms import SynonymExpander
 from .matrices import drop_single_bigrams, group_rows, sentence_spans, term_major, weighted_sum
 from .field_match import fit_field_matchers, intent_terms
 from .tables import TermRows, TermTable
-from .terms import RecordingAnalyzer, ngrams
+from .terms import CountingVectorizer, RecordingAnalyzer, ngrams
 
 _LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
 # A query word the documents never use weighs like 1.5 of their rarest word: the
@@ -64,6 +64,7 @@ UNKNOWN_WORD_WEIGHT = 1.5
 # Passages of the rarest query terms scored first for a floor under the k-th
 # score (PassageIndex._candidate_plan): enough that it is rarely zero.
 SEED_PASSAGES = 64
+SENTENCE_CHUNK = 100_000  # sentences weighted at a time in a build (about 1/25 of them at 250k passages)
 COMMON_WORD_ZIPF = 5.0  # "open", "time", "pay" are above; "needle", "sciatica" below
 
 
@@ -134,7 +135,7 @@ class PassageIndex(BaseEstimator):
         sections = [p.section or "" for p in passages]
         questions = [" ".join((p.question or "", *p.alternates)) for p in passages]
         analyzer = RecordingAnalyzer()
-        counter = CountVectorizer(analyzer=analyzer, dtype=np.float32)
+        counter = CountingVectorizer(analyzer=analyzer, dtype=np.float32)
         counts = counter.fit_transform(sentences + sections + questions).tocsr()
         vocabulary = counter.vocabulary_
         del counter  # its vocabulary is the largest object of a build: keep one only
@@ -168,13 +169,10 @@ class PassageIndex(BaseEstimator):
         self.idf_ = transformer.idf_.astype(np.float32)
         self.postings_ = term_major(weighted_sum(vectors, weights))
         # Sentences: the same fields, with each sentence as the text.
-        sentence_vectors = {f: vectors[f][owner] for f in ("section", "question")}
-        sentence_tfidf = normalize(transformer.transform(per_sentence))
-        sentence_vectors["text"] = sparse.diags((~aside).astype(np.float32)) @ sentence_tfidf
-        sentence_vectors["aside"] = sparse.diags(aside.astype(np.float32)) @ sentence_tfidf
-        del vectors, per_sentence, sentence_tfidf
-        self.sentence_postings_ = term_major(weighted_sum(sentence_vectors, weights))
-        del sentence_vectors
+        sentence_rows = _sentence_rows(vectors, per_sentence, owner, aside, transformer, weights)
+        del vectors, per_sentence
+        self.sentence_postings_ = term_major(sentence_rows)
+        del sentence_rows
         self.sentence_spans_ = np.asarray([span for passage_spans in spans for span in passage_spans],
                                           dtype=np.int32).reshape(-1, 2)
         self.sentence_starts_ = np.concatenate([[0], np.cumsum([len(s) for s in spans])[:-1]]).astype(np.int64)
@@ -182,7 +180,7 @@ class PassageIndex(BaseEstimator):
         definitions: dict[str, list[int]] = {}
         for i, passage in enumerate(passages):
             first, last = self.sentence_starts_[i], (self.sentence_starts_[i + 1] if i + 1 < n else len(sentences))
-            for term in defined_terms(sentences[first:last]):
+            for term in sorted(defined_terms(sentences[first:last])):  # the same files whatever the hash seed
                 definitions.setdefault(term, []).append(i)
         self.definitions_ = TermRows.of(definitions)
         self.spelling_ = SpellingMatcher().fit(self._known_words(analyzer.seen))
@@ -544,6 +542,27 @@ class PassageIndex(BaseEstimator):
     @property
     def vocabulary_size(self) -> int:
         return len(self.vocabulary_)
+
+
+def _sentence_rows(vectors: dict, per_sentence: sparse.csr_matrix, owner: np.ndarray, aside: np.ndarray,
+                   transformer: TfidfTransformer, weights: dict) -> sparse.csr_matrix:
+    """Sentences x terms, float32: the fields weighted as for passages, each sentence as the text.
+
+    Built SENTENCE_CHUNK rows at a time: every step works row by row, so the
+    rows are those of one pass over all sentences, but a build holds one
+    chunk's four fields at a time instead of four sentence-level matrices
+    (the peak of a large build). float32 as the postings are stored.
+    """
+    chunks = []
+    for start in range(0, per_sentence.shape[0], SENTENCE_CHUNK):
+        rows = slice(start, start + SENTENCE_CHUNK)
+        fields = {f: vectors[f][owner[rows]] for f in ("section", "question")}
+        tfidf = normalize(transformer.transform(per_sentence[rows]))
+        fields["text"] = sparse.diags((~aside[rows]).astype(np.float32)) @ tfidf
+        fields["aside"] = sparse.diags(aside[rows].astype(np.float32)) @ tfidf
+        chunks.append(weighted_sum(fields, weights).astype(np.float32))
+        del fields, tfidf
+    return sparse.vstack(chunks, format="csr") if len(chunks) > 1 else chunks[0]
 
 
 def _common_share(query: str) -> float:

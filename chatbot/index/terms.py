@@ -1,6 +1,8 @@
 """The terms the word index is built from: stems and stem bigrams."""
 from __future__ import annotations
 
+from sklearn.feature_extraction.text import CountVectorizer
+
 from ..text import STOP_WORDS, content_stems, stem, words
 
 
@@ -30,3 +32,19 @@ class RecordingAnalyzer:
         tokens = words(text)
         self.seen.update(tokens)
         return ngrams([stem(w) for w in tokens if w not in STOP_WORDS and len(w) < 40])
+
+
+class CountingVectorizer(CountVectorizer):
+    """CountVectorizer without its pruning pass when nothing can be pruned.
+
+    With max_df=1.0, min_df=1 and no max_features, scikit-learn still runs
+    `_limit_features`, which keeps every column yet copies the whole count
+    matrix (X[:, all columns]) and stores numpy integers in the vocabulary: a
+    second copy of the largest matrix of an index build, for nothing. The
+    counts, vocabulary and column order are the same as CountVectorizer's.
+    """
+
+    def _limit_features(self, X, vocabulary, high=None, low=None, limit=None):
+        if limit is None and (high is None or high >= X.shape[0]) and (low is None or low <= 1):
+            return X
+        return super()._limit_features(X, vocabulary, high, low, limit)
