@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 
 from .answer.policy import Answer
 from .errors import ApiError
-from .limits import limiter, visitor_limit, visitor_limit_off
+from .limits import visitor_limited
 from .openapi import openapi_document
 from .service import current_service
 from .storage import Exchange, Storage, StorageError
@@ -31,7 +31,7 @@ HEALTH_WAIT = 0.5
 
 
 @bp.post("/chat")
-@limiter.limit(visitor_limit, exempt_when=visitor_limit_off)
+@visitor_limited
 def chat():
     """Reply to a visitor's message (see the OpenAPI document for the contract)."""
     started = time.perf_counter()
@@ -102,7 +102,7 @@ def answer_json(answer: Answer, message_id: str, index_version: str) -> dict:
 
 
 @bp.post("/feedback")
-@limiter.limit(visitor_limit, exempt_when=visitor_limit_off)
+@visitor_limited
 def feedback():
     """Record whether a reply helped: 204 (queued), or 404 for an id this service never handed out.
 

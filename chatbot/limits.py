@@ -16,6 +16,7 @@ an attacker can slow Redis. No store error ever becomes a 500.
 """
 from __future__ import annotations
 
+from functools import wraps
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -26,8 +27,31 @@ from flask_limiter.util import get_remote_address
 from . import shared_counters
 from .settings import SettingsError
 
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True,
-                  in_memory_fallback_enabled=True, swallow_errors=True)
+
+class RouteLimiter(Limiter):
+    """Flask-Limiter that checks a request once, in the route's decorator.
+
+    Flask-Limiter also checks every request in a before_request hook, for
+    default, application and meta limits. This project declares none, so that
+    pass found nothing to count yet cost as much as the real check (about a
+    tenth of a chat reply's CPU); it still runs whenever such limits, or
+    in-memory fallback limits, are configured (RATELIMIT_* settings).
+    """
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        if in_middleware and not self._has_request_wide_limits():
+            return
+        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+
+    def _has_request_wide_limits(self) -> bool:
+        # The declared groups, not their limits: reading those would evaluate them on every request.
+        manager = self.limit_manager
+        return bool(manager._default_limits or manager._application_limits or self._meta_limits
+                    or self._in_memory_fallback)
+
+
+limiter = RouteLimiter(key_func=get_remote_address, headers_enabled=True,
+                       in_memory_fallback_enabled=True, swallow_errors=True)
 
 COUNTERS_FILE = "rate_limits.sqlite"
 # A Redis that does not answer within this costs a request at most this long
@@ -45,6 +69,24 @@ def visitor_limit() -> str:
 def visitor_limit_off() -> bool:
     """True when CHATBOT_RATE_LIMIT is "off" (load tests); the staff login limit still holds."""
     return str(current_app.config["CHATBOT_RATE_LIMIT"]).strip().lower() == "off"
+
+
+def visitor_limited(view):
+    """Decorates a visitor endpoint (chat, feedback) with the CHATBOT_RATE_LIMIT limit.
+
+    With the limit "off" the view runs without entering Flask-Limiter at all
+    (its exempt_when still resolved and filtered every limit of the route, a
+    seventh of a chat reply); otherwise the limit is counted once per request.
+    """
+    limited = limiter.limit(visitor_limit)(view)
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        if visitor_limit_off():
+            return view(*args, **kwargs)
+        return limited(*args, **kwargs)
+
+    return checked
 
 
 def counter_storage_uri(config) -> str:

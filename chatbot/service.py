@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,20 +29,33 @@ SMALLTALK_FILE = "smalltalk.txt"
 
 
 class RulesFile:
-    """A staff-edited rules file (urgent.txt, smalltalk.txt), reloaded when it changes (a stat per message).
+    """A staff-edited rules file (urgent.txt, smalltalk.txt), reloaded when it changes.
 
     `loader(path) -> (rules, errors)`, as UrgentScreen.load and Smalltalk.load.
+    The file is looked at (one stat) at most once per `check_seconds` per
+    process, so an edit takes effect within that long; a stat on every
+    message was two system calls a chat reply for a file edited a few times
+    a year. `clock` is for tests.
     """
 
-    def __init__(self, path: Path, loader):
+    def __init__(self, path: Path, loader, check_seconds: float = 1.0, clock=time.monotonic):
         self.path = path
         self.loader = loader
+        self.check_seconds = check_seconds
+        self.clock = clock
         self._stamp: float | None = None
         self._rules = None
+        self._next_check = 0.0
         self._lock = threading.Lock()
         self.reload_if_changed()
 
     def reload_if_changed(self):
+        """The rules; the file is looked at when check_seconds have passed since the last look,
+        and read again when it changed."""
+        now = self.clock()
+        if now < self._next_check and self._rules is not None:
+            return self._rules
+        self._next_check = now + self.check_seconds
         try:
             stamp = self.path.stat().st_mtime_ns
         except OSError:
