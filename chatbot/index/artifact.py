@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import threading
 import time
 from pathlib import Path
 
@@ -156,13 +157,20 @@ def read_manifest(folder: str | Path) -> dict:
     return manifest
 
 
+# np.load parses each .npy header with ast.literal_eval, and CPython 3.11
+# (3.11.7 here) can raise "SystemError: AST constructor recursion depth
+# mismatch" when two threads parse at once (gh-106905): loads take turns.
+_HEADER_LOCK = threading.Lock()
+
+
 def _map(path: Path) -> np.ndarray:
     """The array in `path`, memory-mapped read-only (shared by every process that maps it).
 
     Returned as a plain ndarray view of the np.memmap: the same pages, without
     the subclass's Python-level overhead on every indexing (4 times a lookup).
     """
-    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    with _HEADER_LOCK:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
     if array.dtype.hasobject:
         raise ValueError(f"{path.name} holds Python objects")
     return np.asarray(array)
