@@ -12,12 +12,16 @@ recycling off, on free loopback ports) for each of:
   * `chat, no database write`: the chatbot with its chat log replaced by one
     that drops records (what answering costs);
   * `chat, SQLite` (the default) and, with --postgres, `chat, PostgreSQL`;
+  * `chat, SQLite, limit on`: as `chat, SQLite` with the visitor limit
+    counted (CHATBOT_RATE_LIMIT=1000000/minute, high enough never to refuse
+    wrk, in the server's shared counter file), as real deployments run;
 
 then drives them with wrk (Debian package `wrk`) at `--connections`
 concurrent connections: POST /api/chat cycling through the dev questions (a
 Lua script sets the bodies), and GET /api/health on the SQLite server. The
 endpoints take turns, `--rounds` times, and the median requests/s of the
-rounds is reported with its ratio to the minimal endpoint. Every server gets
+rounds is reported with its ratio to the minimal endpoint, beside the
+server CPU per request. Every server but `limit on` gets
 CHATBOT_RATE_LIMIT=off; logging stays at its default. After the load the
 servers are stopped gracefully and the exchanges in each database are
 counted against the replies wrk received (a few more may be stored: replies
@@ -45,6 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 TARGETS = {"minimal": 0.0, "chat, SQLite": 0.40, "chat, PostgreSQL": 0.35}
+# Counted on every request, never reached by wrk from its one address.
+COUNTED_LIMIT = "1000000/minute"
 
 
 # -- apps gunicorn loads (bench_chat:minimal_app() and bench_chat:chat_app_without_log()) --
@@ -248,6 +254,10 @@ def load_test(args) -> int:
                   {"CHATBOT_DATABASE_URL": f"sqlite:///{folder / 'unused.db'}"}, None),
                  ("chat, SQLite", "wsgi:app", {"CHATBOT_DATABASE_URL": sqlite_url,
                                                "CHATBOT_SPOOL_DIR": str(folder / "spool-sqlite")}, sqlite_url)]
+        limited_url = f"sqlite:///{folder / 'chatbot-limited.db'}"
+        specs.append(("chat, SQLite, limit on", "wsgi:app",
+                      {"CHATBOT_DATABASE_URL": limited_url, "CHATBOT_SPOOL_DIR": str(folder / "spool-limited"),
+                       "CHATBOT_RATE_LIMIT": COUNTED_LIMIT}, limited_url))
         if args.postgres:
             specs.append(("chat, PostgreSQL", "wsgi:app", {"CHATBOT_DATABASE_URL": args.postgres,
                                                            "CHATBOT_SPOOL_DIR": str(folder / "spool-pg")},
