@@ -360,19 +360,20 @@ class PassageIndex(BaseEstimator):
         scores = self._scores_at(parsed, terms, seed)
         best = top_k(scores, k)
         floor = float(scores[best[-1]]) if len(best) == k else 0.0
-        if _above(floor, self._bound(parsed, terms[seeded:])):
+        bounds = self._suffix_bounds(parsed, terms)
+        if _above(floor, bounds[seeded]):
             return seed[best], scores[best]
         # Leave out of the candidates the longest rows, for as long as the most
         # they alone can give a passage stays under the floor.
         kept = len(terms)
-        while kept > seeded and _above(floor, self._bound(parsed, terms[kept - 1:])):
+        while kept > seeded and _above(floor, bounds[kept - 1]):
             kept -= 1
         if sum(term.length for term in terms[:kept]) > len(self.passages_) // 4:  # as dear as the dense pass
             return self._dense_top(parsed, k)
         candidates = np.unique(np.concatenate([seed, *(term.passages() for term in terms[seeded:kept])]))
         scores = self._scores_at(parsed, terms, candidates)
         best = top_k(scores, k)
-        if len(best) == k and _above(float(scores[best[-1]]), self._bound(parsed, terms[kept:])):
+        if len(best) == k and _above(float(scores[best[-1]]), bounds[kept]):
             return candidates[best], scores[best]
         return self._dense_top(parsed, k)
 
@@ -399,21 +400,25 @@ class PassageIndex(BaseEstimator):
                           for t, w in zip(ids, weights)]
         return terms
 
-    def _bound(self, parsed: Query, terms: list["_PartTerm"]) -> float:
-        """The most a passage holding no query term but `terms` can score."""
-        if not terms:
-            return 0.0
+    def _suffix_bounds(self, parsed: Query, terms: list["_PartTerm"]) -> list[float]:
+        """bounds[i]: the most a passage holding no query term but terms[i:] can score
+        (bounds[len(terms)] is 0), in one pass from the end."""
         parts = {"text": 0.0, "question": 0.0, "answer": 0.0}
-        for term in terms:
-            parts[term.part] += term.weight * term.row_max() if term.weight else 0.0
-        text_ids = {term.term for term in terms if term.part == "text"}
-        coverage = sum(weight for weight, term_ids in parsed.concepts if text_ids.intersection(term_ids))
-        bound = (1.0 - self.coverage_weight) * parts["text"] + self.coverage_weight * coverage
-        if len(self.question_match_.owners_):
-            a, b = self.question_match_weight, self.answer_match_weight
-            blended = (1.0 - a - b) * bound + a * parts["question"] + b * parts["answer"]
-            bound = blended if self._every_passage_has_question else max(bound, blended)
-        return bound
+        text_ids: set[int] = set()
+        bounds = [0.0]
+        for term in reversed(terms):
+            if term.weight:
+                parts[term.part] += term.weight * term.row_max()
+            if term.part == "text":
+                text_ids.add(term.term)
+            coverage = sum(weight for weight, term_ids in parsed.concepts if text_ids.intersection(term_ids))
+            bound = (1.0 - self.coverage_weight) * parts["text"] + self.coverage_weight * coverage
+            if len(self.question_match_.owners_):
+                a, b = self.question_match_weight, self.answer_match_weight
+                blended = (1.0 - a - b) * bound + a * parts["question"] + b * parts["answer"]
+                bound = blended if self._every_passage_has_question else max(bound, blended)
+            bounds.append(bound)
+        return bounds[::-1]
 
     def _scores_at(self, parsed: Query, terms: list["_PartTerm"], rows: np.ndarray) -> np.ndarray:
         """self._scores(parsed)[rows], bit for bit, reading only those passages' entries.

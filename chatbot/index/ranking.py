@@ -60,6 +60,12 @@ def find_columns(postings: sparse.csr_matrix, term_id: int, columns: np.ndarray)
     if start == end or not len(columns):
         return inside, np.zeros(0, dtype=np.int64)
     found = postings.indices[start:end]
+    if len(found) < len(columns):  # search the shorter of the two sorted lists in the longer
+        position = np.searchsorted(columns, found)
+        hit = position < len(columns)
+        hit[hit] = columns[position[hit]] == found[hit]
+        inside[position[hit]] = True
+        return inside, start + np.flatnonzero(hit)
     position = np.searchsorted(found, columns)
     inside = position < len(found)
     inside[inside] = found[position[inside]] == columns[inside]
