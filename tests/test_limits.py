@@ -15,11 +15,8 @@ import os
 import random
 import re
 import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from limits import parse
@@ -30,17 +27,10 @@ from chatbot import create_app
 from chatbot.limits import REDIS_TIMEOUT_SECONDS, counter_storage_uri
 from chatbot.settings import SettingsError
 from chatbot.shared_counters import storage_uri
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from gunicorn_process import Gunicorn, free_port
 REDIS_URL = os.environ.get("CHATBOT_TEST_REDIS_URL")
 NO_REDIS = "set CHATBOT_TEST_REDIS_URL=redis://127.0.0.1:6390/0 (a Redis on loopback) to test Redis storage"
 CHAT = json.dumps({"message": "Does acupuncture hurt?"})
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # -- the counter file --------------------------------------------------------------
@@ -127,38 +117,19 @@ def test_with_redis_hung_chat_answers_after_the_short_timeout_and_still_limits(t
 @pytest.fixture
 def gunicorn_server(tmp_path, shared_index_dir):
     """Factory: gunicorn with 2 workers on 127.0.0.1 with `env` settings; yields its port."""
-    processes = []
+    servers = []
 
     def start(**settings: str) -> int:
-        port = free_port()
-        env = {**os.environ, "PORT": str(port), "CHATBOT_INDEX_DIR": str(shared_index_dir),
+        env = {**os.environ, "CHATBOT_INDEX_DIR": str(shared_index_dir),
                "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}",
                "CHATBOT_SERVER_STATE_DIR": str(tmp_path / "state"), "CHATBOT_SPOOL_DIR": str(tmp_path / "spool"),
-               "CHATBOT_LOG_LEVEL": "WARNING", "GUNICORN_CMD_ARGS": "--workers 2", **settings}
-        log = tmp_path / f"gunicorn-{port}.log"
-        with log.open("wb") as output:  # a file, not a pipe: nobody has to drain it
-            process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                                       cwd=REPO_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-        processes.append(process)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    return port
-            except OSError:
-                time.sleep(0.2)
-        pytest.fail("gunicorn did not start within 60 s")
+               "CHATBOT_LOG_LEVEL": "WARNING", **settings}
+        servers.append(Gunicorn(env, tmp_path))
+        return servers[-1].port
 
     yield start
-    for process in processes:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    for server in servers:
+        server.stop()
 
 
 def chat_from(port: int, source: str) -> int:

@@ -9,21 +9,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from bench.bench_slow_clients import SlowClients
+from conftest import REPO_ROOT
+from gunicorn_process import Gunicorn
 from chatbot.serving.framing import BAD_CHUNKS, COMPLETE, INCOMPLETE, MALFORMED, TOO_LARGE, request_framing
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 READ_SECONDS = 2.0
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 
 
@@ -72,52 +69,16 @@ def test_framing_asks_for_the_body_limit_of_the_request_target():
 
 # -- a real gunicorn -----------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """gunicorn -c gunicorn.conf.py on a free loopback port, its log in a file."""
+class Server(Gunicorn):
+    """gunicorn -c gunicorn.conf.py on a free loopback port over `index_dir`, its log in `tmp`."""
 
     def __init__(self, tmp: Path, index_dir: Path, **settings: str):
-        self.port = _free_port()
-        self.log_path = tmp / "gunicorn.log"
         env = dict(os.environ, CHATBOT_INDEX_DIR=str(index_dir), CHATBOT_SERVER_STATE_DIR=str(tmp),
                    CHATBOT_DATABASE_URL=f"sqlite:///{tmp / 'chatbot.db'}", CHATBOT_SPOOL_DIR=str(tmp / "spool"),
                    CHATBOT_REQUEST_READ_SECONDS=str(READ_SECONDS), CHATBOT_RATE_LIMIT="off",
-                   PORT=str(self.port), PYTHONPATH=str(REPO_ROOT))
+                   PYTHONPATH=str(REPO_ROOT))
         env.update(settings)
-        self.log_file = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [str(GUNICORN), "-c", "gunicorn.conf.py", "--workers", "2", "wsgi:app"],
-            cwd=REPO_ROOT, env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.log()}")
-            try:
-                if exchange(self.port, get("/api/health"), timeout=1).startswith(b"HTTP/1.1 200"):
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not answer within 60 s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        self.log_file.close()
+        super().__init__(env, tmp)
 
 
 def get(path: str) -> bytes:

@@ -13,9 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -30,6 +27,7 @@ from chatbot.index.live import CORPUS_FALLBACK, LiveIndex
 from chatbot.index import store as store_module
 from chatbot.index.store import IndexStore
 from conftest import REPO_ROOT, TOPIC_DOCUMENTS
+from gunicorn_process import Gunicorn
 
 SERVER_START_SECONDS = 60
 DEADLINE_SECONDS = 20
@@ -107,36 +105,16 @@ def corrupt(index_dir: Path, version: str) -> None:
     path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
 
 
-class Server:
+class Server(Gunicorn):
     """gunicorn with the project's configuration, 2 workers, on 127.0.0.1 and a free port."""
 
     def __init__(self, site, *args: str, check_seconds: float):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_") and k != "PORT"}
         env.update(CHATBOT_CORPUS_DIR=str(site["corpus"]), CHATBOT_INDEX_DIR=str(site["index"]),
                    CHATBOT_DATABASE_URL=site["database"], CHATBOT_RATE_LIMIT="off",
                    CHATBOT_INDEX_CHECK_SECONDS=str(check_seconds),
                    CHATBOT_SECRET_KEY="test-secret-key-not-for-production")
-        self.log_path = site["tmp"] / f"gunicorn-{self.port}.log"
-        self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "2", *args, "wsgi:app"],
-            cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while len(self.workers()) < 2 or not self._answers():
-            assert self.process.poll() is None, self.log()
-            assert time.monotonic() < deadline, f"gunicorn did not start:\n{self.log()}"
-            time.sleep(0.1)
-
-    def _answers(self) -> bool:
-        try:
-            self.get("/api/health")
-            return True
-        except OSError:
-            return False
+        super().__init__(env, site["tmp"], *args, start_seconds=SERVER_START_SECONDS)
 
     def get(self, path: str) -> dict:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
@@ -149,18 +127,6 @@ class Server:
         with urllib.request.urlopen(request, timeout=DEADLINE_SECONDS) as response:
             return json.load(response)
 
-    def workers(self) -> set[int]:
-        """Process ids of the master's live worker processes."""
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        try:
-            return {int(pid) for pid in path.read_text().split()}
-        except OSError:
-            return set()
-
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
     def loads(self, version: str) -> dict[int, int]:
         """How many times each process logged that it now serves `version`."""
         counts: dict[int, int] = {}
@@ -168,16 +134,6 @@ class Server:
         for match in pattern.finditer(self.log()):
             counts[int(match.group(1))] = counts.get(int(match.group(1)), 0) + 1
         return counts
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
 
 
 @pytest.fixture
