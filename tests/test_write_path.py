@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import select
+import selectors
 import signal
 import socket
 import sqlite3
@@ -449,13 +449,18 @@ class FreezableProxy:
         except OSError:
             return
         pairs = {client: upstream, upstream: client}
+        # A selector, not select.select: that refuses descriptors above 1024,
+        # which a long test process (memory-mapped indexes hold theirs) passes.
+        selector = selectors.DefaultSelector()
+        for sock in pairs:
+            selector.register(sock, selectors.EVENT_READ)
         try:
             while not self._stop.is_set():
                 if not self.running.is_set():
                     self.running.wait(0.05)
                     continue
-                readable, _, _ = select.select(list(pairs), [], [], 0.05)
-                for sock in readable:
+                for key, _ in selector.select(0.05):
+                    sock = key.fileobj
                     data = sock.recv(65536)
                     if not data:
                         return
@@ -463,6 +468,7 @@ class FreezableProxy:
         except OSError:
             return
         finally:
+            selector.close()
             upstream.close()
 
 
