@@ -61,9 +61,9 @@ REDIS_SCHEMES = ("redis", "rediss", "redis+unix")
 
 
 def visitor_limit() -> str:
-    """The limit string for the current app (read per request, so tests can vary it). Flask-Limiter
-    parses it even when exempt_when skips it, so "off" gives a valid stand-in (no ERROR per request)."""
-    return "1/second" if visitor_limit_off() else current_app.config["CHATBOT_RATE_LIMIT"]
+    """The limit string for the current app (read per request, so tests can vary it); never "off",
+    which `visitor_limited` keeps away from Flask-Limiter."""
+    return current_app.config["CHATBOT_RATE_LIMIT"]
 
 
 def visitor_limit_off() -> bool:
