@@ -16,9 +16,9 @@ def create_app(test_config: dict | None = None):
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import api, errors, limits, widget
+    from .web import api, errors, limits, widget
     from .admin import init_admin
-    from .security import init_app as init_security
+    from .web.security import init_app as init_security
     from .serving.log_privacy import install_log_privacy
     from .service import init_service, start_index
     from .staff.workflow import init_workflow
@@ -26,7 +26,7 @@ def create_app(test_config: dict | None = None):
     from .settings import resolve_settings
 
     project_root = Path(__file__).resolve().parent.parent
-    app = Flask(__name__, instance_relative_config=True,
+    app = Flask(__name__, instance_relative_config=True, static_folder="web/static",
                 template_folder=str(project_root / "templates"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(resolve_settings(Path(app.instance_path), test_config=test_config))

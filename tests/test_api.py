@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from chatbot import create_app
-from chatbot.openapi import openapi_document
+from chatbot.web.openapi import openapi_document
 
 BAD_REQUESTS = [
     # (description, body, content type, status, error code)

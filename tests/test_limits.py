@@ -24,7 +24,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from chatbot import create_app
-from chatbot.limits import REDIS_TIMEOUT_SECONDS, counter_storage_uri
+from chatbot.web.limits import REDIS_TIMEOUT_SECONDS, counter_storage_uri
 from chatbot.settings import SettingsError
 from chatbot.shared_counters import storage_uri
 from gunicorn_process import Gunicorn, free_port

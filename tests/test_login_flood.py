@@ -116,7 +116,7 @@ def test_the_backoff_ends_when_its_wait_is_over_and_a_success_clears_the_failure
     app = make_app(CHATBOT_LOGIN_RATE_LIMIT="100/minute", CHATBOT_LOGIN_ACCOUNT_RATE_LIMIT="100/hour")
     for n in range(FREE_FAILURES):
         log_in(app, f"10.0.5.{n}")
-    from chatbot.limits import limiter
+    from chatbot.web.limits import limiter
     limiter.storage.clear(account_key(EMAIL) + ":wait")  # as if the wait had run out
     assert log_in(app, "10.0.5.100", password=PASSWORD).status_code == 302
     # The run of failures starts again from zero: the next failure costs no wait.

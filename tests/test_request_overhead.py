@@ -14,7 +14,7 @@ from flask import session
 
 from chatbot import create_app
 from chatbot.answer.urgent import UrgentScreen
-from chatbot.security import API_CSP
+from chatbot.web.security import API_CSP
 from chatbot.service import RulesFile
 
 FEVER_RULE = "medical: fever with back pain => fever + back pain\n"

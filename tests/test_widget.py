@@ -8,7 +8,7 @@ import pytest
 
 from chatbot import create_app
 
-STATIC = Path(__file__).resolve().parents[1] / "chatbot" / "static"
+STATIC = Path(__file__).resolve().parents[1] / "chatbot" / "web" / "static"
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 WIDGET_FILES = ["widget.js", "widget.css", "frame.js", "frame.css"]
 

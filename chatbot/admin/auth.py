@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from ..errors import error_response
-from ..limits import limiter
+from ..web.errors import error_response
+from ..web.limits import limiter
 from ..staff.hashing import HashingBusy
 from ..staff.workflow import current_workflow
 from .blueprint import bp, wants_json

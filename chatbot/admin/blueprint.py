@@ -15,11 +15,11 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge, TooManyRequests
 
-from ..errors import error_response
+from ..web.errors import error_response
 from ..storage import StorageError
 from .uploads import MAX_UPLOAD_MB, UPLOAD_BODY_LIMIT
 
-STATIC_FOLDER = Path(__file__).resolve().parent.parent / "static"
+STATIC_FOLDER = Path(__file__).resolve().parent.parent / "web" / "static"
 bp = Blueprint("admin", __name__, url_prefix="/admin",
                static_folder=str(STATIC_FOLDER), static_url_path="/static")
 

@@ -24,7 +24,7 @@ import time
 
 from flask import current_app, request
 
-from ..limits import limiter
+from ..web.limits import limiter
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from gunicorn.http import errors as http_errors
 
-from ..errors import HTTP_CODES, error_document
+from ..web.errors import HTTP_CODES, error_document
 
 # gunicorn's parse errors that are not plain 400s, and what to tell the client.
 _PARSE_ERRORS = (

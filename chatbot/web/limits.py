@@ -24,8 +24,8 @@ from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from . import shared_counters
-from .settings import SettingsError
+from .. import shared_counters
+from ..settings import SettingsError
 
 
 class RouteLimiter(Limiter):

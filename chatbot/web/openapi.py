@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import __version__
-from .answer.policy import KINDS
+from .. import __version__
+from ..answer.policy import KINDS
 from .validation import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS
 
 _NULLABLE_STRING = {"type": ["string", "null"]}

@@ -1,0 +1,1 @@
+"""HTTP: the chat API, the widget, error shapes, rate limits, security headers, request validation."""
