@@ -12,10 +12,12 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = "config.toml"
+CHECK_QUESTIONS_FILE = "check_questions.jsonl"
 
 
 def _bool(text: str) -> bool:
@@ -55,6 +57,14 @@ class Setting:
 
     def default_for(self, instance_path: Path) -> Any:
         return self.default(instance_path) if callable(self.default) else self.default
+
+    def format(self, value: Any) -> str:
+        """`value` as text that `parse` reads back (an environment variable)."""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (tuple, list)):
+            return "|".join(value)
+        return str(value)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -122,9 +132,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATBOT_CHECK_FILE", "",
             "Evaluation questions every candidate index is checked on (JSON Lines like the dev file). "
             "Empty: `check_questions.jsonl` in the corpus folder. Staff add more in the workspace."),
+    Setting("CHATBOT_GATE_MAX_HIT1_DROP", 0.05,
+            "Safety gate: largest drop in the share of answerable check questions whose right passage "
+            "is shown first (hit@1) a candidate may show before publishing needs a written override.",
+            float),
     Setting("CHATBOT_GATE_MAX_HIT3_DROP", 0.05,
-            "Safety gate: largest drop in answer hit@3 on the check questions a candidate may show "
-            "before publishing needs a written override.", float),
+            "Safety gate: largest drop in the share of answerable check questions whose right passage "
+            "is among the first three (hit@3) before publishing needs a written override.", float),
+    Setting("CHATBOT_GATE_MAX_ANSWERED_DROP", 0.05,
+            "Safety gate: largest drop in the share of answerable check questions that get an answer "
+            "(rather than \"I don't know\") before publishing needs a written override.", float),
+    Setting("CHATBOT_GATE_MAX_NO_ANSWER_DROP", 0.0,
+            "Safety gate: largest drop in the share of out-of-scope check questions the bot declines "
+            "(\"I don't know\") before publishing needs a written override. An urgent check question "
+            "that is no longer sent to urgent care always needs one.", float),
     Setting("CHATBOT_INDEX_CHECK_SECONDS", 0.5,
             "How often each worker looks for a newly published index version (seconds).", float),
     Setting("CHATBOT_INDEX_KEEP_VERSIONS", 5, "How many index versions to keep for rollback.", int),
@@ -148,8 +169,58 @@ class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names it."""
 
 
-def resolve_settings(instance_path: Path, environ: dict[str, str] | None = None,
-                     test_config: dict | None = None) -> dict[str, Any]:
+class Settings(Mapping[str, Any]):
+    """Every setting's value, resolved once and frozen: `settings["CHATBOT_RATE_LIMIT"]`.
+
+    The same object reaches the web app (copied into app.config), train.py,
+    the evaluation and the build process (through `as_environ`), so a
+    clinic's instance/config.toml holds wherever the bot is driven from.
+    """
+
+    def __init__(self, values: Mapping[str, Any], instance_path: Path):
+        self._values = MappingProxyType(dict(values))
+        self.instance_path = Path(instance_path)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Settings({self.instance_path})"
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some values changed (command-line options over the resolved settings)."""
+        unknown = [name for name in changes if name not in BY_NAME]
+        if unknown:
+            raise SettingsError(f"unknown setting(s) {', '.join(sorted(unknown))}")
+        return Settings({**self._values, **changes}, self.instance_path)
+
+    def as_environ(self) -> dict[str, str]:
+        """The declared settings as environment variables that resolve to the same values
+        (for a process started with them, such as a background build)."""
+        return {s.name: s.format(self._values[s.name]) for s in SETTINGS if s.name in self._values}
+
+    @property
+    def corpus_dir(self) -> Path:
+        return Path(self["CHATBOT_CORPUS_DIR"])
+
+    @property
+    def index_dir(self) -> Path:
+        return Path(self["CHATBOT_INDEX_DIR"])
+
+    @property
+    def check_file(self) -> Path:
+        """The check-question file: the setting, or check_questions.jsonl in the corpus folder."""
+        return Path(self["CHATBOT_CHECK_FILE"] or self.corpus_dir / CHECK_QUESTIONS_FILE)
+
+
+def resolve_settings(instance_path: Path, environ: Mapping[str, str] | None = None,
+                     test_config: dict | None = None) -> Settings:
     """Every setting's value after defaults, instance config, environment and test config."""
     environ = os.environ if environ is None else environ
     values = {s.name: s.default_for(instance_path) for s in SETTINGS}
@@ -167,7 +238,7 @@ def resolve_settings(instance_path: Path, environ: dict[str, str] | None = None,
             except ValueError as exc:
                 raise SettingsError(f"environment variable {setting.name}: {exc}") from None
     values.update(_known(test_config or {}, "test config", strict=False))
-    return values
+    return Settings(values, instance_path)
 
 
 def _known(values: dict, where: str, strict: bool = True) -> dict:
