@@ -80,3 +80,14 @@ def test_close_candidates_about_other_topics_become_suggestions(make_corpus, top
 def test_a_higher_threshold_turns_answers_into_no_answers(default_index):
     strict = Responder(corpus_responder(DEFAULT_CORPUS).urgent_screen, PolicySettings(threshold=0.99))
     assert strict.respond("Are acupuncture needles sterile?", default_index).kind == "no_answer"
+
+
+def test_policy_from_settings_takes_the_clinics_values(tmp_path):
+    from chatbot.answer.policy import policy_from_settings
+    from chatbot.settings import resolve_settings
+    settings = resolve_settings(tmp_path, environ={}, test_config={
+        "CHATBOT_ANSWER_THRESHOLD": 0.7, "CHATBOT_SUGGESTION_MARGIN": 0.6,
+        "CHATBOT_CONTACT_TEXT": "Call us.", "CHATBOT_NOTICE": "Not advice.", "CHATBOT_CLINIC_NAME": "Oak"})
+    policy = policy_from_settings(settings)
+    assert (policy.threshold, policy.suggestion_margin, policy.contact_text, policy.notice,
+            policy.clinic_name) == (0.7, 0.6, "Call us.", "Not advice.", "Oak")

@@ -9,6 +9,7 @@ reach the clinic, and offers the candidates it found as "these may help".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 from ..index import Hit, PassageIndex
 from ..passages.model import Source
@@ -50,6 +51,16 @@ class PolicySettings:
     contact_text: str = "Please contact the clinic."
     notice: str = "This is general information, not medical advice."
     clinic_name: str = ""
+
+
+def policy_from_settings(settings: Mapping[str, Any]) -> PolicySettings:
+    """The reply policy of resolved settings (`chatbot.settings.Settings` or app.config:
+    any mapping holding the CHATBOT_* names), so every door answers with the clinic's values."""
+    return PolicySettings(threshold=settings["CHATBOT_ANSWER_THRESHOLD"],
+                          suggestion_margin=settings["CHATBOT_SUGGESTION_MARGIN"],
+                          contact_text=settings["CHATBOT_CONTACT_TEXT"],
+                          notice=settings["CHATBOT_NOTICE"],
+                          clinic_name=settings["CHATBOT_CLINIC_NAME"])
 
 
 class Responder:
