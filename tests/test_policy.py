@@ -91,3 +91,12 @@ def test_policy_from_settings_takes_the_clinics_values(tmp_path):
     policy = policy_from_settings(settings)
     assert (policy.threshold, policy.suggestion_margin, policy.contact_text, policy.notice,
             policy.clinic_name) == (0.7, 0.6, "Call us.", "Not advice.", "Oak")
+
+
+def test_reply_kinds_are_the_strings_clients_and_stored_rows_already_use():
+    import json as json_module
+
+    from chatbot.answer.kinds import ReplyKind
+    assert [kind.value for kind in ReplyKind] == ["answer", "no_answer", "urgent", "smalltalk"]
+    assert ReplyKind.NO_ANSWER == "no_answer" and f"{ReplyKind.URGENT}" == "urgent"
+    assert json_module.dumps({"kind": ReplyKind.SMALLTALK}) == '{"kind": "smalltalk"}'

@@ -14,11 +14,10 @@ from typing import Any, Mapping
 from ..index import Hit, PassageIndex
 from ..passages.model import Source
 from ..text import squash_spaces, word_count
+from .kinds import ReplyKind
 from .smalltalk import Smalltalk, default_smalltalk
 from .urgent import UrgentScreen, urgent_reply
 
-ANSWER, NO_ANSWER, URGENT, SMALLTALK = "answer", "no_answer", "urgent", "smalltalk"
-KINDS = (ANSWER, NO_ANSWER, URGENT, SMALLTALK)
 CANDIDATE_POOL = 10       # passages looked at to choose suggestions
 MAX_SUGGESTIONS = 3
 SHORT_HIGHLIGHT_WORDS = 12  # a highlight shorter than this is shown with its passage
@@ -38,7 +37,7 @@ class AnswerPassage:
 @dataclass(frozen=True)
 class Answer:
     """What the bot replies to one message."""
-    kind: str
+    kind: ReplyKind
     reply: str
     passages: tuple[AnswerPassage, ...] = ()
     suggestions: tuple[str, ...] = ()
@@ -76,16 +75,16 @@ class Responder:
         """The reply to `message`, retrieving from `index` when needed."""
         urgent = self.urgent_screen.check(message)
         if urgent is not None:
-            return Answer(URGENT, urgent_reply(urgent))
+            return Answer(ReplyKind.URGENT, urgent_reply(urgent))
         smalltalk = self.smalltalk.classify(message)
         if smalltalk is not None:
-            return Answer(SMALLTALK, self.smalltalk.reply(smalltalk, self.settings.clinic_name or None))
+            return Answer(ReplyKind.SMALLTALK, self.smalltalk.reply(smalltalk, self.settings.clinic_name or None))
         hits = index.search(message, max(top_k, CANDIDATE_POOL), highlight=top_k)
         passages = tuple(_answer_passage(h) for h in hits[:top_k])
         if not hits or index.answer_probability(message, hits) < self.settings.threshold:
-            return Answer(NO_ANSWER, self._no_answer_reply(bool(passages)), passages,
+            return Answer(ReplyKind.NO_ANSWER, self._no_answer_reply(bool(passages)), passages,
                           self._suggestions(hits, skip_first=False))
-        return Answer(ANSWER, self._answer_reply(passages[0]), passages, self._suggestions(hits))
+        return Answer(ReplyKind.ANSWER, self._answer_reply(passages[0]), passages, self._suggestions(hits))
 
     def _answer_reply(self, best: AnswerPassage) -> str:
         text = best.text if word_count(best.highlight) < SHORT_HIGHLIGHT_WORDS else best.highlight

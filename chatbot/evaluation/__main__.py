@@ -13,12 +13,13 @@ import json
 import sys
 from pathlib import Path
 
+from ..answer.kinds import ReplyKind
 from ..evaluate import corpus_responder
 from .suites import FAQ_SUITES, OURS, PASSAGE_SUITES, ROOT, SuiteResult, passage_suites, run_faq_suite
 
 METRICS = ("hit@1", "hit@3", "mrr@10", "ndcg@10")
-KIND_COLUMNS = (("answered", "answer"), ("no_answer", "no_answer"), ("urgent", "urgent"),
-                ("smalltalk", "smalltalk"), ("false urgent", "false urgent"))
+KIND_COLUMNS = (("answered", ReplyKind.ANSWER), ("no_answer", ReplyKind.NO_ANSWER), ("urgent", ReplyKind.URGENT),
+                ("smalltalk", ReplyKind.SMALLTALK), ("false urgent", "false urgent"))
 
 
 def run_all(corpus_dir: Path, data_dir: Path, tests_data: Path = ROOT / "tests" / "data") -> tuple[list, list]:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from ..answer.kinds import ReplyKind
 from ..build import build_index
 from ..evaluate import passage_matches, read_eval_file
 from ..index.confidence import FEATURES, SHIPPED_MODEL, ConfidenceModel
@@ -50,8 +51,10 @@ def collect(corpus_dir: Path, data_dir: Path) -> dict[str, tuple[np.ndarray, np.
         path = ROOT / "tests" / "data" / filename
         if not path.is_file():
             continue
-        rows = [(_example(index, q.question, lambda p, q=q: q.expect == "answer" and passage_matches(p, q.phrases)),
-                 q.expect == "answer") for q in read_eval_file(path) if q.expect in ("answer", "no_answer")]
+        rows = [(_example(index, q.question,
+                          lambda p, q=q: q.expect == ReplyKind.ANSWER and passage_matches(p, q.phrases)),
+                 q.expect == ReplyKind.ANSWER)
+                for q in read_eval_file(path) if q.expect in (ReplyKind.ANSWER, ReplyKind.NO_ANSWER)]
         suites[name] = _arrays(rows)
     for name, (filename, read) in FAQ_SUITES.items():
         if (data_dir / filename).is_file():

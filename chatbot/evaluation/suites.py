@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..answer.kinds import ReplyKind
 from ..evaluate import EvalQuestion, passage_matches, read_eval_file
 from .baselines import baseline_rankers
 from .faq_banks import FaqBank, build_bank_index, read_covidfaq, read_stackfaq
@@ -76,8 +77,8 @@ def reply_kinds(questions: list[EvalQuestion], kind_of) -> dict[str, dict]:
         row = kinds.setdefault(q.expect, {"n": 0, "right": 0})
         row["n"] += 1
         row["right"] += got == q.expect
-        false_urgent += got == "urgent" and q.expect != "urgent"
-    kinds["false urgent"] = {"n": sum(q.expect != "urgent" for q in questions), "right": false_urgent}
+        false_urgent += got == ReplyKind.URGENT and q.expect != ReplyKind.URGENT
+    kinds["false urgent"] = {"n": sum(q.expect != ReplyKind.URGENT for q in questions), "right": false_urgent}
     return kinds
 
 

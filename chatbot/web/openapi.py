@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .. import __version__
-from ..answer.policy import KINDS
+from ..answer.kinds import ReplyKind
 from .validation import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
@@ -48,7 +48,7 @@ SCHEMAS = {
         "type": "object",
         "required": ["kind", "reply", "passages", "suggestions", "message_id", "index_version"],
         "properties": {
-            "kind": {"type": "string", "enum": list(KINDS)},
+            "kind": {"type": "string", "enum": [kind.value for kind in ReplyKind]},
             "reply": {"type": "string", "description": "Plain text (never HTML)."},
             "passages": {"type": "array", "items": {"$ref": "#/components/schemas/Passage"}, "maxItems": 10},
             "suggestions": {"type": "array", "items": {"type": "string"}},
