@@ -98,6 +98,7 @@ def build(args) -> int:
     from chatbot.settings import BY_NAME
     from chatbot.staff.build_job import run_build
     from chatbot.staff.audit import AuditLog
+    from chatbot.staff.checks import GateMargins
     from chatbot.staff.workflow import gate_for
 
     questions = read_eval_file(args.eval) if args.eval else None
@@ -133,7 +134,8 @@ def build(args) -> int:
             print(f"check questions {candidate['questions']}: hit@1 {candidate['hit@1']:.3f}, "
                   f"hit@3 {candidate['hit@3']:.3f}; {len(record.changes)} replies changed")
         if args.publish:
-            reasons = gate_for(registry, version, BY_NAME["CHATBOT_GATE_MAX_HIT3_DROP"].default)
+            margins = GateMargins.from_settings({name: setting.default for name, setting in BY_NAME.items()})
+            reasons = gate_for(registry, version, margins)
             if reasons and not args.override:
                 for reason in reasons:
                     print(f"error: safety gate: {reason}", file=sys.stderr)

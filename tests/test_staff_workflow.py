@@ -10,7 +10,7 @@ import pytest
 
 from chatbot import create_app
 from chatbot.staff import workflow as workflow_module
-from chatbot.staff.checks import gate_reasons
+from chatbot.staff.checks import GateMargins, gate_reasons
 from chatbot.staff.workflow import GateBlocked
 
 QUESTION = "Do you offer evening appointments for acupuncture?"
@@ -86,7 +86,7 @@ def test_the_safety_gate_blocks_a_candidate_that_misses_an_urgent_question_until
 @pytest.mark.parametrize("published, candidate, blocked", [(0.95, 0.94, False), (0.95, 0.85, True)])
 def test_the_gate_blocks_a_drop_in_hit_at_3_beyond_the_margin(published, candidate, blocked):
     evaluation = {"candidate": {"hit@3": candidate}, "published": {"hit@3": published}, "urgent_missed": []}
-    assert bool(gate_reasons(evaluation, 0.05)) is blocked
+    assert bool(gate_reasons(evaluation, GateMargins(hit1=0.05, hit3=0.05, answered=0.05, no_answer=0.0))) is blocked
 
 
 def test_rollback_serves_an_earlier_version_again(staff_app):

@@ -22,7 +22,7 @@ from ..evaluate import corpus_responder
 from ..index.artifact import IndexLoadError
 from ..index.store import IndexStore
 from ..storage import Storage
-from .checks import check_questions, compare
+from .checks import VersionBot, check_questions, compare
 from .knowledge import KnowledgeStore
 from .versions import VersionRegistry
 
@@ -82,7 +82,9 @@ def run_build(version: str, storage: Storage, corpus_dir: Path, index_dir: Path,
             responder = corpus_responder(corpus_dir, threshold)
             questions = check_questions(check_file, knowledge.list_checks())
             published_index = _published_index(registry, store)
-            evaluation, changes = compare(responder, result.index, published_index, questions)
+            evaluation, changes = compare(
+                VersionBot(responder, result.index),
+                VersionBot(responder, published_index) if published_index is not None else None, questions)
             report = {**result.report, "problems": [str(e) for e in result.errors + staff_errors]}
             registry.finish(version, report, evaluation, changes)
         except Exception as exc:

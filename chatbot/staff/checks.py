@@ -1,11 +1,49 @@
-"""Check questions: how a candidate index answers them, against the published one."""
+"""Check questions: how a candidate version answers them, against the published one, and the
+safety gate that judges the difference.
+
+The evaluation a build stores is
+`{"candidate": figures, "published": figures or None, "urgent_missed": [question, ...]}`,
+where figures are hit@1, hit@3, MRR and, per expected reply kind, how many check
+questions got that kind (`kinds`). Records stored before the gate judged more than
+hit@3 have the same shape; whatever a record lacks is simply not judged.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping, NamedTuple
 
 from ..answer.policy import Responder
 from ..evaluate import EvalQuestion, evaluate_kinds, evaluate_retrieval, passage_matches, read_eval_file
 from ..index import PassageIndex
+
+# Float noise must not turn a drop of exactly the margin into a block.
+_TOLERANCE = 1e-9
+
+
+class VersionBot(NamedTuple):
+    """What visitors get from one index version: its responder (with that version's urgent and
+    smalltalk rules) and its index."""
+    responder: Responder
+    index: PassageIndex
+
+
+@dataclass(frozen=True)
+class GateMargins:
+    """The largest drop (a share, 0-1) of each check-question figure a candidate may show
+    before publishing it needs a written override."""
+    hit1: float
+    hit3: float
+    answered: float
+    no_answer: float
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> "GateMargins":
+        """The margins of resolved settings (or an app's config): CHATBOT_GATE_MAX_*_DROP."""
+        return cls(hit1=float(settings["CHATBOT_GATE_MAX_HIT1_DROP"]),
+                   hit3=float(settings["CHATBOT_GATE_MAX_HIT3_DROP"]),
+                   answered=float(settings["CHATBOT_GATE_MAX_ANSWERED_DROP"]),
+                   no_answer=float(settings["CHATBOT_GATE_MAX_NO_ANSWER_DROP"]))
 
 
 def check_questions(check_file: str | Path | None, extra: list) -> list[EvalQuestion]:
@@ -15,59 +53,127 @@ def check_questions(check_file: str | Path | None, extra: list) -> list[EvalQues
     return questions
 
 
-def figures(responder: Responder, index: PassageIndex, questions: list[EvalQuestion]) -> dict:
-    """hit@1, hit@3, MRR and the share of each reply kind right, for one index."""
-    retrieval = evaluate_retrieval(index, questions)
-    kinds = evaluate_kinds(lambda q: responder.respond(q, index).kind, questions)
+# -- measuring -----------------------------------------------------------------------------
+
+def _reply(bot: VersionBot, question: EvalQuestion) -> dict:
+    """The kind of reply and the passage shown first, as stored with a build's changes."""
+    answer = bot.responder.respond(question.question, bot.index)
+    best = answer.passages[0] if answer.passages else None
+    return {"kind": str(answer.kind), "passage": best.id if best else None,
+            "text": best.text[:200] if best else None, "score": round(best.score, 4) if best else None,
+            "correct": bool(best and question.phrases and passage_matches(best, question.phrases))}
+
+
+def _replies(bot: VersionBot, questions: list[EvalQuestion]) -> dict[str, dict]:
+    """Each distinct question's reply from `bot`, asked once."""
+    replies: dict[str, dict] = {}
+    for question in questions:
+        if question.question not in replies:
+            replies[question.question] = _reply(bot, question)
+    return replies
+
+
+def figures(bot: VersionBot, questions: list[EvalQuestion], replies: dict[str, dict] | None = None) -> dict:
+    """hit@1, hit@3, MRR and, per expected reply kind, how many got it, for one version.
+
+    `kinds["answer"]` is the share of answerable questions answered, `kinds["no_answer"]`
+    the share of out-of-scope questions declined, `kinds["urgent"]` urgent recall.
+    """
+    replies = replies if replies is not None else _replies(bot, questions)
+    retrieval = evaluate_retrieval(bot.index, questions)
+    kinds = evaluate_kinds(lambda text: replies[text]["kind"], questions)
     return {"questions": len(questions), "hit@1": round(retrieval.hit_at_1, 4),
             "hit@3": round(retrieval.hit_at_3, 4), "mrr": round(retrieval.mrr, 4),
             "kinds": {k: {"questions": v["questions"], "correct": v["correct"], "rate": round(v["rate"], 4)}
                       for k, v in kinds.items()}}
 
 
-def _reply(responder: Responder, index: PassageIndex, question: EvalQuestion) -> dict:
-    answer = responder.respond(question.question, index)
-    best = answer.passages[0] if answer.passages else None
-    return {"kind": answer.kind, "passage": best.id if best else None,
-            "text": best.text[:200] if best else None, "score": round(best.score, 4) if best else None,
-            "correct": bool(best and question.phrases and passage_matches(best, question.phrases))}
-
-
-def compare(responder: Responder, candidate: PassageIndex, published: PassageIndex | None,
+def compare(candidate: VersionBot, published: VersionBot | None,
             questions: list[EvalQuestion]) -> tuple[dict, list]:
-    """(evaluation, changes) of a candidate against the published index.
+    """(evaluation, changes) of a candidate version against the published one.
 
-    `changes` lists the check questions whose reply changed kind or best passage.
-    `urgent_missed` lists the urgent check questions the candidate does not
-    send to urgent care.
+    Each side answers with its own responder, so a change of urgent or smalltalk
+    rules counts like a change of the index. `changes` lists the check questions
+    whose reply changed kind or first passage; those that got worse come first,
+    with `"worse": True` and `"why"`, a list of plain sentences. `urgent_missed`
+    lists the urgent check questions the candidate does not send to urgent care,
+    whatever the published version does.
     """
-    evaluation = {"candidate": figures(responder, candidate, questions),
-                  "published": figures(responder, published, questions) if published is not None else None}
+    after = _replies(candidate, questions)
+    before = _replies(published, questions) if published is not None else None
+    evaluation = {"candidate": figures(candidate, questions, after),
+                  "published": figures(published, questions, before) if published is not None else None,
+                  "urgent_missed": [q.question for q in questions
+                                    if q.expect == "urgent" and after[q.question]["kind"] != "urgent"]}
     changes = []
-    urgent_missed = []
-    for question in questions:
-        after = _reply(responder, candidate, question)
-        # Urgent rules live in corpus/urgent.txt, not in the index, so "no longer
-        # flagged" is judged against what the check question expects.
-        if question.expect == "urgent" and after["kind"] != "urgent":
-            urgent_missed.append(question.question)
-        if published is None:
-            continue
-        before = _reply(responder, published, question)
-        if (before["kind"], before["passage"]) != (after["kind"], after["passage"]):
+    for question in questions if before is not None else ():
+        old, new = before[question.question], after[question.question]
+        if (old["kind"], old["passage"]) != (new["kind"], new["passage"]):
+            why = worse_reasons(question.expect, old, new)
             changes.append({"question": question.question, "expect": question.expect,
-                            "before": before, "after": after})
-    evaluation["urgent_missed"] = urgent_missed
+                            "before": old, "after": new, "worse": bool(why), "why": why})
+    changes.sort(key=lambda change: not change["worse"])  # stable: check-file order within each group
     return evaluation, changes
 
 
-def gate_reasons(evaluation: dict, max_hit3_drop: float) -> list[str]:
-    """Why a candidate may not be published without an override ([] = it may)."""
-    reasons = [f"The urgent question {q!r} is no longer sent to urgent care." for q in evaluation.get("urgent_missed", [])]
-    candidate, published = evaluation.get("candidate") or {}, evaluation.get("published")
-    if published and candidate:
-        drop = published["hit@3"] - candidate["hit@3"]
-        if drop > max_hit3_drop:
-            reasons.append(f"Answer hit@3 on the check questions drops from {published['hit@3']:.2f} to "
-                           f"{candidate['hit@3']:.2f} (more than {max_hit3_drop:.2f}).")
+def worse_reasons(expect: str, before: dict, after: dict) -> list[str]:
+    """Why a check question's reply got worse from `before` to `after` ([] = it did not)."""
+    reasons = []
+    if expect == "answer" and before["kind"] == "answer" and after["kind"] == "no_answer":
+        reasons.append("It was answered; now the bot says “I don't know”.")
+    elif expect == "urgent" and before["kind"] == "urgent" and after["kind"] != "urgent":
+        reasons.append("It was sent to urgent care; now it is not.")
+    elif expect == "no_answer" and before["kind"] == "no_answer" and after["kind"] == "answer":
+        reasons.append("This question is outside what the clinic's documents cover and was declined; "
+                       "now it gets an answer.")
+    elif before["kind"] == expect and after["kind"] != expect:
+        reasons.append(f"It got the right kind of reply ({_kind_words(expect)}); "
+                       f"now it gets {_kind_words(after['kind'])}.")
+    if before.get("correct") and not after.get("correct"):
+        reasons.append("The passage shown first used to be the right one; the new one is not.")
     return reasons
+
+
+_KIND_WORDS = {"answer": "an answer", "no_answer": "“I don't know”", "urgent": "the urgent-care message",
+               "smalltalk": "a small-talk reply"}
+
+
+def _kind_words(kind: str) -> str:
+    return _KIND_WORDS.get(kind, kind)
+
+
+# -- judging -------------------------------------------------------------------------------
+
+# (figure, how staff read it, margin field); kind shares are read from figures["kinds"].
+_JUDGED = (("hit@1", "Right passage shown first on the check questions", "hit1"),
+           ("hit@3", "Right passage among the first three on the check questions", "hit3"),
+           ("answer", "Share of answerable check questions that get an answer", "answered"),
+           ("no_answer", "Share of out-of-scope check questions the bot declines (“I don't know”)", "no_answer"))
+
+
+def gate_reasons(evaluation: dict, margins: GateMargins) -> list[str]:
+    """Why a candidate may not be published without an override ([] = it may).
+
+    Any urgent check question the candidate misses blocks; each other figure
+    blocks when it drops from the published version's by more than its margin.
+    A figure missing from either side (an older record, no such check question)
+    is not judged.
+    """
+    reasons = [f"The urgent check question “{q}” is not sent to urgent care."
+               for q in evaluation.get("urgent_missed") or []]
+    candidate, published = evaluation.get("candidate") or {}, evaluation.get("published") or {}
+    for figure, label, margin_name in _JUDGED:
+        old, new = _value(published, figure), _value(candidate, figure)
+        margin = getattr(margins, margin_name)
+        if old is not None and new is not None and old - new > margin + _TOLERANCE:
+            allowed = f"more than {margin:.2f} allowed" if margin > 0 else "no drop allowed"
+            reasons.append(f"{label} drops from {old:.2f} to {new:.2f} ({allowed}).")
+    return reasons
+
+
+def _value(figures: dict, figure: str) -> float | None:
+    """A figure of one side: a top-level number, or the rate of a reply kind."""
+    if figure in figures:
+        return figures[figure]
+    share = (figures.get("kinds") or {}).get(figure)
+    return share.get("rate") if share else None

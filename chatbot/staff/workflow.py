@@ -27,7 +27,7 @@ from ..storage import StorageError
 from .accounts import StaffAccounts
 from .hashing import HashingGate
 from .audit import AuditLog
-from .checks import gate_reasons
+from .checks import GateMargins, gate_reasons
 from .faq_csv import ImportTooLarge, faq_to_csv, import_faq
 from .knowledge import KnowledgeStore
 from .model import Publication, VersionRecord
@@ -51,12 +51,12 @@ def check_file(config) -> Path:
     return Path(config["CHATBOT_CHECK_FILE"] or Path(config["CHATBOT_CORPUS_DIR"]) / "check_questions.jsonl")
 
 
-def gate_for(registry: VersionRegistry, version: str, max_hit3_drop: float) -> list[str]:
+def gate_for(registry: VersionRegistry, version: str, margins: GateMargins) -> list[str]:
     """Reasons the safety gate refuses to publish `version` without an override ([] = none)."""
     record = registry.get(version)
     if record is None or record.status != "candidate":
         return [f"Version {version} is not a finished candidate."]
-    return gate_reasons(record.evaluation or {}, max_hit3_drop)
+    return gate_reasons(record.evaluation or {}, margins)
 
 
 def fetch_version(registry: VersionRegistry, store: IndexStore, version: str) -> Path:
@@ -140,7 +140,7 @@ class Workflow:
     # -- publishing ------------------------------------------------------------
     def gate(self, version: str) -> list[str]:
         """Reasons the safety gate refuses to publish `version` without an override."""
-        return gate_for(self.versions, version, self.config["CHATBOT_GATE_MAX_HIT3_DROP"])
+        return gate_for(self.versions, version, GateMargins.from_settings(self.config))
 
     def publish(self, version: str, actor: str, override_reason: str | None = None) -> Publication:
         """Make `version` live on every server; GateBlocked unless it passes or is overridden."""
