@@ -12,7 +12,7 @@ from chatbot.corpus import Document, FaqEntry, LoadError
 from chatbot.index import PassageIndex
 from chatbot.passages import make_passages
 from chatbot.staff import KnowledgeStore
-from chatbot.staff.knowledge import MAX_DOCUMENT_BYTES, safe_filename
+from chatbot.staff.pages import MAX_DOCUMENT_BYTES, safe_filename
 from chatbot.storage import Storage, StorageError
 
 ANN, BOB = "ann@clinic.example", "bob@clinic.example"

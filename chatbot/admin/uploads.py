@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from ..staff.knowledge import MAX_DOCUMENT_BYTES
+from ..staff.pages import MAX_DOCUMENT_BYTES
 
 MAX_UPLOAD_BYTES = MAX_DOCUMENT_BYTES  # the largest page the knowledge store keeps (2 MB)
 MAX_UPLOAD_MB = MAX_UPLOAD_BYTES // 1_000_000

@@ -6,7 +6,7 @@ import io
 
 from ..corpus.faq import CSV_COLUMNS, read_faq_csv
 from ..corpus.model import LoadError
-from .knowledge import faq_entry
+from .faq_entries import faq_entry
 
 ALTERNATE_SEPARATOR = "|"
 # One import is one transaction and one request: 5,000 rows take under 2 s

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..storage import Storage, StorageError
 from ..storage.tables import EMAIL_LENGTH
+from ..text import squash_spaces
 
 # Execution options of UPDATE and DELETE statements: nothing they touch is loaded in the session.
 BULK = {"synchronize_session": False}
@@ -153,3 +154,33 @@ def checked_json(value, kind: type, what: str):
     except (TypeError, ValueError) as error:
         raise ValueError(f"{what} cannot be stored as JSON: {error}") from None
     return value
+
+
+def checked_texts(values, what: str, max_chars: int) -> tuple[str, ...]:
+    """`values` (a list of texts) trimmed, spaces squashed, empty ones dropped; ValueError for
+    anything but texts, or one longer than `max_chars`."""
+    if values is None:
+        return ()
+    try:
+        values = list(values) if not isinstance(values, str) else None
+    except TypeError:
+        values = None
+    if values is None or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"{what} must be a list of texts")
+    texts = tuple(squash_spaces(v.replace("\x00", "")) for v in values)
+    if any(len(t) > max_chars for t in texts):
+        raise ValueError(f"one of the {what} is longer than {max_chars} characters")
+    return tuple(t for t in texts if t)
+
+
+def search_words(search: str) -> list[str]:
+    """The case-folded words of a staff search box; ValueError when `search` is not text."""
+    if not isinstance(search, str):
+        raise ValueError(f"search must be text, not {type(search).__name__}")
+    return search.casefold().split()
+
+
+def matches_search(words: list[str], *fields: str) -> bool:
+    """True when every one of `words` (from search_words) occurs in one of `fields`, case aside."""
+    haystack = "\n".join(fields).casefold()
+    return all(word in haystack for word in words)

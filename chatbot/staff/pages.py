@@ -1,0 +1,160 @@
+"""Pages uploaded by staff (text, Markdown or HTML): added, replaced, deleted, searched.
+
+A page is kept as uploaded and parsed like a corpus file of the same
+extension when an index is built (knowledge.py), as doc_id
+"staff/<filename without extension>".
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import delete, select
+
+from ..storage import Storage, StorageError
+from ..storage.tables import DocumentRow
+from ..text import squash_spaces
+from .model import (BULK, DocumentRecord, checked_id, checked_name, is_conflict, matches_search,
+                    search_words, transaction, utc_now)
+
+DOCUMENT_SUFFIXES = (".md", ".txt", ".html")
+MAX_DOCUMENT_BYTES = 2_000_000
+MAX_FILENAME_LENGTH = 255  # DocumentRow.filename
+# Staff content gets doc_ids of its own, apart from the corpus folder's; the
+# FAQ entries together are one document, which no page may shadow.
+DOC_ID_PREFIX = "staff/"
+FAQ_DOC_ID = DOC_ID_PREFIX + "faq"
+
+
+class PageStore:
+    """Uploaded pages in `storage`'s database.
+
+    Each method is one short transaction; ValueError for content that breaks
+    the rules, StorageError when the database fails.
+    """
+
+    def __init__(self, storage: Storage):
+        self.storage = storage
+
+    def add_document(self, filename: str, suffix: str, text: str, author: str) -> DocumentRecord:
+        """A new page. The stored filename is `safe_filename(filename, suffix)`.
+
+        ValueError for another suffix than .md, .txt or .html, an empty page,
+        one over 2 MB, or a name another page has (ignoring case and extension).
+        """
+        suffix = checked_suffix(suffix)
+        filename = safe_filename(filename, suffix)
+        text = checked_page_text(text)
+        author = checked_name(author, "author")
+        if _doc_name(filename) == _doc_name(FAQ_DOC_ID):
+            raise ValueError(f"{filename!r}: the name 'faq' is kept for the FAQ entries; choose another")
+        now = utc_now()
+        row = DocumentRow(filename=filename, suffix=suffix, text=text, author=author,
+                          created_at=now, updated_at=now, updated_by=author)
+        try:
+            with transaction(self.storage, "adding a page", write=True) as session:
+                # Pages become doc_ids without their extension ("staff/back-pain"),
+                # which must not meet: compare names as doc_ids, case aside.
+                for existing in session.scalars(select(DocumentRow.filename)):
+                    if _doc_name(existing) == _doc_name(filename):
+                        raise ValueError(f"a page named {existing!r} exists already; "
+                                         "edit it, or give this one another name")
+                session.add(row)
+                session.flush()
+                return _document(row)
+        except StorageError as error:
+            if is_conflict(error):  # added by someone else between the check and the insert
+                raise ValueError(f"a page named {filename!r} exists already") from None
+            raise
+
+    def update_document(self, doc_id: int, text: str, editor: str) -> DocumentRecord | None:
+        """The page with new text, or None for an unknown id; ValueError for empty or over 2 MB."""
+        doc_id = checked_id(doc_id, "a page id")
+        text = checked_page_text(text)
+        editor = checked_name(editor, "editor")
+        with transaction(self.storage, "updating a page", write=True) as session:
+            row = session.get(DocumentRow, doc_id)
+            if row is None:
+                return None
+            if text != row.text:
+                row.text, row.updated_at, row.updated_by = text, utc_now(), editor
+            return _document(row)
+
+    def delete_document(self, doc_id: int) -> bool:
+        """Delete the page; False for an unknown id."""
+        doc_id = checked_id(doc_id, "a page id")
+        with transaction(self.storage, "deleting a page", write=True) as session:
+            query = delete(DocumentRow).where(DocumentRow.id == doc_id)
+            return session.execute(query, execution_options=BULK).rowcount == 1
+
+    def get_document(self, doc_id: int) -> DocumentRecord | None:
+        doc_id = checked_id(doc_id, "a page id")
+        with transaction(self.storage, "reading a page") as session:
+            row = session.get(DocumentRow, doc_id)
+            return None if row is None else _document(row)
+
+    def list_documents(self, search: str = "") -> list[DocumentRecord]:
+        """Pages by filename whose filename or text holds every word of `search` (case-insensitive)."""
+        words = search_words(search)
+        with transaction(self.storage, "listing pages") as session:
+            records = [_document(row) for row in session.scalars(select(DocumentRow))]
+        # Sorted here, not by the database: the same order whatever its collation.
+        records.sort(key=lambda r: r.filename)
+        return [r for r in records if matches_search(words, r.filename, r.text)]
+
+
+def checked_suffix(suffix: str) -> str:
+    """`suffix` in lower case with its dot (".md", ".txt", ".html"); ValueError for others."""
+    if not isinstance(suffix, str):
+        raise ValueError(f"suffix must be text, not {type(suffix).__name__}")
+    normal = suffix.strip().lower()
+    normal = normal if normal.startswith(".") else "." + normal
+    if normal not in DOCUMENT_SUFFIXES:
+        raise ValueError(f"pages must be {', '.join(DOCUMENT_SUFFIXES)}, not {suffix!r}")
+    return normal
+
+
+def safe_filename(filename: str, suffix: str) -> str:
+    """`filename` fit to store and show: its last path part, without control characters or
+    leading dots, ending in `suffix` (see checked_suffix); ValueError when nothing is left or it
+    is over 255 characters."""
+    suffix = checked_suffix(suffix)
+    if not isinstance(filename, str):
+        raise ValueError(f"filename must be text, not {type(filename).__name__}")
+    name = re.split(r"[\\/]", filename)[-1]
+    name = "".join(c for c in name if not unicodedata.category(c).startswith("C"))
+    if name.lower().endswith(suffix):
+        name = name[:-len(suffix)]
+    name = squash_spaces(name).lstrip(". ")
+    if not name:
+        raise ValueError(f"filename {filename[:80]!r} has no name before its extension")
+    name += suffix
+    if len(name) > MAX_FILENAME_LENGTH:
+        raise ValueError(f"filename is longer than {MAX_FILENAME_LENGTH} characters")
+    return name
+
+
+def checked_page_text(text: str) -> str:
+    """`text` as stored (without NUL characters or a byte order mark); ValueError if empty or over 2 MB."""
+    if not isinstance(text, str):
+        raise ValueError(f"the page must be text, not {type(text).__name__}")
+    text = text.replace("\x00", "").removeprefix("\ufeff")  # PostgreSQL text cannot hold NUL
+    if not text.strip():
+        raise ValueError("the page is empty")
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError("the page holds characters that are not valid Unicode; save it as UTF-8") from None
+    if size > MAX_DOCUMENT_BYTES:
+        raise ValueError(f"the page is larger than {MAX_DOCUMENT_BYTES // 1_000_000} MB")
+    return text
+
+
+def _doc_name(filename: str) -> str:
+    """What parse_document makes the doc_id of, without extension, for comparing names."""
+    return filename.rsplit("/", 1)[-1].rsplit(".", 1)[0].casefold()
+
+
+def _document(row: DocumentRow) -> DocumentRecord:
+    return DocumentRecord(row.id, row.filename, row.suffix, row.text, row.author, row.created_at,
+                          row.updated_at, row.updated_by)
