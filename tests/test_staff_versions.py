@@ -13,9 +13,9 @@ from sqlalchemy import update
 from chatbot.index.artifact import load_index, save_index
 from chatbot.staff import VersionRegistry
 from chatbot.staff.model import transaction
+from chatbot.staff.tables import IndexVersionRow
 from chatbot.staff.versions import STALE_BUILD_ERROR
 from chatbot.storage import Storage, StorageError
-from chatbot.storage.tables import IndexVersionRow
 
 ANN, BOB = "ann@clinic.example", "bob@clinic.example"
 REPORT = {"passages": 5, "problems": []}

@@ -5,12 +5,14 @@ names a database (each test gets a schema of its own, dropped afterwards).
 """
 from __future__ import annotations
 
+import ast
 import os
 import secrets
 import sqlite3
 import threading
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -22,10 +24,12 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+import chatbot
+import chatbot.storage
+from chatbot.staff.tables import DATABASE_METADATA
 from chatbot.storage import Exchange, Feedback, Storage, StorageError, purge_command, register_cli
 from chatbot.storage.engine import create_database_engine
 from chatbot.storage.migrate import alembic_config, migration_transaction
-from chatbot.storage.tables import Base
 
 # Nothing listens on port 1; connecting is refused at once.
 UNREACHABLE_POSTGRES = "postgresql+psycopg://nobody@127.0.0.1:1/chatbot"
@@ -53,12 +57,35 @@ def test_migrate_builds_the_schema_on_an_empty_database_and_a_second_run_changes
     assert storage.get_exchange("kept") is not None
 
 
-def test_migrated_schema_matches_the_tables_module(storage, database_url):
+def test_migrated_schema_matches_the_tables_modules(storage, database_url):
     engine = create_engine(database_url, poolclass=NullPool)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        differences = compare_metadata(MigrationContext.configure(connection), DATABASE_METADATA)
     engine.dispose()
     assert differences == []
+    assert {"exchanges", "feedback", "staff_users", "faq_entries", "publications"} <= set(DATABASE_METADATA.tables)
+
+
+def test_the_storage_layer_imports_nothing_of_the_staff_layer_above_it():
+    # migrations/env.py aside: alembic runs it to see every table, staff's too; no module imports it.
+    package = Path(chatbot.storage.__file__).parent
+    modules = [path for path in package.rglob("*.py") if path != package / "migrations" / "env.py"]
+    assert package / "storage.py" in modules
+    assert {str(path.relative_to(package)): imported_modules(path) & {"chatbot.staff"}
+            for path in modules} == {str(path.relative_to(package)): set() for path in modules}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The absolute names a module's imports name, and each of their parent packages."""
+    package_parts = ["chatbot", *path.relative_to(Path(chatbot.__file__).parent).parent.parts]
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package_parts[:len(package_parts) - node.level + 1] if node.level else []
+            names.add(".".join(base + ([node.module] if node.module else [])))
+    return {".".join(name.split(".")[:depth]) for name in names for depth in range(1, name.count(".") + 2)}
 
 
 def test_several_workers_migrating_at_once_all_succeed(make_storage, database_url, raw):

@@ -10,7 +10,7 @@
     AuditLog(storage).record(user.email, "publish", {"version": version})
 
 Every call is one short transaction in the chat log's database (SQLite or
-PostgreSQL, tables in chatbot/storage/tables.py). Database problems raise
+PostgreSQL, tables in chatbot/staff/tables.py). Database problems raise
 chatbot.storage.StorageError; bad arguments ValueError.
 """
 from .accounts import StaffAccounts

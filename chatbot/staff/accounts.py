@@ -5,9 +5,9 @@ from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..storage import Storage, StorageError
-from ..storage.tables import EMAIL_LENGTH, StaffUserRow
 from .hashing import HashingGate, NoGate
 from .model import BULK, StaffUser, checked_id, is_conflict, transaction, utc_now
+from .tables import EMAIL_LENGTH, StaffUserRow
 
 # scrypt with n = 2**17, r = 8, p = 1: 128 MiB and about 0.4 s per hash, so a
 # stolen table costs an attacker the same per guess (OWASP's scrypt minimum).

@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..storage import Storage
-from ..storage.tables import AuditRow
 from .model import AuditEntry, checked_json, checked_name, transaction, utc_now
+from .tables import AuditRow
 
 MAX_ACTION_LENGTH = 64
 

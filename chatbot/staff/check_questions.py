@@ -5,9 +5,9 @@ from sqlalchemy import delete, select
 
 from ..corpus.faq import MAX_FIELD_CHARS
 from ..storage import KINDS, Storage
-from ..storage.tables import CheckQuestionRow
 from ..text import squash_spaces
 from .model import BULK, CheckQuestion, checked_id, checked_name, checked_texts, transaction, utc_now
+from .tables import CheckQuestionRow
 
 
 class CheckQuestionStore:

@@ -12,11 +12,11 @@ import json
 from sqlalchemy import select
 
 from ..corpus import Document, FaqEntry, LoadError, parse_document
-from ..storage.tables import CheckQuestionRow, DocumentRow, FaqRow
 from .check_questions import CheckQuestionStore
 from .faq_entries import FaqStore
 from .model import transaction
 from .pages import DOC_ID_PREFIX, FAQ_DOC_ID, PageStore
+from .tables import CheckQuestionRow, DocumentRow, FaqRow
 
 FAQ_TITLE = "Clinic FAQ"
 

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..storage import Storage, StorageError
-from ..storage.tables import EMAIL_LENGTH
 from ..text import squash_spaces
+from .tables import EMAIL_LENGTH
 
 # Execution options of UPDATE and DELETE statements: nothing they touch is loaded in the session.
 BULK = {"synchronize_session": False}

@@ -12,10 +12,10 @@ import unicodedata
 from sqlalchemy import delete, select
 
 from ..storage import Storage, StorageError
-from ..storage.tables import DocumentRow
 from ..text import squash_spaces
 from .model import (BULK, DocumentRecord, checked_id, checked_name, is_conflict, matches_search,
                     search_words, transaction, utc_now)
+from .tables import DocumentRow
 
 DOCUMENT_SUFFIXES = (".md", ".txt", ".html")
 MAX_DOCUMENT_BYTES = 2_000_000

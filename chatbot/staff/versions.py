@@ -16,10 +16,11 @@ from pathlib import Path
 from sqlalchemy import and_, delete, or_, select, update
 
 from ..storage import Storage, StorageError
-from ..storage.tables import ID_LENGTH, IndexFileRow, IndexVersionRow, PublicationRow
+from ..storage.tables import ID_LENGTH
 from ..text import squash_spaces
 from .model import (BULK, Publication, VersionRecord, checked_json, checked_name, is_conflict,
                     transaction, utc_now)
+from .tables import IndexFileRow, IndexVersionRow, PublicationRow
 
 STALE_BUILD_ERROR = "the build stopped before finishing"
 MAX_STAGE_LENGTH = 200  # IndexVersionRow.stage

@@ -1,9 +1,15 @@
-"""Tables of the chat log. A change here needs a new script in migrations/versions/."""
+"""Tables of the chat log, and the MetaData every table of the database is declared on.
+
+The staff workspace's tables are declared on the same `Base` in
+chatbot/staff/tables.py (staff sits above storage, so storage does not import
+them); migrations/env.py imports both. A change to either needs a new script
+in migrations/versions/.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, LargeBinary, MetaData, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -76,114 +82,3 @@ class FeedbackRow(Base):
     helpful: Mapped[bool]
     comment: Mapped[str | None] = mapped_column(Text)  # already redacted
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-# -- staff workspace (migration 0002) ------------------------------------------------
-
-EMAIL_LENGTH = 254
-
-
-class StaffUserRow(Base):
-    """A staff account. `session_version` changes to end every session of the account."""
-    __tablename__ = "staff_users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(400))
-    active: Mapped[bool] = mapped_column(default=True)
-    session_version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-
-class AuditRow(Base):
-    """Who did what, when: one row per staff action."""
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    actor: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
-    action: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[dict] = mapped_column(JSON)
-
-
-class FaqRow(Base):
-    """An FAQ entry written by staff."""
-    __tablename__ = "faq_entries"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    question: Mapped[str] = mapped_column(Text)
-    answer: Mapped[str] = mapped_column(Text)
-    alternates: Mapped[list[str]] = mapped_column(JSON)
-    source_title: Mapped[str | None] = mapped_column(Text)
-    source_url: Mapped[str | None] = mapped_column(Text)
-    author: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_by: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
-    reviewed_by: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
-    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-
-class DocumentRow(Base):
-    """A page uploaded by staff (text, Markdown or HTML), kept as uploaded."""
-    __tablename__ = "staff_documents"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    filename: Mapped[str] = mapped_column(String(255), unique=True)
-    suffix: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
-    author: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_by: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
-
-
-class CheckQuestionRow(Base):
-    """A question staff want every candidate index checked on."""
-    __tablename__ = "check_questions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    question: Mapped[str] = mapped_column(Text)
-    expect: Mapped[str] = mapped_column(String(KIND_LENGTH))
-    phrases: Mapped[list[str]] = mapped_column(JSON)
-    author: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class IndexVersionRow(Base):
-    """An index build: its progress while building, then its report and evaluation."""
-    __tablename__ = "index_versions"
-
-    version: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
-    status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    created_by: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
-    progress: Mapped[int] = mapped_column(default=0)
-    stage: Mapped[str] = mapped_column(String(200), default="")
-    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    report: Mapped[dict] = mapped_column(JSON)
-    evaluation: Mapped[dict] = mapped_column(JSON)
-    changes: Mapped[list] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text)
-
-
-class IndexFileRow(Base):
-    """One data file of an index version, so every server can fetch the version."""
-    __tablename__ = "index_files"
-
-    version: Mapped[str] = mapped_column(
-        ForeignKey("index_versions.version", ondelete="CASCADE"), primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-
-
-class PublicationRow(Base):
-    """Each publication of a version; the newest row is the version every server serves."""
-    __tablename__ = "publications"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[str] = mapped_column(ForeignKey("index_versions.version"))
-    published_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    published_by: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
-    reason: Mapped[str | None] = mapped_column(Text)

@@ -2,7 +2,9 @@
 
 Storage.migrate() passes a connection that is already in a locked transaction
 (chatbot/storage/migrate.py); the `alembic` command passes `-x url=...` and
-gets the same transaction here.
+gets the same transaction here. Autogenerate compares with DATABASE_METADATA:
+every table of the database, the chat log's (chatbot/storage/tables.py) and
+the staff workspace's (chatbot/staff/tables.py).
 """
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 
+from chatbot.staff.tables import DATABASE_METADATA
 from chatbot.storage.engine import create_database_engine
 from chatbot.storage.migrate import migration_transaction
-from chatbot.storage.tables import Base, UtcDateTime
+from chatbot.storage.tables import UtcDateTime
 
 config = context.config
 
@@ -27,7 +30,7 @@ def render_item(type_: str, obj, autogen_context) -> str | bool:
 def configure_and_run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=DATABASE_METADATA,
         # SQLite cannot ALTER most things; batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
@@ -44,7 +47,7 @@ def command_line_url() -> str:
 
 
 if context.is_offline_mode():
-    context.configure(url=command_line_url(), target_metadata=Base.metadata, literal_binds=True,
+    context.configure(url=command_line_url(), target_metadata=DATABASE_METADATA, literal_binds=True,
                       render_item=render_item)
     with context.begin_transaction():
         context.run_migrations()
