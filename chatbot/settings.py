@@ -95,6 +95,27 @@ SETTINGS: tuple[Setting, ...] = (
             "This is general information, not medical advice. Please talk to a qualified practitioner "
             "about your own situation.",
             "The short notice that goes with every answer."),
+    Setting("CHATBOT_NO_ANSWER_TEXT",
+            "I'm sorry, I don't have a reliable answer to that in the clinic's information.",
+            "What the bot says when it cannot answer from the clinic's information (the contact text follows)."),
+    Setting("CHATBOT_EMERGENCY_NUMBER", "911",
+            "Emergency number given to a visitor who describes warning signs; `{emergency_number}` in "
+            "the medical urgent reply. Outside the US set your own (112 in the EU, 999 in the UK) and "
+            "reword the reply."),
+    Setting("CHATBOT_CRISIS_NUMBER", "988",
+            "Crisis line given to a visitor who mentions suicide or self-harm; `{crisis_number}` in the "
+            "self-harm urgent reply. Outside the US set your local crisis line (e.g. 116 123, Samaritans, "
+            "UK and Ireland) and reword the reply."),
+    Setting("CHATBOT_URGENT_MEDICAL_REPLY",
+            "What you describe can be a sign of a problem that needs medical care right away. "
+            "Please call emergency services ({emergency_number} in the US) or go to the nearest emergency "
+            "department now. Please don't wait for an acupuncture appointment.",
+            "Reply to a message with medical warning signs (corpus/urgent.txt), instead of an answer."),
+    Setting("CHATBOT_URGENT_SELF_HARM_REPLY",
+            "I'm really sorry you're going through this. You matter, and you don't have to face "
+            "it alone. Please call or text {crisis_number} (the Suicide & Crisis Lifeline in the US) or your "
+            "local emergency number now. Outside the US, please call your local crisis line.",
+            "Reply to a message about suicide or self-harm (corpus/urgent.txt), instead of an answer."),
     Setting("CHATBOT_CLINIC_NAME", "",
             "The clinic's name, used in greetings. Empty: the bot says 'the clinic'."),
     Setting("CHATBOT_WIDGET_TITLE", "Questions about acupuncture?",

@@ -100,3 +100,41 @@ def test_reply_kinds_are_the_strings_clients_and_stored_rows_already_use():
     assert [kind.value for kind in ReplyKind] == ["answer", "no_answer", "urgent", "smalltalk"]
     assert ReplyKind.NO_ANSWER == "no_answer" and f"{ReplyKind.URGENT}" == "urgent"
     assert json_module.dumps({"kind": ReplyKind.SMALLTALK}) == '{"kind": "smalltalk"}'
+
+
+def _clinic_responder(tmp_path, **settings) -> Responder:
+    from chatbot.answer.policy import policy_from_settings
+    from chatbot.settings import resolve_settings
+    return Responder(corpus_responder(DEFAULT_CORPUS).urgent_screen,
+                     policy_from_settings(resolve_settings(tmp_path, environ={}, test_config=settings)))
+
+
+def test_the_emergency_and_crisis_settings_reach_the_urgent_replies(tmp_path, default_index):
+    responder = _clinic_responder(tmp_path, CHATBOT_EMERGENCY_NUMBER="999", CHATBOT_CRISIS_NUMBER="116 123",
+                                  CHATBOT_URGENT_MEDICAL_REPLY="Call {emergency_number} now.")
+    medical = responder.respond("I fell off a ladder and now my back hurts terribly", default_index)
+    assert (medical.kind, medical.reply) == ("urgent", "Call 999 now.")
+    self_harm = responder.respond("I'm thinking about ending my life", default_index)
+    assert self_harm.kind == "urgent" and "116 123" in self_harm.reply and "988" not in self_harm.reply
+
+
+def test_the_default_settings_keep_the_us_numbers(tmp_path, default_index):
+    responder = _clinic_responder(tmp_path)
+    assert "(911 in the US)" in responder.respond("I have crushing chest pain", default_index).reply
+
+
+def test_the_no_answer_sentence_is_a_setting(tmp_path, default_index):
+    responder = _clinic_responder(tmp_path, CHATBOT_NO_ANSWER_TEXT="Our documents do not cover that.",
+                                  CHATBOT_CONTACT_TEXT="Call 555-0100.")
+    answer = responder.respond("What are the symptoms of the flu?", default_index)
+    assert answer.kind == "no_answer"
+    assert answer.reply.startswith("Our documents do not cover that. Call 555-0100.")
+    assert "reliable answer" not in answer.reply
+
+
+def test_the_default_no_answer_reply_is_unchanged(tmp_path, default_index):
+    answer = _clinic_responder(tmp_path).respond("What are the symptoms of the flu?", default_index)
+    assert answer.reply == ("I'm sorry, I don't have a reliable answer to that in the clinic's information. "
+                            "Please contact the clinic by phone or through the contact page of this website, "
+                            "and a member of our team will be glad to help. "
+                            "Some passages that may be related are listed below.")

@@ -7,9 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.answer import Smalltalk, SmalltalkMatch, classify_smalltalk, smalltalk_reply
-from chatbot.answer.smalltalk import DEFAULT_PATH
+from chatbot.answer import Smalltalk, SmalltalkMatch
 from chatbot.corpus.model import LoadError
+from conftest import DEFAULT_CORPUS
+
+SHIPPED_FILE = DEFAULT_CORPUS / "smalltalk.txt"
+SHIPPED = Smalltalk.load(SHIPPED_FILE)[0]
+
+
+def classify_smalltalk(message: str) -> SmalltalkMatch | None:
+    return SHIPPED.classify(message)
+
+
+def smalltalk_reply(match: SmalltalkMatch, clinic_name: str | None = None) -> str:
+    return SHIPPED.reply(match, clinic_name)
+
 
 DEV = [json.loads(line) for line in
        (Path(__file__).resolve().parent / "data" / "dev.jsonl").read_text("utf-8").splitlines()
@@ -113,7 +125,7 @@ def test_everyday_greetings_thanks_and_goodbyes_are_recognised(message, intent):
 
 
 def test_the_shipped_smalltalk_file_loads_without_problems():
-    smalltalk, errors = Smalltalk.load(DEFAULT_PATH)
+    smalltalk, errors = Smalltalk.load(SHIPPED_FILE)
     assert errors == []
     assert [intent.name for intent in smalltalk.intents] == ["greeting", "thanks", "goodbye",
                                                              "about_bot"]
@@ -257,3 +269,22 @@ def test_a_file_saved_with_a_bom_and_crlf_loads():
     smalltalk, errors = Smalltalk.from_text("\ufeff[greeting]\r\nreply: Hello!\r\nhi there :)\r\n")
     assert errors == []
     assert smalltalk.classify("Hi there") == SmalltalkMatch("greeting")
+
+
+def test_a_reply_changed_in_the_smalltalk_file_is_what_the_bot_says(tmp_path, default_index):
+    from chatbot.answer.policy import Responder
+    from chatbot.answer.urgent import UrgentScreen
+    shipped = SHIPPED_FILE.read_text("utf-8")
+    old = next(line for line in shipped.splitlines() if line.startswith("reply: You're welcome!"))
+    path = tmp_path / "smalltalk.txt"
+    path.write_text(shipped.replace(old, "reply: Glad to help with your massage questions."), "utf-8")
+    smalltalk, errors = Smalltalk.load(path)
+    assert errors == []
+    answer = Responder(UrgentScreen(), smalltalk=smalltalk).respond("thanks a lot", default_index)
+    assert (answer.kind, answer.reply) == ("smalltalk", "Glad to help with your massage questions.")
+
+
+def test_without_a_smalltalk_file_no_reply_is_assumed(default_index):
+    from chatbot.answer.policy import Responder
+    from chatbot.answer.urgent import UrgentScreen
+    assert Responder(UrgentScreen()).respond("thanks a lot", default_index).kind != "smalltalk"

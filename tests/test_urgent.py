@@ -279,6 +279,7 @@ medical: nothing after unless => fell + back pain unless
 ignore:
 ignore: fever
 self-harm: hyphen is fine => kill myself
+treatment: acup
 """
 
 
@@ -329,6 +330,7 @@ medical: chest pain => chest pain + [heart]
 words: back pain => sore back
 words: => fever
 words: empty list =>
+treatment: acup
 """
 
 
@@ -380,7 +382,7 @@ def test_an_unusable_rules_file_is_reported_not_raised(tmp_path, content, messag
 
 
 def test_rules_saved_with_a_bom_and_crlf_load():
-    text = "\ufeffmedical: chest pain => chest pain\r\nignore: chest cupping\r\n"
+    text = "\ufeffmedical: chest pain => chest pain\r\nignore: chest cupping\r\ntreatment: acup\r\n"
     screen, errors = UrgentScreen.from_text(text.encode("utf-8").decode("utf-8-sig"))
     assert errors == []
     assert screen.check("I have chest pain") is not None
@@ -412,3 +414,59 @@ def test_replies_are_short_plain_text(category):
     reply = urgent_reply(UrgentMatch(category, "any"))
     assert len(reply) < 400
     assert not any(mark in reply for mark in ("<", ">", "*", "_", "#", "[", "`", "\n"))
+
+
+# -- the treatment line ---------------------------------------------------------------
+
+THERAPY_RULES = """\
+medical: fever with back pain => fever + back pain
+treatment: {treatment}
+"""
+
+
+def test_a_clinic_names_its_own_therapies_in_the_treatment_line():
+    question = "can chiropractic adjustments cause fever and back pain?"
+    acupuncture_only, errors = UrgentScreen.from_text(THERAPY_RULES.format(treatment="acup, needl"))
+    assert errors == []
+    assert acupuncture_only.check("does acupuncture cause fever and back pain?") is None
+    assert acupuncture_only.check(question) == UrgentMatch("medical", "fever with back pain")
+    chiropractic, errors = UrgentScreen.from_text(THERAPY_RULES.format(treatment="acup, needl, chiropract"))
+    assert errors == [] and chiropractic.treatment == ("acup", "needl", "chiropract")
+    assert chiropractic.check(question) is None
+    # Still urgent when the visitor describes their own situation.
+    assert chiropractic.check("I have a fever and back pain, can chiropractic help?") is not None
+
+
+def test_the_shipped_treatment_line_lists_the_clinics_therapies(screen):
+    assert {"acup", "needl", "cupping", "moxa"} <= set(screen.treatment)
+    assert screen.check("can cupping cause fever with back pain?") is None
+
+
+def test_without_a_treatment_line_the_rules_load_and_the_missing_line_is_reported():
+    screen, errors = UrgentScreen.from_text("medical: fever with back pain => fever + back pain\n")
+    assert [rule.name for rule in screen.rules] == ["fever with back pain"]
+    assert [(e.line, "no 'treatment:' line" in e.message) for e in errors] == [(0, True)]
+    assert screen.check("does acupuncture cause fever and back pain?") is not None
+    _, errors = UrgentScreen.from_text("self_harm: suicide => kill myself\n")
+    assert errors == []
+
+
+def test_bad_treatment_words_are_reported_and_the_good_ones_kept():
+    text = "medical: fever => fever + back pain\ntreatment: acup, ab, dry needling, moxa\ntreatment:\n"
+    screen, errors = UrgentScreen.from_text(text)
+    assert screen.treatment == ("acup", "moxa")
+    reported = [(e.line, e.message) for e in errors]
+    assert [line for line, _ in reported] == [2, 2, 3]
+    assert "'ab' is too short" in reported[0][1] and "'dry needling' must be one word" in reported[1][1]
+    assert "followed by no words" in reported[2][1]
+
+
+# -- replies from the settings --------------------------------------------------------
+
+def test_the_urgent_replies_use_the_clinics_numbers_and_texts():
+    from chatbot.answer.urgent import UrgentReplies
+    uk = UrgentReplies(medical="Call {emergency_number} now.", self_harm="Call {crisis_number} or {emergency_number}.",
+                       emergency_number="999", crisis_number="116 123")
+    assert urgent_reply(UrgentMatch("medical", "chest pain"), uk) == "Call 999 now."
+    assert urgent_reply(UrgentMatch("self_harm", "suicide"), uk) == "Call 116 123 or 999."
+    assert urgent_reply(UrgentMatch("medical", "x"), UrgentReplies(medical="Go {now}.")) == "Go {now}."

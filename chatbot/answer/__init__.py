@@ -1,6 +1,6 @@
 """Answer stage: decide what to reply to a visitor's message."""
-from .smalltalk import Smalltalk, SmalltalkIntent, SmalltalkMatch, classify_smalltalk, smalltalk_reply
+from .smalltalk import Smalltalk, SmalltalkIntent, SmalltalkMatch
 from .urgent import UrgentMatch, UrgentRule, UrgentScreen, urgent_reply
 
 __all__ = ["Smalltalk", "SmalltalkIntent", "SmalltalkMatch", "UrgentMatch", "UrgentRule",
-           "UrgentScreen", "classify_smalltalk", "smalltalk_reply", "urgent_reply"]
+           "UrgentScreen", "urgent_reply"]

@@ -13,10 +13,11 @@ from typing import Any, Mapping
 
 from ..index import Hit, PassageIndex
 from ..passages.model import Source
+from ..settings import BY_NAME
 from ..text import squash_spaces, word_count
 from .kinds import ReplyKind
-from .smalltalk import Smalltalk, default_smalltalk
-from .urgent import UrgentScreen, urgent_reply
+from .smalltalk import Smalltalk
+from .urgent import UrgentReplies, UrgentScreen, urgent_reply
 
 CANDIDATE_POOL = 10       # passages looked at to choose suggestions
 MAX_SUGGESTIONS = 3
@@ -43,13 +44,20 @@ class Answer:
     suggestions: tuple[str, ...] = ()
 
 
+def _default(name: str):
+    return BY_NAME[name].default
+
+
 @dataclass(frozen=True)
 class PolicySettings:
-    threshold: float = 0.5  # a probability: answer when at least this sure
-    suggestion_margin: float = 0.85
-    contact_text: str = "Please contact the clinic."
-    notice: str = "This is general information, not medical advice."
-    clinic_name: str = ""
+    """The clinic's choices the policy follows; defaults are the declared settings' (chatbot/settings.py)."""
+    threshold: float = _default("CHATBOT_ANSWER_THRESHOLD")  # a probability: answer when at least this sure
+    suggestion_margin: float = _default("CHATBOT_SUGGESTION_MARGIN")
+    contact_text: str = _default("CHATBOT_CONTACT_TEXT")
+    notice: str = _default("CHATBOT_NOTICE")
+    clinic_name: str = _default("CHATBOT_CLINIC_NAME")
+    no_answer_text: str = _default("CHATBOT_NO_ANSWER_TEXT")
+    urgent_replies: UrgentReplies = UrgentReplies()
 
 
 def policy_from_settings(settings: Mapping[str, Any]) -> PolicySettings:
@@ -59,23 +67,33 @@ def policy_from_settings(settings: Mapping[str, Any]) -> PolicySettings:
                           suggestion_margin=settings["CHATBOT_SUGGESTION_MARGIN"],
                           contact_text=settings["CHATBOT_CONTACT_TEXT"],
                           notice=settings["CHATBOT_NOTICE"],
-                          clinic_name=settings["CHATBOT_CLINIC_NAME"])
+                          clinic_name=settings["CHATBOT_CLINIC_NAME"],
+                          no_answer_text=settings["CHATBOT_NO_ANSWER_TEXT"],
+                          urgent_replies=UrgentReplies(
+                              medical=settings["CHATBOT_URGENT_MEDICAL_REPLY"],
+                              self_harm=settings["CHATBOT_URGENT_SELF_HARM_REPLY"],
+                              emergency_number=settings["CHATBOT_EMERGENCY_NUMBER"],
+                              crisis_number=settings["CHATBOT_CRISIS_NUMBER"]))
 
 
 class Responder:
-    """Decides the kind of reply and writes it."""
+    """Decides the kind of reply and writes it.
+
+    Without `smalltalk` no message is smalltalk: the replies belong to a clinic's
+    smalltalk.txt, so none is assumed here.
+    """
 
     def __init__(self, urgent_screen: UrgentScreen, settings: PolicySettings = PolicySettings(),
                  smalltalk: Smalltalk | None = None):
         self.urgent_screen = urgent_screen
         self.settings = settings
-        self.smalltalk = smalltalk if smalltalk is not None else default_smalltalk()
+        self.smalltalk = smalltalk if smalltalk is not None else Smalltalk()
 
     def respond(self, message: str, index: PassageIndex, top_k: int = 3) -> Answer:
         """The reply to `message`, retrieving from `index` when needed."""
         urgent = self.urgent_screen.check(message)
         if urgent is not None:
-            return Answer(ReplyKind.URGENT, urgent_reply(urgent))
+            return Answer(ReplyKind.URGENT, urgent_reply(urgent, self.settings.urgent_replies))
         smalltalk = self.smalltalk.classify(message)
         if smalltalk is not None:
             return Answer(ReplyKind.SMALLTALK, self.smalltalk.reply(smalltalk, self.settings.clinic_name or None))
@@ -91,11 +109,10 @@ class Responder:
         return f"{text}\n\n{source_line(best.source)}\n\n{self.settings.notice}"
 
     def _no_answer_reply(self, has_candidates: bool) -> str:
-        reply = "I'm sorry, I don't have a reliable answer to that in the clinic's information. "
-        reply += self.settings.contact_text
+        parts = [self.settings.no_answer_text, self.settings.contact_text]
         if has_candidates:
-            reply += " Some passages that may be related are listed below."
-        return reply
+            parts.append("Some passages that may be related are listed below.")
+        return " ".join(part for part in parts if part)
 
     def _suggestions(self, hits: list[Hit], skip_first: bool = True) -> tuple[str, ...]:
         """Other topics close in score to the best one: "Did you mean ...?" chips."""

@@ -18,7 +18,6 @@ forgiven, and one message may miss or add one small word ("or", "the",
 """
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from ..text import words
 from .rules_file import read_rules_file
 from .smalltalk_file import MAX_WORDS, SMALLTALK_FILE, SmalltalkIntent, parse_smalltalk
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "corpus" / SMALLTALK_FILE
 MAX_EDITS = 1   # small words missing from or added to wordings, per message
 # Words that carry no meaning of their own in smalltalk: one of them may be
 # missing or extra ("are you a person or a bot" ~ "are you a real person or a
@@ -198,21 +196,3 @@ def _edits(span: frozenset[str], wording: frozenset[str], filler: frozenset[str]
     if not (extra | missing) <= SMALL_WORDS or wording <= SMALL_WORDS:
         return None   # a wording of small words only must be typed in full
     return len(extra) + len(missing)
-
-
-# -- the shipped file ----------------------------------------------------------------
-
-@functools.cache
-def default_smalltalk() -> Smalltalk:
-    """The smalltalk of the shipped corpus/smalltalk.txt, read on first use."""
-    return Smalltalk.load(DEFAULT_PATH)[0]
-
-
-def classify_smalltalk(message: str) -> SmalltalkMatch | None:
-    """The smalltalk intent of `message` by the shipped file, else None."""
-    return default_smalltalk().classify(message)
-
-
-def smalltalk_reply(match: SmalltalkMatch, clinic_name: str | None = None) -> str:
-    """The shipped file's reply to `match`, with the clinic's name filled in."""
-    return default_smalltalk().reply(match, clinic_name)

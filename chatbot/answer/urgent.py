@@ -8,11 +8,14 @@ manual), one rule per line:
     words: back pain => back pain, backache, back hurts
     medical: back pain after a crash => car crash + [back pain]
     ignore: fell asleep, fewer
+    treatment: acup, needl, cupping
 
 A rule fires when each `+` group has an alternative in the message that is
 not negated ("I have no fever"), no `unless` phrase is present, and, for
 medical rules, the message describes the visitor's own situation rather than
-only asking about treatment ("does acupuncture for back pain cause fever?").
+only asking about treatment ("does acupuncture for back pain cause fever?"):
+a question is about treatment when one of its words starts with a
+`treatment:` word of the file, so a clinic names its own therapies there.
 A `words:` line names a list of alternatives once; `[name]` in a group or after
 `unless` stands for all of them.
 """
@@ -25,6 +28,7 @@ from pathlib import Path
 from nltk.metrics.distance import edit_distance
 
 from ..corpus.model import LoadError
+from ..settings import BY_NAME
 from ..text import LIGHT_WORDS, STOP_WORDS, normalize_text, stem
 from .rules_file import read_rules_file
 
@@ -51,8 +55,6 @@ SENTENCE_MARKS = frozenset(".!?;")
 QUESTION_OPENERS = frozenset({
     "can", "could", "does", "do", "did", "will", "would", "is", "are", "should", "may",
     "might", "what", "what's", "whats", "how", "why"})
-TREATMENT_PREFIXES = ("acup", "accup", "electroacup", "needl", "cupping", "moxa", "moxib",
-                      "treatment", "therap", "session", "side")
 # In a question about treatment, what follows these is a possible effect, not a symptom.
 CAUSAL_WORDS = frozenset({
     "cause", "causes", "caused", "causing", "give", "gives", "trigger", "triggers", "lead",
@@ -70,6 +72,8 @@ NEVER_A_TYPO = STOP_WORDS | LIGHT_WORDS | NEGATION_WORDS
 _TOKENS = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+|[.!?;:,]")
 _RULE_LINE = re.compile(r"^(?P<category>[A-Za-z_-]+)\s*:\s*(?P<name>.*?)\s*=>\s*(?P<groups>.*)$")
 _IGNORE_LINE = re.compile(r"^ignore\s*:(?P<phrases>.*)$", re.IGNORECASE)
+_TREATMENT_LINE = re.compile(r"^treatment\s*:(?P<words>.*)$", re.IGNORECASE)
+_TREATMENT_WORD = re.compile(r"^[a-z]{3,}$")
 _WORDS_LINE = re.compile(r"^words\s*:\s*(?P<name>.*?)\s*=>\s*(?P<alternatives>.*)$", re.IGNORECASE)
 _WORD_LIST = re.compile(r"^\[(?P<name>[^\]]*)\]$")
 _UNLESS = re.compile(r"\bunless\b", re.IGNORECASE)
@@ -159,11 +163,32 @@ def _parse_rule(category: str, name: str, text: str, line: int,
     return UrgentRule(category, name, tuple(groups), exceptions, line), []
 
 
+def _treatment_words(text: str) -> tuple[list[str], list[str]]:
+    """Word starts of a 'treatment:' line, and why any is unusable."""
+    found, problems = [], []
+    for item in (t.strip() for t in text.split(",")):
+        word = item.lower()
+        if not word:
+            continue
+        if _TREATMENT_WORD.match(word):
+            found.append(word)
+        elif word.isalpha():
+            problems.append(f"treatment word {item!r} is too short: most questions would look "
+                            "like questions about treatment")
+        else:
+            problems.append(f"treatment word {item!r} must be one word of letters (its start is "
+                            "enough: 'acup' covers acupuncture and acupuncturist)")
+    if not found and not problems:
+        problems.append("'treatment:' is followed by no words")
+    return found, problems
+
+
 def parse_urgent_rules(text: str, path: str = URGENT_FILE
-                       ) -> tuple[list[UrgentRule], list[str], list[LoadError]]:
-    """Rules, ignored phrases and problems (with line numbers) of a rules file's text."""
+                       ) -> tuple[list[UrgentRule], list[str], list[str], list[LoadError]]:
+    """Rules, ignored phrases, treatment word starts and problems (with line numbers) of a rules file's text."""
     rules: list[UrgentRule] = []
     ignored: list[tuple[str, int]] = []
+    treatment: list[str] = []
     errors: list[LoadError] = []
     seen: dict[str, int] = {}
     word_lists: dict[str, tuple[str, ...]] = {}
@@ -177,6 +202,11 @@ def parse_urgent_rules(text: str, path: str = URGENT_FILE
                 errors.append(LoadError(path, number, "expected 'ignore: phrase, other phrase'"))
                 continue
             ignored += [(p, number) for p in phrases]
+            continue
+        if treatment_line := _TREATMENT_LINE.match(line):
+            found, problems = _treatment_words(treatment_line["words"])
+            treatment += found
+            errors += [LoadError(path, number, p) for p in problems]
             continue
         if listed := _WORDS_LINE.match(line):
             name = _list_name(listed["name"])
@@ -217,7 +247,11 @@ def parse_urgent_rules(text: str, path: str = URGENT_FILE
             kept.append(phrase)
     if not rules:
         errors.append(LoadError(path, 0, "no usable rules: urgent messages will not be caught"))
-    return rules, kept, sorted(errors, key=lambda e: e.line)
+    if not treatment and any(r.category == "medical" for r in rules):
+        errors.append(LoadError(path, 0, "no 'treatment:' line: medical rules also fire on general "
+                                         "questions about a treatment's effects; add one like "
+                                         "'treatment: massage, therap'"))
+    return rules, kept, treatment, sorted(errors, key=lambda e: e.line)
 
 
 # -- the screen -------------------------------------------------------------------
@@ -226,16 +260,18 @@ class UrgentScreen:
     """Flags messages that describe warning signs; everything is compiled at construction."""
 
     def __init__(self, rules: tuple[UrgentRule, ...] | list[UrgentRule] = (),
-                 ignored: tuple[str, ...] | list[str] = ()):
+                 ignored: tuple[str, ...] | list[str] = (),
+                 treatment: tuple[str, ...] | list[str] = ()):
         self.rules = tuple(rules)
         self.ignored = tuple(ignored)
+        self.treatment = tuple(treatment)   # word starts that make a question one about treatment
         self._compile()
 
     @classmethod
     def from_text(cls, text: str, path: str = URGENT_FILE) -> tuple["UrgentScreen", list[LoadError]]:
         """A screen of the rules in `text`, and the problems of the lines left out."""
-        rules, ignored, errors = parse_urgent_rules(text, path)
-        return cls(rules, ignored), errors
+        rules, ignored, treatment, errors = parse_urgent_rules(text, path)
+        return cls(rules, ignored, treatment), errors
 
     @classmethod
     def load(cls, path: Path) -> tuple["UrgentScreen", list[LoadError]]:
@@ -320,7 +356,7 @@ class UrgentScreen:
         ignored = {p for positions, rule, _ in found if rule == _IGNORED for p in positions}
         found = [f for f in found if f[1] == _IGNORED or ignored.isdisjoint(f[0])]
         negated = text.negated(consumed={p for positions, _, _ in found for p in positions})
-        standing = text.standing()
+        standing = text.standing(self.treatment)
         best: dict[int, dict[int, int]] = {}   # rule -> group -> best standing found
         vetoed = set()
         for positions, rule_index, group_index in found:
@@ -417,12 +453,13 @@ class _Message:
                 negation_at, negation_clause = i, self.clauses[i]
         return flags
 
-    def standing(self) -> list[int]:
-        """Per word: _OWN (the visitor's situation), or _GENERAL / _HYPOTHETICAL in a treatment question."""
+    def standing(self, treatment: tuple[str, ...]) -> list[int]:
+        """Per word: _OWN (the visitor's situation), or _GENERAL / _HYPOTHETICAL in a question
+        about treatment (one with a word that starts with a `treatment` word start)."""
         words = self.words
         treatment_questions = {self.sentences[i] for i, word in enumerate(words)
                                if self.sentences[i] in self.questions
-                               and word.startswith(TREATMENT_PREFIXES)}
+                               and word.startswith(treatment)}
         levels = []
         own_until, own_clause, causal_sentence = -1, -1, -1
         for i, word in enumerate(words):
@@ -447,18 +484,26 @@ class _Message:
         return levels
 
 
-URGENT_REPLIES = {
-    "medical": (
-        "What you describe can be a sign of a problem that needs medical care right away. "
-        "Please call emergency services (911 in the US) or go to the nearest emergency "
-        "department now. Please don't wait for an acupuncture appointment."),
-    "self_harm": (
-        "I'm really sorry you're going through this. You matter, and you don't have to face "
-        "it alone. Please call or text 988 (the Suicide & Crisis Lifeline in the US) or your "
-        "local emergency number now. Outside the US, please call your local crisis line."),
-}
+def _default(name: str) -> str:
+    return BY_NAME[name].default
 
 
-def urgent_reply(match: UrgentMatch) -> str:
+@dataclass(frozen=True)
+class UrgentReplies:
+    """What the bot tells a visitor with warning signs, per category; the texts are
+    settings, and `{emergency_number}` / `{crisis_number}` in them become the clinic's numbers."""
+    medical: str = _default("CHATBOT_URGENT_MEDICAL_REPLY")
+    self_harm: str = _default("CHATBOT_URGENT_SELF_HARM_REPLY")
+    emergency_number: str = _default("CHATBOT_EMERGENCY_NUMBER")
+    crisis_number: str = _default("CHATBOT_CRISIS_NUMBER")
+
+    def text(self, category: str) -> str:
+        template = self.self_harm if category == "self_harm" else self.medical
+        # Plain replacement, not str.format: a stray brace in a clinic's text never fails a reply.
+        return (template.replace("{emergency_number}", self.emergency_number)
+                .replace("{crisis_number}", self.crisis_number))
+
+
+def urgent_reply(match: UrgentMatch, replies: UrgentReplies = UrgentReplies()) -> str:
     """The plain-text reply to an urgent message: where to get help now."""
-    return URGENT_REPLIES[match.category]
+    return replies.text(match.category)

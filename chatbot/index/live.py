@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -43,7 +44,17 @@ PUBLISHED = "published"
 # A new worker waits at most this long for its first check before it serves
 # what it inherited (a database that never answers must not keep it out).
 FIRST_CHECK_LIMIT_SECONDS = 120.0
-WARM_UP_QUERY = "acupunture needels warm-up"
+WARM_UP_WORDS = 2   # words of the first passage, each misspelt, that the warm-up query asks about
+
+
+def warm_up_query(index: PassageIndex) -> str:
+    """A query that runs every path of a visitor's search on `index`: known words
+    misspelt (spelling correction) and a word it lacks. Made from the index's own
+    first passage, so it names no clinic's subject and suits any corpus."""
+    first = index.passages_[0].text if len(index.passages_) else ""
+    chosen = [w for w in re.findall(r"[a-z]+", first.lower()) if len(w) >= 5][:WARM_UP_WORDS]
+    misspelt = [w[:len(w) // 2] + w[len(w) // 2 + 1:] for w in chosen]  # one letter dropped
+    return " ".join(misspelt + ["warm-up"])
 
 
 class VersionSource(Protocol):
@@ -150,7 +161,7 @@ class LiveIndex:
 
     def _swap_to(self, version: str) -> Served:
         index, manifest = self._load(version)
-        index.search(WARM_UP_QUERY, 1)  # the first visitor should not pay for loading word tables
+        index.search(warm_up_query(index), 1)  # the first visitor should not pay for loading word tables
         if self.store.current() != version:  # e.g. published on another server: this one follows
             try:
                 self.store.publish(version, check=False)  # just loaded: no second load to check it
