@@ -36,11 +36,6 @@ def suite_gains(params: dict, corpus_dir: Path, data_dir: Path, banks: list) -> 
             for r in results}
 
 
-def suite_scores(params: dict, corpus_dir: Path, data_dir: Path, banks: list) -> dict[str, float]:
-    """{suite: nDCG@10 of ours} for one parameter combination."""
-    return {name: float(g.mean()) for name, g in suite_gains(params, corpus_dir, data_dir, banks).items()}
-
-
 def k_fold(table: list, folds: int, seed: int = 0) -> tuple[dict[str, float], list[dict]]:
     """({suite: left-out nDCG@10}, chosen params per fold) of k-fold over each suite's questions."""
     suites = list(table[0][1])

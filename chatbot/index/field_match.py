@@ -100,11 +100,6 @@ class FieldMatcher:
         bound = (float(self.idf_[ids].sum()) + unknown * self._highest_idf) * (K1 + 1)
         return ids, np.full(len(ids), 1.0 / bound)
 
-    def passages_using(self, term_ids: np.ndarray) -> np.ndarray:
-        """Passage rows (unsorted, maybe repeated) with a text holding any of `term_ids`."""
-        rows = [self.postings_.indices[self.postings_.indptr[t]:self.postings_.indptr[t + 1]] for t in term_ids]
-        return self.owners_[np.concatenate(rows)] if rows else np.zeros(0, dtype=np.int64)
-
     def scores_at(self, terms: list[str], rows: np.ndarray) -> np.ndarray:
         """scores(terms)[rows], bit for bit, reading only the texts of `rows` (sorted ascending)."""
         result = np.zeros(len(rows))

@@ -69,7 +69,3 @@ class SynonymExpander:
                 if tuple(stems[i:i + len(source)]) == source:
                     found.append((i, i + len(source), target))
         return found
-
-    def variants(self, stems: list[str]) -> list[list[str]]:
-        """Other ways to say `stems`: one variant per matching rule, phrase replaced."""
-        return [stems[:i] + list(target) + stems[j:] for i, j, target in self.matches(stems)]

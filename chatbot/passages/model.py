@@ -6,8 +6,6 @@ from dataclasses import asdict, dataclass, field
 
 from ..text import words
 
-PASSAGE_FORMS = ("text", "list", "table", "faq")
-
 
 @dataclass(frozen=True)
 class Source:
@@ -29,7 +27,7 @@ class Passage:
     id: str
     text: str
     source: Source
-    form: str = "text"
+    form: str = "text"  # "text", "list", "table" or "faq"
     question: str | None = None
     alternates: tuple[str, ...] = ()
     position: int = 0
