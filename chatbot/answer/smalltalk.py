@@ -21,13 +21,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from nltk.metrics.distance import edit_distance
 
 from ..corpus.model import LoadError
 from ..text import words
-from .rules_file import read_rules_file
+from .rules_file import LoadedFromFile
 from .smalltalk_file import MAX_WORDS, SMALLTALK_FILE, SmalltalkIntent, parse_smalltalk
 
 MAX_EDITS = 1   # small words missing from or added to wordings, per message
@@ -54,8 +53,9 @@ class SmalltalkMatch:
 
 # -- matching --------------------------------------------------------------------
 
-class Smalltalk:
+class Smalltalk(LoadedFromFile):
     """Recognises smalltalk messages and writes their replies; compiled at construction."""
+    IF_MISSING = "no smalltalk will be recognised"
 
     def __init__(self, intents: tuple[SmalltalkIntent, ...] | list[SmalltalkIntent] = (),
                  filler: tuple[str, ...] | list[str] = (),
@@ -70,12 +70,6 @@ class Smalltalk:
         """The smalltalk of the file text `text`, and the problems of the lines left out."""
         intents, filler, not_typos, errors = parse_smalltalk(text, path)
         return cls(intents, filler, not_typos), errors
-
-    @classmethod
-    def load(cls, path: Path) -> tuple["Smalltalk", list[LoadError]]:
-        """The smalltalk of the file at `path`; problems are reported, never raised."""
-        text, problems = read_rules_file(path, "no smalltalk will be recognised")
-        return (cls(), problems) if text is None else cls.from_text(text, Path(path).name)
 
     def _compile(self) -> None:
         """Wordings as word sets, indexed by each of their words; typo targets by first letter."""
