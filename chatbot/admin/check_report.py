@@ -5,9 +5,14 @@ REPORT_FIGURES = (("documents", "Documents"), ("passages", "Passages"),
                   ("duplicates_dropped", "Duplicate passages dropped"), ("vocabulary", "Vocabulary (terms)"),
                   ("synonym_rules", "Synonym rules"), ("files_with_errors", "Files with problems"),
                   ("seconds", "Build time (seconds)"))
-RETRIEVAL_FIGURES = (("hit@1", "Right passage first (hit@1)"), ("hit@3", "Right passage in the top 3 (hit@3)"),
-                     ("mrr", "Mean reciprocal rank"))
-KIND_LABELS = {"answer": "Answers", "no_answer": "“I don't know”", "urgent": "Urgent", "smalltalk": "Small talk"}
+RETRIEVAL_FIGURES = (("hit@1", "Right passage shown first (hit@1)"),
+                     ("hit@3", "Right passage among the first three (hit@3)"),
+                     ("mrr", "Mean reciprocal rank (1.000: the right passage always first)"))
+# In the order staff read them: answers, then what the bot must decline or escalate.
+KIND_LABELS = {"answer": "Answerable questions that get an answer",
+               "no_answer": "Out-of-scope questions declined (“I don't know”)",
+               "urgent": "Urgent questions sent to urgent care",
+               "smalltalk": "Small talk recognised as small talk"}
 
 
 def report_rows(report: dict) -> list[tuple[str, object]]:
@@ -21,9 +26,10 @@ def evaluation_rows(evaluation: dict) -> list[tuple[str, str, str]]:
     if not candidate:
         return []
     rows = [(label, _figure(candidate.get(key)), _figure(published.get(key))) for key, label in RETRIEVAL_FIGURES]
-    for kind, counts in (candidate.get("kinds") or {}).items():
-        before = (published.get("kinds") or {}).get(kind)
-        rows.append((f"{KIND_LABELS.get(kind, kind)}: right kind of reply", _share(counts), _share(before)))
+    kinds, kinds_before = candidate.get("kinds") or {}, published.get("kinds") or {}
+    for kind in [k for k in KIND_LABELS if k in kinds] + sorted(k for k in kinds if k not in KIND_LABELS):
+        label = KIND_LABELS.get(kind, f"Questions expecting {kind}: right kind of reply")
+        rows.append((label, _share(kinds[kind]), _share(kinds_before.get(kind))))
     rows.append(("Check questions", str(candidate.get("questions", "—")), str(published.get("questions", "—"))))
     return rows
 
@@ -33,6 +39,8 @@ def _figure(value) -> str:
 
 
 def _share(counts: dict | None) -> str:
-    if not counts:
+    """"31 of 33 (0.94)": how many check questions of one kind got the right kind of reply."""
+    if not counts or "correct" not in counts or "questions" not in counts:
         return "—"
-    return f"{counts['correct']} of {counts['questions']}"
+    rate = counts.get("rate")
+    return f"{counts['correct']} of {counts['questions']}" + ("" if rate is None else f" ({rate:.2f})")

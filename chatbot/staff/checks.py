@@ -120,17 +120,18 @@ def worse_reasons(expect: str, before: dict, after: dict) -> list[str]:
     """Why a check question's reply got worse from `before` to `after` ([] = it did not)."""
     reasons = []
     if expect == "answer" and before["kind"] == "answer" and after["kind"] == "no_answer":
-        reasons.append("It was answered; now the bot says “I don't know”.")
+        reasons.append("Answer → “I don't know”: it was answered; now the bot says it does not know.")
     elif expect == "urgent" and before["kind"] == "urgent" and after["kind"] != "urgent":
-        reasons.append("It was sent to urgent care; now it is not.")
+        reasons.append("Urgent → not urgent: it was sent to urgent care; now it is not.")
     elif expect == "no_answer" and before["kind"] == "no_answer" and after["kind"] == "answer":
-        reasons.append("This question is outside what the clinic's documents cover and was declined; "
+        reasons.append("Declined → answered: it is outside what the clinic's documents cover and was declined; "
                        "now it gets an answer.")
     elif before["kind"] == expect and after["kind"] != expect:
-        reasons.append(f"It got the right kind of reply ({_kind_words(expect)}); "
+        reasons.append(f"Right kind of reply → wrong kind: it got {_kind_words(expect)}; "
                        f"now it gets {_kind_words(after['kind'])}.")
     if before.get("correct") and not after.get("correct"):
-        reasons.append("The passage shown first used to be the right one; the new one is not.")
+        reasons.append("Right passage → wrong passage: the passage shown first held the expected answer; "
+                       "the new one does not.")
     return reasons
 
 
