@@ -5,7 +5,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-KINDS = ("answer", "no_answer", "urgent", "smalltalk")
+from ..answer.kinds import ReplyKind
+
+KINDS = tuple(kind.value for kind in ReplyKind)   # stored as these plain strings
 MAX_ID_LENGTH = 64
 MAX_COMMENT_LENGTH = 1000
 
