@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from chatbot.evaluate import evaluate_retrieval, read_eval_file
-from test_cleaning import SEED_CHROME
+from site_chrome import SEED_CHROME
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -235,8 +235,15 @@ def test_self_harm_wins_over_a_medical_rule(screen):
 
 @pytest.mark.parametrize("message", ["", "   ", "?!.,", "can not", "a" * 5000, "🙂 " * 50,
                                      "fever " * 2000, "\x00\ufffd", "I'm", "don't don't don't"])
-def test_odd_messages_never_crash(screen, message):
-    screen.check(message)
+def test_odd_messages_are_screened_without_error_and_not_taken_for_warning_signs(screen, message):
+    assert screen.check(message) is None
+
+
+@pytest.mark.parametrize("message", ["\x00my back hurts and I have a fever\ufffd",
+                                     "🙂 " * 50 + "I have a fever and back pain",
+                                     "a" * 5000 + " I fell off a ladder and now my back hurts terribly"])
+def test_a_warning_sign_among_odd_characters_is_still_flagged(screen, message):
+    assert screen.check(message).category == "medical"
 
 
 def test_a_check_is_fast(screen):
