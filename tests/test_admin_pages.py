@@ -2,19 +2,14 @@
 retrain -> publish -> rollback, the audit log, and what every page may not contain."""
 from __future__ import annotations
 
-import io
 import re
 import shutil
 
 import pytest
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
+from admin_client import EMAIL, PASSWORD, Staff, actions, upload
 from chatbot import create_app
 
-EMAIL = "anna@example.com"
-PASSWORD = "correct horse battery"
-TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 BUILD_TIMEOUT_SECONDS = 180
 
 PAGE_TEXT = ("---\ntitle: Parking at the clinic\npublisher: Evergreen Acupuncture Clinic\n---\n"
@@ -23,44 +18,10 @@ PAGE_TEXT = ("---\ntitle: Parking at the clinic\npublisher: Evergreen Acupunctur
              "# Bicycles\n\nBicycle stands are next to the entrance, under the roof.\n")
 
 
-class Staff:
-    """A logged-in test client that sends the CSRF token with every form."""
-
-    def __init__(self, app):
-        self.client = app.test_client()
-        page = self.client.get("/admin/login").get_data(as_text=True)
-        response = self.client.post("/admin/login", data={"csrf_token": TOKEN.search(page).group(1),
-                                                          "email": EMAIL, "password": PASSWORD})
-        assert response.status_code == 302, response.get_data(as_text=True)
-        self.token = TOKEN.search(self.client.get("/admin/").get_data(as_text=True)).group(1)
-
-    def get(self, url: str, **kwargs):
-        return self.client.get(url, **kwargs)
-
-    def post(self, url: str, data: dict | None = None, **kwargs):
-        return self.client.post(url, data={"csrf_token": self.token, **(data or {})}, **kwargs)
-
-    def text(self, url: str) -> str:
-        response = self.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        return response.get_data(as_text=True)
-
-
 @pytest.fixture
 def staff(app, wf) -> Staff:
     wf.accounts.create(EMAIL, PASSWORD)
     return Staff(app)
-
-
-def actions(wf) -> list[str]:
-    return [entry.action for entry in wf.audit.recent()]
-
-
-def upload(staff: Staff, name: str, content: bytes, url: str = "/admin/pages/upload", field: str = "page"):
-    """POST `content` as the file `name` (the body is built in memory: the test client's own
-    encoder would leave a temporary file open for a large one)."""
-    boundary, body = encode_multipart({"csrf_token": staff.token, field: FileStorage(io.BytesIO(content), name)})
-    return staff.client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 FAQ = {"question": "Is there parking for patients?", "alternates": "where can I park\ncar park",

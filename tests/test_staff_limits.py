@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from chatbot.staff.faq_csv import MAX_IMPORT_ROWS
 from chatbot.storage import StorageError
-from test_admin_pages import EMAIL, PASSWORD, Staff, actions, upload
+from admin_client import EMAIL, PASSWORD, Staff, actions, upload
 
 
 @pytest.fixture
