@@ -86,9 +86,10 @@ def _make_passage(doc_id: str, text: str, section: str | None = None,
                    "faq" if question else "text", question, tuple(alternates))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_passage():
-    """Factory: a passage built by hand, independent of cleaning and segmentation."""
+    """Factory: a passage built by hand, independent of cleaning and segmentation (a plain
+    function, so module- and session-scoped fixtures may use it too)."""
     return _make_passage
 
 

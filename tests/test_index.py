@@ -291,23 +291,22 @@ _ASPECTS = ("symptoms", "causes", "treatments", "risks", "outlook", "tests")
 
 
 @pytest.fixture(scope="module")
-def faq_index() -> PassageIndex:
+def faq_index(make_passage) -> PassageIndex:
     """FAQ entries whose question words ("what", "are", "the", "of") are in nearly every
     question, some with alternate wordings, beside document passages without a question."""
     import random
-    from tests.conftest import _make_passage
     rng = random.Random(7)
     passages = []
     for topic in _TOPICS:
         for aspect in _ASPECTS:
             other = rng.choice(_TOPICS)
             alternates = (f"How do doctors look at the {aspect} of {topic}?",) if rng.random() < 0.3 else ()
-            passages.append(_make_passage(
+            passages.append(make_passage(
                 f"faq-{topic}-{aspect}", f"The {aspect} of {topic} differ from those of {other}; "
                 f"{rng.choice(_ASPECTS)} are discussed with a doctor.",
                 question=f"What are the {aspect} of {topic}?", alternates=alternates))
-        passages.append(_make_passage(f"doc-{topic}", f"{topic.title()} is a condition. Its {rng.choice(_ASPECTS)} "
-                                      f"vary from person to person."))
+        passages.append(make_passage(f"doc-{topic}", f"{topic.title()} is a condition. Its {rng.choice(_ASPECTS)} "
+                                     f"vary from person to person."))
     return PassageIndex().fit(passages)
 
 
