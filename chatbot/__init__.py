@@ -17,19 +17,19 @@ def create_app(test_config: dict | None = None):
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from .web import api, errors, limits, widget
-    from .admin import init_admin
+    from .admin import init_admin, init_workspace
     from .web.security import init_app as init_security
     from .serving.log_privacy import install_log_privacy
     from .service import init_service, start_index
-    from .staff.workflow import init_workflow
-    from .storage import register_cli
+    from .storage.cli import register_cli
     from .settings import resolve_settings
 
     project_root = Path(__file__).resolve().parent.parent
     app = Flask(__name__, instance_relative_config=True, static_folder="web/static",
                 template_folder=str(project_root / "templates"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.update(resolve_settings(Path(app.instance_path), test_config=test_config))
+    settings = resolve_settings(Path(app.instance_path), test_config=test_config)
+    app.config.update(settings)
     app.config.update({k: v for k, v in (test_config or {}).items() if not k.startswith("CHATBOT_")})
     app.config["MAX_CONTENT_LENGTH"] = app.config["CHATBOT_MAX_BODY_BYTES"]
     app.json.sort_keys = False
@@ -43,13 +43,13 @@ def create_app(test_config: dict | None = None):
     errors.init_app(app)
     limits.init_app(app)
     init_security(app)
-    service = init_service(app)
+    service = init_service(app, settings)
     try:
         service.storage.migrate()
     except Exception as exc:  # the bot still answers without its database
         logging.getLogger(__name__).error("database not ready (%s); chat works, nothing is stored",
                                           type(exc).__name__)
-    init_workflow(app)
+    init_workspace(app, settings)
     start_index(app)  # the published version (the database's, after its migration), or a first build
     app.register_blueprint(api.bp)
     app.register_blueprint(widget.bp)

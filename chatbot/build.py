@@ -1,6 +1,7 @@
 """The one place an index is built: corpus folder -> passages -> fitted index.
 
-Used by train.py and (later) by the staff retrain, so both build the same way.
+Used by every build: the staff candidate (chatbot/staff/build_job.py, also
+behind train.py), a server's first start, and the evaluation.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .corpus import Document, LoadError, corpus_fingerprint, load_corpus
+from .corpus.files import RULE_FILES, SYNONYMS_FILE
 from .corpus.model import CorpusError
 from .index import PassageIndex
 from .index.artifact import IndexLoadError, load_index
@@ -18,7 +20,6 @@ from .index.store import IndexStore
 from .index.synonyms import load_synonyms
 from .passages import SegmentOptions, make_passages
 
-SYNONYMS_FILE = "synonyms.txt"
 PROGRESS_DELAY_SECONDS = 2.0
 
 
@@ -76,15 +77,22 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
 
 
 def publish_build(result: BuildResult, index_dir: str | Path, corpus_dir: str | Path,
-                  keep: int = 5, publish: bool = True, extra_info: dict | None = None) -> str:
-    """Save a build as a new version in `index_dir` (and publish it); returns the version.
+                  keep: int = 5, publish: bool = True, extra_info: dict | None = None,
+                  version: str | None = None) -> str:
+    """Save a build as a version in `index_dir` (and publish it there); returns the version.
 
-    `extra_info` goes into the manifest too (e.g. the origin of a fallback build).
+    The corpus' rule files (urgent.txt, smalltalk.txt) are saved in the
+    version too: the rules visitors get are those of the version served.
+    `extra_info` goes into the manifest (e.g. the origin of a fallback
+    build); `version` names a version registered before the build.
     """
     store = IndexStore(index_dir, keep=keep)
-    info = {"corpus": {"path": str(corpus_dir), "sha256": corpus_fingerprint(Path(corpus_dir))},
-            "build": {k: v for k, v in result.report.items() if k != "skipped_files"}, **(extra_info or {})}
-    version = store.add(result.index, info)
+    corpus_dir = Path(corpus_dir)
+    rules = {name: (corpus_dir / name).read_bytes() for name in RULE_FILES if (corpus_dir / name).is_file()}
+    info = {"corpus": {"path": str(corpus_dir), "sha256": corpus_fingerprint(corpus_dir)},
+            "build": {k: v for k, v in result.report.items() if k != "skipped_files"},
+            "rule_files": sorted(rules), **(extra_info or {})}
+    version = store.add(result.index, info, version=version, files=rules)
     if publish:
         store.publish(version)
     return version

@@ -36,10 +36,6 @@ class RetrievalReport:
     mrr: float = 0.0
     misses: list = field(default_factory=list)  # (question, rank or None, top texts)
 
-    def as_dict(self) -> dict:
-        return {"questions": self.questions, "hit@1": round(self.hit_at_1, 4),
-                "hit@3": round(self.hit_at_3, 4), "mrr@10": round(self.mrr, 4)}
-
 
 def read_eval_file(path: str | Path) -> list[EvalQuestion]:
     """Questions of a JSON Lines evaluation file; raises ValueError naming the bad line."""
@@ -127,34 +123,35 @@ def print_kind_report(figures: dict, out=sys.stdout) -> None:
             print(f"      got {got}: {question}", file=out)
 
 
-def corpus_responder(corpus_dir: str | Path, threshold: float | None = None):
-    """The answer policy with the corpus' urgent and smalltalk rules (default threshold unless given)."""
-    from .answer.policy import PolicySettings, Responder
-    from .answer.smalltalk import Smalltalk
-    from .answer.urgent import UrgentScreen
-    from .settings import BY_NAME
-    screen, _ = UrgentScreen.load(Path(corpus_dir) / "urgent.txt")
-    smalltalk, _ = Smalltalk.load(Path(corpus_dir) / "smalltalk.txt")
-    if threshold is None:
-        threshold = BY_NAME["CHATBOT_ANSWER_THRESHOLD"].default
-    return Responder(screen, PolicySettings(threshold=threshold), smalltalk)
+def corpus_responder(corpus_dir: str | Path, settings=None):
+    """The responder with the corpus folder's own urgent and smalltalk rules, and `settings`
+    (default: the built-in defaults, so that figures do not depend on one clinic's config)."""
+    from .answer.version_rules import load_responder
+    from .settings import default_settings
+    return load_responder(corpus_dir, settings if settings is not None else default_settings())[0]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chatbot.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", help="evaluation file (JSON Lines: q, expect, phrases)")
-    parser.add_argument("--corpus", default="corpus", help="corpus folder to build from (default: corpus)")
+    parser.add_argument("--instance", type=Path, default=Path("instance"),
+                        help="instance folder whose settings (threshold, corpus) apply (default: instance)")
+    parser.add_argument("--corpus", help="corpus folder to build from (default: the setting, corpus/)")
     parser.add_argument("--index", help="evaluate a saved index folder instead of building one")
     args = parser.parse_args(argv)
     from .build import build_index, load_index_dir
+    from .settings import SettingsError, resolve_settings
     try:
-        index = load_index_dir(args.index) if args.index else build_index(args.corpus).index
+        settings = resolve_settings(args.instance)
+        if args.corpus:
+            settings = settings.replace(CHATBOT_CORPUS_DIR=args.corpus)
+        index = load_index_dir(args.index) if args.index else build_index(settings.corpus_dir).index
         questions = read_eval_file(args.file)
         print_retrieval_report(evaluate_retrieval(index, questions))
-        responder = corpus_responder(args.corpus)
+        responder = corpus_responder(settings.corpus_dir, settings)
         print_kind_report(evaluate_kinds(lambda q: responder.respond(q, index).kind, questions))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -1,84 +1,60 @@
 """Per-app state of the chat service, kept in app.extensions["chatbot"].
 
-Holds the live index, the responder (with the staff-editable urgent rules)
-and the storage; built by create_app(), reached through `current_service()`.
+Holds the live index (whose versions carry their own urgent and smalltalk
+rules), the settings and the storage; built by create_app(), reached through
+`current_service()`.
 """
 from __future__ import annotations
 
 import fcntl
 import logging
-import threading
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask, current_app
 
-from .answer.policy import PolicySettings, Responder
-from .answer.smalltalk import Smalltalk
-from .answer.urgent import UrgentScreen
+from .answer.policy import Responder
+from .answer.version_rules import load_responder
 from .build import build_index, publish_build
 from .index.live import CORPUS_FALLBACK, ORIGIN, LiveIndex, Served
 from .index.store import IndexStore
 from .staff.versions import SharedVersions, VersionRegistry
+from .settings import Settings
 from .storage import Storage
 
 log = logging.getLogger(__name__)
-URGENT_RULES_FILE = "urgent.txt"
-SMALLTALK_FILE = "smalltalk.txt"
-
-
-class RulesFile:
-    """A staff-edited rules file (urgent.txt, smalltalk.txt), reloaded when it changes.
-
-    `loader(path) -> (rules, errors)`, as UrgentScreen.load and Smalltalk.load.
-    The file is looked at (one stat) at most once per `check_seconds` per
-    process, so an edit takes effect within that long; a stat on every
-    message was two system calls a chat reply for a file edited a few times
-    a year. `clock` is for tests.
-    """
-
-    def __init__(self, path: Path, loader, check_seconds: float = 1.0, clock=time.monotonic):
-        self.path = path
-        self.loader = loader
-        self.check_seconds = check_seconds
-        self.clock = clock
-        self._stamp: float | None = None
-        self._rules = None
-        self._next_check = 0.0
-        self._lock = threading.Lock()
-        self.reload_if_changed()
-
-    def reload_if_changed(self):
-        """The rules; the file is looked at when check_seconds have passed since the last look,
-        and read again when it changed."""
-        now = self.clock()
-        if now < self._next_check and self._rules is not None:
-            return self._rules
-        self._next_check = now + self.check_seconds
-        try:
-            stamp = self.path.stat().st_mtime_ns
-        except OSError:
-            stamp = None
-        if stamp != self._stamp or self._rules is None:
-            with self._lock:
-                rules, errors = self.loader(self.path)
-                for error in errors:
-                    log.warning("%s: %s", self.path.name, error)
-                self._rules, self._stamp = rules, stamp
-        return self._rules
+MAX_CACHED_RESPONDERS = 2  # the served version and the one before it, during a switch
 
 
 @dataclass
 class ChatbotService:
-    live_index: LiveIndex
-    urgent_rules: RulesFile
-    smalltalk: RulesFile
-    policy: PolicySettings
-    storage: Storage
+    """The live index, the settings and the storage of one app.
 
-    def responder(self) -> Responder:
-        return Responder(self.urgent_rules.reload_if_changed(), self.policy, self.smalltalk.reload_if_changed())
+    The urgent and smalltalk rules are those saved in the version served
+    (answer/version_rules.py), so `responder_for(served)` is asked on every
+    request; it reads the rule files once per version.
+    """
+    live_index: LiveIndex
+    settings: Settings
+    storage: Storage
+    _responders: dict = field(default_factory=dict, repr=False)
+
+    def responder_for(self, served: Served) -> Responder:
+        """The responder of the served version (its rules, the clinic's settings)."""
+        responder = self._responders.get(served.version)
+        if responder is None:
+            responder, problems = load_responder(self.live_index.store.path(served.version), self.settings,
+                                                 fallback_dir=self.settings.corpus_dir)
+            for problem in problems:
+                log.warning("index version %s: %s", served.version, problem)
+            kept = list(self._responders.items())[-(MAX_CACHED_RESPONDERS - 1):]
+            self._responders = {**dict(kept), served.version: responder}  # replaced whole: readers never lock
+        return responder
+
+    def bot(self) -> tuple[Served, Responder]:
+        """What visitors get now: the served version and its responder."""
+        served = self.live_index.get()
+        return served, self.responder_for(served)
 
 
 FIRST_START_BY = "server first start"
@@ -169,21 +145,13 @@ def serve_published_in_worker(wsgi, heartbeat) -> None:
         log.warning("worker warm-up failed (%s: %s)", type(exc).__name__, exc)
 
 
-def init_service(app: Flask) -> ChatbotService:
-    """Build the service from app.config and attach it to `app`."""
-    config = app.config
-    corpus_dir = Path(config["CHATBOT_CORPUS_DIR"])
-    policy = PolicySettings(threshold=config["CHATBOT_ANSWER_THRESHOLD"],
-                            suggestion_margin=config["CHATBOT_SUGGESTION_MARGIN"],
-                            contact_text=config["CHATBOT_CONTACT_TEXT"],
-                            notice=config["CHATBOT_NOTICE"],
-                            clinic_name=config["CHATBOT_CLINIC_NAME"])
-    storage = Storage(config["CHATBOT_DATABASE_URL"])
+def init_service(app: Flask, settings: Settings) -> ChatbotService:
+    """Build the service from the resolved settings and attach it to `app`."""
+    storage = Storage(settings["CHATBOT_DATABASE_URL"])
     # Loaded by start_index() once the database is migrated: it may hold the published version.
-    live_index = LiveIndex(IndexStore(config["CHATBOT_INDEX_DIR"], keep=config["CHATBOT_INDEX_KEEP_VERSIONS"]),
-                           config["CHATBOT_INDEX_CHECK_SECONDS"], SharedVersions(VersionRegistry(storage)))
-    service = ChatbotService(live_index, RulesFile(corpus_dir / URGENT_RULES_FILE, UrgentScreen.load),
-                             RulesFile(corpus_dir / SMALLTALK_FILE, Smalltalk.load), policy, storage)
+    live_index = LiveIndex(IndexStore(settings.index_dir, keep=settings["CHATBOT_INDEX_KEEP_VERSIONS"]),
+                           settings["CHATBOT_INDEX_CHECK_SECONDS"], SharedVersions(VersionRegistry(storage)))
+    service = ChatbotService(live_index, settings, storage)
     app.extensions["chatbot"] = service
     return service
 

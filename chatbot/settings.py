@@ -15,9 +15,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from .corpus.files import CHECK_QUESTIONS_FILE
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = "config.toml"
-CHECK_QUESTIONS_FILE = "check_questions.jsonl"
 
 
 def _bool(text: str) -> bool:
@@ -238,6 +239,12 @@ class Settings(Mapping[str, Any]):
     def check_file(self) -> Path:
         """The check-question file: the setting, or check_questions.jsonl in the corpus folder."""
         return Path(self["CHATBOT_CHECK_FILE"] or self.corpus_dir / CHECK_QUESTIONS_FILE)
+
+
+def default_settings(instance_path: Path = PROJECT_ROOT / "instance") -> Settings:
+    """The built-in defaults alone (no config file, no environment): for figures that must not
+    depend on one clinic's choices, such as `make eval`."""
+    return Settings({s.name: s.default_for(instance_path) for s in SETTINGS}, instance_path)
 
 
 def resolve_settings(instance_path: Path, environ: Mapping[str, str] | None = None,

@@ -162,8 +162,8 @@ def app(tmp_path, shared_index_dir):
 
 @pytest.fixture
 def wf(app):
-    """The app's staff workflow (accounts, audit, knowledge, versions)."""
-    return app.extensions["chatbot_staff"]
+    """The app's staff workspace (accounts, audit, knowledge, versions)."""
+    return app.extensions["chatbot_workspace"]
 
 
 @pytest.fixture

@@ -161,7 +161,7 @@ def test_logging_in_starts_a_new_session(app, account):
     log_in(client)
     with client.session_transaction() as session:
         assert "planted_by_someone_else" not in session
-        assert session["_user_id"].startswith(f"{app.extensions['chatbot_staff'].accounts.list()[0].id}:")
+        assert session["_user_id"].startswith(f"{app.extensions['chatbot_workspace'].accounts.list()[0].id}:")
 
 
 def test_logging_out_ends_every_session_of_the_account(app, account, wf):
@@ -201,7 +201,7 @@ def test_login_attempts_are_rate_limited_even_when_the_visitor_limit_is_off(tmp_
                       "CHATBOT_LOGIN_RATE_LIMIT": "3/minute",
                       "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}"})
     try:
-        app.extensions["chatbot_staff"].accounts.create(EMAIL, PASSWORD)
+        app.extensions["chatbot_workspace"].accounts.create(EMAIL, PASSWORD)
         client = app.test_client()
         statuses = [log_in(client, password="wrong password here").status_code for _ in range(4)]
         assert statuses == [401, 401, 401, 429]

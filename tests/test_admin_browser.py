@@ -27,10 +27,10 @@ def server(tmp_path_factory, shared_index_dir):
                       "CHATBOT_SECRET_KEY": "browser-test-key-" + "x" * 48,
                       "CHATBOT_SERVER_STATE_DIR": str(folder / "server-state"),
                       "CHATBOT_DATABASE_URL": f"sqlite:///{folder / 'chatbot.db'}", "CHATBOT_LOG_LEVEL": "WARNING"})
-    app.extensions["chatbot_staff"].accounts.create(EMAIL, PASSWORD)
+    app.extensions["chatbot_workspace"].accounts.create(EMAIL, PASSWORD)
     with serving(app) as url:
         yield app, url
-    app.extensions["chatbot_staff"].close(timeout=BUILD_TIMEOUT_MS / 1000)  # builds started through the pages
+    app.extensions["chatbot_workspace"].close(timeout=BUILD_TIMEOUT_MS / 1000)  # builds started through the pages
     app.extensions["chatbot"].live_index.stop()
     app.extensions["chatbot"].storage.dispose()
 

@@ -348,7 +348,7 @@ def own_index_app(tmp_path, shared_index_dir):
     app = create_app({
         "CHATBOT_INDEX_DIR": str(index_dir), "CHATBOT_RATE_LIMIT": "off", "CHATBOT_LOG_LEVEL": "WARNING",
         "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}"})
-    app.extensions["chatbot_staff"].accounts.create(EMAIL, PASSWORD)
+    app.extensions["chatbot_workspace"].accounts.create(EMAIL, PASSWORD)
     yield app
     app.extensions["chatbot"].live_index.stop()
     app.extensions["chatbot"].storage.dispose()
@@ -361,7 +361,7 @@ def retrain(staff: Staff, app) -> str:
     version = response.headers["Location"].rsplit("/", 1)[1]
     building = staff.text(f"/admin/versions/{version}")
     assert '<meta http-equiv="refresh" content="2">' in building and "<progress" in building
-    process = app.extensions["chatbot_staff"].build_process(version)
+    process = app.extensions["chatbot_workspace"].build_process(version)
     assert process.wait(timeout=BUILD_TIMEOUT_SECONDS) == 0
     return version
 
@@ -391,18 +391,18 @@ def test_staff_retrain_see_the_candidate_publish_it_and_visitors_get_the_new_ans
     assert f"Candidate <code>{version}</code>" in tried and "paddock" in tried
     response = staff.post(f"/admin/versions/{version}/publish")
     assert response.status_code == 302
-    assert app.extensions["chatbot_staff"].published_version() == version
+    assert app.extensions["chatbot_workspace"].published_version() == version
     reply = ask(app, "Can I bring my zebra to the clinic?")
     assert reply["index_version"] == version and "paddock" in reply["reply"]
     versions_page = staff.text("/admin/versions")
     assert 'class="is-published"' in versions_page and version in versions_page
     assert before != version
-    assert {"retrain", "publish"} <= set(actions(app.extensions["chatbot_staff"]))
+    assert {"retrain", "publish"} <= set(actions(app.extensions["chatbot_workspace"]))
 
 
 def test_publishing_past_the_safety_gate_needs_a_written_reason(own_index_app, monkeypatch):
     app = own_index_app
-    workflow = app.extensions["chatbot_staff"]
+    workflow = app.extensions["chatbot_workspace"]
     staff = Staff(app)
     version = retrain(staff, app)
     monkeypatch.setattr(workflow, "gate", lambda v: ["Answer hit@3 on the check questions drops from 0.97 to 0.80."])
@@ -421,7 +421,7 @@ def test_publishing_past_the_safety_gate_needs_a_written_reason(own_index_app, m
 
 def test_staff_roll_back_to_a_version_published_before(own_index_app):
     app = own_index_app
-    workflow = app.extensions["chatbot_staff"]
+    workflow = app.extensions["chatbot_workspace"]
     staff = Staff(app)
     first = retrain(staff, app)
     staff.post(f"/admin/versions/{first}/publish")
@@ -451,7 +451,7 @@ def test_a_candidate_older_than_the_published_version_offers_a_roll_back_not_a_p
     page = staff.text(f"/admin/versions/{older}")
     assert "was never published" in page and "Roll back to this version" in page and ">Publish<" not in page
     assert staff.post(f"/admin/versions/{older}/rollback").status_code == 302
-    assert app.extensions["chatbot_staff"].published_version() == older
+    assert app.extensions["chatbot_workspace"].published_version() == older
     assert "Roll back to this version" in staff.text(f"/admin/versions/{newer}")
 
 
@@ -462,7 +462,7 @@ def test_a_second_build_cannot_start_while_one_is_running(own_index_app):
     response = staff.post("/admin/versions/retrain")
     assert response.headers["Location"] == "/admin/versions"
     assert "a build is already running" in staff.text("/admin/versions")
-    app.extensions["chatbot_staff"].build_process(first).wait(timeout=BUILD_TIMEOUT_SECONDS)
+    app.extensions["chatbot_workspace"].build_process(first).wait(timeout=BUILD_TIMEOUT_SECONDS)
 
 
 def test_an_unknown_version_is_a_404(staff):

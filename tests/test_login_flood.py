@@ -31,9 +31,9 @@ def make_app(tmp_path, shared_index_dir):
         app = create_app({"CHATBOT_INDEX_DIR": str(shared_index_dir), "CHATBOT_RATE_LIMIT": "off",
                           "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}",
                           "CHATBOT_SERVER_STATE_DIR": str(tmp_path / "state"), **config})
-        app.extensions["chatbot_staff"].accounts.password_method = FAST_HASH
+        app.extensions["chatbot_workspace"].accounts.password_method = FAST_HASH
         if not made:  # later apps stand for other workers of the same server and database
-            app.extensions["chatbot_staff"].accounts.create(EMAIL, PASSWORD)
+            app.extensions["chatbot_workspace"].accounts.create(EMAIL, PASSWORD)
         made.append(app)
         return app
 

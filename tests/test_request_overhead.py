@@ -1,91 +1,17 @@
 """What a chat request skips to cost less, and what it must still do.
 
-The rules files are looked at once a second, not per message; the API opens
-no session; the visitor limit is counted once per request (and not at all
+The rules files are read once per index version, not per message (tests/test_workspace.py);
+the API opens no session; the visitor limit is counted once per request (and not at all
 when it is "off"); the security headers are exactly those of before.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import pytest
 from flask import session
 
 from chatbot import create_app
-from chatbot.answer.urgent import UrgentScreen
 from chatbot.web.security import API_CSP
-from chatbot.service import RulesFile
-
-FEVER_RULE = "medical: fever with back pain => fever + back pain\n"
-FALL_RULE = "medical: fall => fell + back pain\n"
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class CountingLoader:
-    """UrgentScreen.load, counting its calls."""
-
-    def __init__(self):
-        self.calls = 0
-
-    def __call__(self, path: Path):
-        self.calls += 1
-        return UrgentScreen.load(path)
-
-
-def _rewrite(path: Path, text: str) -> None:
-    """Write `text` and move the file's mtime on, as an edit a second later would."""
-    stamp = path.stat().st_mtime_ns if path.exists() else 0
-    path.write_text(text, encoding="utf-8")
-    os.utime(path, ns=(stamp + 1_000_000_000, stamp + 1_000_000_000))
-
-
-# -- rules files: one look a second -------------------------------------------------
-
-def test_an_edited_rules_file_takes_effect_within_the_check_interval_not_before(tmp_path):
-    path = tmp_path / "urgent.txt"
-    _rewrite(path, FEVER_RULE)
-    clock, loader = FakeClock(), CountingLoader()
-    rules = RulesFile(path, loader, check_seconds=1.0, clock=clock)
-    assert rules.reload_if_changed().check("I fell and my back pain is bad") is None
-    _rewrite(path, FEVER_RULE + FALL_RULE)
-    clock.now += 0.5
-    assert rules.reload_if_changed().check("I fell and my back pain is bad") is None  # not looked at yet
-    clock.now += 0.6
-    assert rules.reload_if_changed().check("I fell and my back pain is bad") is not None
-    assert loader.calls == 2
-
-
-def test_the_rules_file_is_looked_at_once_per_interval(tmp_path, monkeypatch):
-    path = tmp_path / "urgent.txt"
-    _rewrite(path, FEVER_RULE)
-    clock = FakeClock()
-    rules = RulesFile(path, UrgentScreen.load, check_seconds=1.0, clock=clock)
-    looks = []
-    real_stat = Path.stat
-    monkeypatch.setattr(Path, "stat", lambda self, **kw: looks.append(self) or real_stat(self, **kw))
-    for _ in range(40):  # 40 messages over the next 5 s (the file was looked at when made)
-        rules.reload_if_changed()
-        clock.now += 0.125
-    assert looks.count(path) == 4  # at 1, 2, 3 and 4 s
-
-
-def test_a_rules_file_that_appears_later_is_read_once_it_is_looked_at(tmp_path):
-    path = tmp_path / "urgent.txt"
-    clock = FakeClock()
-    rules = RulesFile(path, UrgentScreen.load, check_seconds=1.0, clock=clock)
-    assert rules.reload_if_changed().check("I have back pain and a fever") is None
-    _rewrite(path, FEVER_RULE)
-    clock.now += 1.0
-    assert rules.reload_if_changed().check("I have back pain and a fever") is not None
-
 
 # -- sessions: none on the API ------------------------------------------------------
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 
 from chatbot import create_app
-from chatbot.staff import workflow as workflow_module
+from chatbot.staff import workspace as workspace_module
 from chatbot.staff.checks import GateMargins, gate_reasons
-from chatbot.staff.workflow import GateBlocked
+from chatbot.staff.workspace import GateBlocked
 
 QUESTION = "Do you offer evening appointments for acupuncture?"
 ANSWER = "Yes: we offer evening acupuncture appointments on Tuesdays and Thursdays until 8 pm."
@@ -42,23 +42,24 @@ def ask(app, message):
 def staff_app(tmp_path, database_url):
     app = make_app(tmp_path, database_url)
     yield app
-    app.extensions["chatbot_staff"].close()
+    app.extensions["chatbot_workspace"].close()
     app.extensions["chatbot"].live_index.stop()
     app.extensions["chatbot"].storage.dispose()
 
 
 def test_retrain_then_publish_makes_the_chat_serve_the_new_answer(staff_app):
-    workflow = staff_app.extensions["chatbot_staff"]
+    workflow = staff_app.extensions["chatbot_workspace"]
     before = ask(staff_app, QUESTION)
     assert ANSWER not in str(before["passages"])
     workflow.knowledge.add_faq(QUESTION, ANSWER, ("Are you open in the evening?",), "Clinic hours",
                                "https://example.org/hours", author="staff@example.org")
-    version = workflow.start_retrain("staff@example.org")
+    version = workflow.start_build("staff@example.org")
     record = wait_for_build(workflow, version)
     assert record.status == "candidate" and record.progress == 100 or record.status == "candidate"
     assert record.report["passages"] > 50
     assert record.evaluation["candidate"]["questions"] >= 40
-    assert workflow.try_it("Are you open in the evening?")["candidate"]["passages"][0]["text"] == ANSWER
+    _, candidate = workflow.newest_candidate(workflow.published_version())
+    assert candidate.responder.respond("Are you open in the evening?", candidate.index).passages[0].text == ANSWER
     workflow.publish(version, "staff@example.org")
     reply = ask(staff_app, "Are you open in the evening?")
     assert reply["index_version"] == version and reply["passages"][0]["text"] == ANSWER
@@ -67,10 +68,10 @@ def test_retrain_then_publish_makes_the_chat_serve_the_new_answer(staff_app):
 
 
 def test_the_safety_gate_blocks_a_candidate_that_misses_an_urgent_question_until_overridden(staff_app):
-    workflow = staff_app.extensions["chatbot_staff"]
+    workflow = staff_app.extensions["chatbot_workspace"]
     # A check question the screen does not flag stands for an urgent question the candidate misses.
     workflow.knowledge.add_check("my back feels a little stiff today", "urgent", (), "staff@example.org")
-    version = workflow.start_retrain("staff@example.org")
+    version = workflow.start_build("staff@example.org")
     wait_for_build(workflow, version)
     reasons = workflow.gate(version)
     assert reasons and "urgent" in reasons[0]
@@ -90,12 +91,12 @@ def test_the_gate_blocks_a_drop_in_hit_at_3_beyond_the_margin(published, candida
 
 
 def test_rollback_serves_an_earlier_version_again(staff_app):
-    workflow = staff_app.extensions["chatbot_staff"]
-    first = workflow.start_retrain("staff@example.org")
+    workflow = staff_app.extensions["chatbot_workspace"]
+    first = workflow.start_build("staff@example.org")
     wait_for_build(workflow, first)
     workflow.publish(first, "staff@example.org")
     workflow.knowledge.add_faq(QUESTION, ANSWER, (), None, None, author="staff@example.org")
-    second = workflow.start_retrain("staff@example.org")
+    second = workflow.start_build("staff@example.org")
     wait_for_build(workflow, second)
     workflow.publish(second, "staff@example.org")
     assert ask(staff_app, QUESTION)["index_version"] == second
@@ -108,9 +109,9 @@ def test_two_servers_sharing_one_database_both_switch_within_five_seconds(tmp_pa
     one = make_app(tmp_path, database_url, "one")
     two = make_app(tmp_path, database_url, "two")  # its own local disk
     try:
-        workflow = one.extensions["chatbot_staff"]
+        workflow = one.extensions["chatbot_workspace"]
         workflow.knowledge.add_faq(QUESTION, ANSWER, (), None, None, author="staff@example.org")
-        version = workflow.start_retrain("staff@example.org")
+        version = workflow.start_build("staff@example.org")
         wait_for_build(workflow, version)
         two.extensions["chatbot"].live_index.get()  # starts server two's watcher, as a request would
         workflow.publish(version, "staff@example.org")
@@ -122,20 +123,20 @@ def test_two_servers_sharing_one_database_both_switch_within_five_seconds(tmp_pa
         assert (tmp_path / "index-two" / "versions" / version).is_dir()
     finally:
         for app in (one, two):
-            app.extensions["chatbot_staff"].close()
+            app.extensions["chatbot_workspace"].close()
             app.extensions["chatbot"].live_index.stop()
             app.extensions["chatbot"].storage.dispose()
 
 
 def test_a_build_killed_midway_is_discarded_and_the_live_version_keeps_serving(staff_app, monkeypatch):
-    workflow = staff_app.extensions["chatbot_staff"]
+    workflow = staff_app.extensions["chatbot_workspace"]
     live = ask(staff_app, "Are acupuncture needles sterile?")["index_version"]
     workflow.knowledge.add_faq(QUESTION, ANSWER, (), None, None, author="staff@example.org")
-    version = workflow.start_retrain("staff@example.org")
+    version = workflow.start_build("staff@example.org")
     process = workflow.build_process(version)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
-    monkeypatch.setattr(workflow_module, "STALE_BUILD", timedelta(seconds=0))
+    monkeypatch.setattr(workspace_module, "STALE_BUILD", timedelta(seconds=0))
     time.sleep(0.1)
     record = workflow.build_status(version)
     assert record.status == "failed"
@@ -143,13 +144,13 @@ def test_a_build_killed_midway_is_discarded_and_the_live_version_keeps_serving(s
     assert [f.question for f in workflow.knowledge.list_faq()] == [QUESTION]  # nothing staff wrote is lost
     with pytest.raises(ValueError):
         workflow.publish(version, "staff@example.org", override_reason="should never be possible")
-    monkeypatch.setattr(workflow_module, "STALE_BUILD", timedelta(seconds=30))
-    again = workflow.start_retrain("staff@example.org")  # a new build may start
+    monkeypatch.setattr(workspace_module, "STALE_BUILD", timedelta(seconds=30))
+    again = workflow.start_build("staff@example.org")  # a new build may start
     assert wait_for_build(workflow, again).status == "candidate"
 
 
 def test_faq_export_then_import_round_trips_without_loss(tmp_path, staff_app):
-    workflow = staff_app.extensions["chatbot_staff"]
+    workflow = staff_app.extensions["chatbot_workspace"]
     workflow.knowledge.add_faq('Is it "safe"?', "Yes,\nwith a licensed practitioner; rarely, bruising.",
                                ("Is acupuncture dangerous?", "Any risks?"), "Safety, FAQ",
                                "https://example.org/faq?x=1", author="staff@example.org")
@@ -157,23 +158,23 @@ def test_faq_export_then_import_round_trips_without_loss(tmp_path, staff_app):
     exported = workflow.export_faq_csv()
     other = make_app(tmp_path, f"sqlite:///{tmp_path / 'other.db'}", "other")
     try:
-        added, errors = other.extensions["chatbot_staff"].import_faq_csv(exported, "staff@example.org")
+        added, errors = other.extensions["chatbot_workspace"].import_faq_csv(exported, "staff@example.org")
         assert (added, errors) == (2, [])
-        assert other.extensions["chatbot_staff"].export_faq_csv() == exported
+        assert other.extensions["chatbot_workspace"].export_faq_csv() == exported
     finally:
-        other.extensions["chatbot_staff"].close()
+        other.extensions["chatbot_workspace"].close()
         other.extensions["chatbot"].live_index.stop()
 
 
 def test_import_reports_bad_rows_by_line(staff_app):
-    workflow = staff_app.extensions["chatbot_staff"]
+    workflow = staff_app.extensions["chatbot_workspace"]
     text = "question,answer,alternates,source_title,source_url\nGood?,Yes.,,,\nNo answer?,,,,\n"
     added, errors = workflow.import_faq_csv(text, "staff@example.org")
     assert added == 1 and [e.line for e in errors] == [3]
 
 
 def test_faq_export_and_import_from_the_command_line(tmp_path, staff_app):
-    workflow = staff_app.extensions["chatbot_staff"]
+    workflow = staff_app.extensions["chatbot_workspace"]
     workflow.knowledge.add_faq("Cost?", "Ask reception, please.", ("Price?",), None, None, author="a@b.example")
     runner = staff_app.test_cli_runner()
     exported = tmp_path / "faq.csv"

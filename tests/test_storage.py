@@ -27,7 +27,8 @@ from sqlalchemy.pool import NullPool
 import chatbot
 import chatbot.storage
 from chatbot.staff.tables import DATABASE_METADATA
-from chatbot.storage import Exchange, Feedback, Storage, StorageError, purge_command, register_cli
+from chatbot.storage import Exchange, Feedback, Storage, StorageError
+from chatbot.storage.cli import purge_command, register_cli
 from chatbot.storage.engine import create_database_engine
 from chatbot.storage.migrate import alembic_config, migration_transaction
 

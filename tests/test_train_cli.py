@@ -6,7 +6,6 @@ its time importing NLTK and scikit-learn.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from chatbot.index.store import IndexStore
+from scripts import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TRAIN = REPO_ROOT / "train.py"
@@ -56,9 +56,7 @@ def train_main(monkeypatch):
     """train.main, loaded from the script, with the CHATBOT_* environment cleared."""
     for name in [k for k in os.environ if k.startswith("CHATBOT_")]:
         monkeypatch.delenv(name)
-    spec = importlib.util.spec_from_file_location("train_script", TRAIN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("train.py")
     return lambda *args: module.main(with_database(args))
 
 

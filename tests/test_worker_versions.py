@@ -7,7 +7,6 @@ is bounded in time (SERVER_START_SECONDS, DEADLINE_SECONDS) and requests.
 from __future__ import annotations
 
 import atexit
-import importlib.util
 import json
 import os
 import re
@@ -26,8 +25,9 @@ from chatbot.index.artifact import IndexLoadError
 from chatbot.index.live import CORPUS_FALLBACK, LiveIndex
 from chatbot.index import store as store_module
 from chatbot.index.store import IndexStore
-from conftest import REPO_ROOT, TOPIC_DOCUMENTS
+from conftest import TOPIC_DOCUMENTS
 from gunicorn_process import Gunicorn
+from scripts import load_script
 
 SERVER_START_SECONDS = 60
 DEADLINE_SECONDS = 20
@@ -58,9 +58,7 @@ def train(monkeypatch):
     (the database's publication first, then this server's CURRENT file)."""
     for name in [k for k in os.environ if k.startswith("CHATBOT_")]:
         monkeypatch.delenv(name)
-    spec = importlib.util.spec_from_file_location("train_script", REPO_ROOT / "train.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("train.py")
 
     def publish(site) -> str:
         before = set(IndexStore(site["index"]).versions_dir.glob("*"))
@@ -252,10 +250,10 @@ def test_the_version_built_at_a_first_start_is_registered_and_can_be_rolled_back
     app = app_for(shared_site)
     try:
         first = app.extensions["chatbot"].live_index.get().version
-        record = app.extensions["chatbot_staff"].versions.get(first)
+        record = app.extensions["chatbot_workspace"].versions.get(first)
         assert (record.status, record.created_by, record.report["passages"]) == ("candidate", "server first start", 4)
         later = train(shared_site)
-        app.extensions["chatbot_staff"].rollback(first, "admin@example.org")
+        app.extensions["chatbot_workspace"].rollback(first, "admin@example.org")
         assert app.extensions["chatbot"].live_index.get().version == first != later
     finally:
         close(app)
@@ -427,10 +425,7 @@ def test_store_receive_with_replace_swaps_a_corrupt_folder_for_a_whole_one(corru
 
 @pytest.fixture
 def gunicorn_hooks():
-    spec = importlib.util.spec_from_file_location("gunicorn_conf", REPO_ROOT / "gunicorn.conf.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gunicorn.conf.py")
 
 
 class Exited(Exception):

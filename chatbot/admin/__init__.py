@@ -1,7 +1,7 @@
 """The staff workspace (blueprint `admin`, under /admin): server-rendered pages for clinic staff.
 
     from .admin import init_admin
-    init_admin(app)      # after init_workflow(app): the pages call the staff workflow
+    init_admin(app)      # after init_workspace(app, settings): the pages call the staff workspace
 
 init_admin() sets the session-cookie key and flags, attaches Flask-Login and
 CSRF protection (checked for the admin blueprint only; the JSON API is not
@@ -19,8 +19,9 @@ from . import auth, views  # noqa: F401  (registers the routes)
 from .blueprint import bp
 from .cli import staff_cli
 from .secret_key import secret_key_for
+from .workspace import current_workspace, init_workspace
 
-__all__ = ["bp", "init_admin"]
+__all__ = ["bp", "current_workspace", "init_admin", "init_workspace"]
 
 
 def init_admin(app: Flask) -> None:

@@ -20,7 +20,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from ..web.errors import error_response
 from ..web.limits import limiter
 from ..staff.hashing import HashingBusy
-from ..staff.workflow import current_workflow
+from .workspace import current_workspace
 from .blueprint import bp, wants_json
 from .forms import LoginForm
 from .throttle import (checked_a_password, current_backoff, login_account_key, login_account_rate_limit,
@@ -48,7 +48,7 @@ def load_staff_session(session_id: str) -> StaffSession | None:
     account_id, _, version = session_id.partition(":")
     if not account_id.isdigit():
         return None
-    user = current_workflow().accounts.get(int(account_id))
+    user = current_workspace().accounts.get(int(account_id))
     if user is None or not user.active or str(user.session_version) != version:
         return None
     return StaffSession(user)
@@ -118,7 +118,7 @@ def login():
         return redirect(url_for("admin.dashboard"))
     if not form.validate_on_submit():
         return render_template("admin/login.html", form=form), 422 if form.errors else 200
-    workflow = current_workflow()
+    workspace = current_workspace()
     email = form.email.data.strip()
     backoff = current_backoff()
     wait = backoff.wait_seconds(email)
@@ -126,19 +126,19 @@ def login():
         return login_refused(form, 429, wait, f"Too many failed logins for this email address. "
                                               f"Please wait {wait} seconds and try again.")
     try:
-        user = workflow.accounts.authenticate(email, form.password.data)
+        user = workspace.accounts.authenticate(email, form.password.data)
     except HashingBusy:
         return login_refused(form, 503, 1, "The server is busy checking other logins. "
                                            "Please try again in a moment.")
     if user is None:
         backoff.failed(email)
-        workflow.audit.record(email[:EMAIL_LENGTH], "login_failed", {})
+        workspace.audit.record(email[:EMAIL_LENGTH], "login_failed", {})
         return render_template("admin/login.html", form=form,
                                error="Wrong email or password, or the account is disabled."), 401
     backoff.succeeded(email)
     session.clear()  # nothing from before the login survives into the new session
     login_user(StaffSession(user))
-    workflow.audit.record(user.email, "login", {})
+    workspace.audit.record(user.email, "login", {})
     return redirect(safe_next(request.args.get("next")))
 
 
@@ -154,10 +154,10 @@ def login_refused(form: LoginForm, status: int, retry_after: int, message: str):
 @bp.post("/logout")
 def logout():
     """End this session and every other session of the account."""
-    workflow = current_workflow()
+    workspace = current_workspace()
     email = current_actor()
-    workflow.accounts.bump_session(current_user.user.id)
-    workflow.audit.record(email, "logout", {})
+    workspace.accounts.bump_session(current_user.user.id)
+    workspace.audit.record(email, "logout", {})
     logout_user()
     session.clear()
     flash("You are logged out.", "success")

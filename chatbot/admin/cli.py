@@ -5,6 +5,13 @@
     flask --app wsgi staff list
     flask --app wsgi staff export-faq FILE  # FAQ entries as corpus CSV
     flask --app wsgi staff import-faq FILE  # add the entries of such a CSV
+    flask --app wsgi staff versions         # the index versions, newest first
+    flask --app wsgi staff retrain          # build a candidate (here, not in the background)
+    flask --app wsgi staff publish VERSION [--override REASON]
+    flask --app wsgi staff rollback VERSION [--override REASON]
+
+Publishing and rolling back follow the same rules as the staff pages: when
+the safety gate objects, only with a reason of at least 10 characters.
 """
 from __future__ import annotations
 
@@ -12,7 +19,8 @@ import click
 from flask.cli import AppGroup
 
 from ..staff.faq_csv import ImportTooLarge
-from ..staff.workflow import current_workflow
+from ..staff.workspace import MIN_OVERRIDE_CHARS, PUBLISH, ROLLBACK, GateBlocked, NotAllowed
+from .workspace import current_workspace
 from ..storage import StorageError
 from .forms import MIN_PASSWORD_CHARS
 
@@ -31,32 +39,32 @@ def _long_enough(password: str) -> str:
 @click.argument("email")
 def create_account(email: str) -> None:
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True, value_proc=_long_enough)
-    workflow = current_workflow()
+    workspace = current_workspace()
     try:
-        user = workflow.accounts.create(email.strip(), password)
+        user = workspace.accounts.create(email.strip(), password)
     except (ValueError, StorageError) as error:
         raise click.ClickException(str(error)) from error
-    workflow.audit.record(COMMAND_LINE_ACTOR, "account_create", {"email": user.email})
+    workspace.audit.record(COMMAND_LINE_ACTOR, "account_create", {"email": user.email})
     click.echo(f"Created the staff account {user.email}.")
 
 
 @staff_cli.command("disable", help="Disable a staff account and end all of its sessions.")
 @click.argument("email")
 def disable_account(email: str) -> None:
-    workflow = current_workflow()
+    workspace = current_workspace()
     try:
-        known = workflow.accounts.disable(email.strip())
+        known = workspace.accounts.disable(email.strip())
     except StorageError as error:
         raise click.ClickException(str(error)) from error
     if not known:
         raise click.ClickException(f"There is no staff account {email.strip()}.")
-    workflow.audit.record(COMMAND_LINE_ACTOR, "account_disable", {"email": email.strip()})
+    workspace.audit.record(COMMAND_LINE_ACTOR, "account_disable", {"email": email.strip()})
     click.echo(f"Disabled the staff account {email.strip()}; its sessions have ended.")
 
 
 @staff_cli.command("list", help="List the staff accounts, active or not, with their last login.")
 def list_accounts() -> None:
-    for user in current_workflow().accounts.list():
+    for user in current_workspace().accounts.list():
         last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
         click.echo(f"{user.email}\t{'active' if user.active else 'disabled'}\tlast login: {last}")
 
@@ -64,7 +72,7 @@ def list_accounts() -> None:
 @staff_cli.command("export-faq", help="Write the staff FAQ entries to FILE in the corpus CSV format.")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, writable=True))
 def export_faq(path: str) -> None:
-    text = current_workflow().export_faq_csv()
+    text = current_workspace().export_faq_csv()
     with open(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(text)
     click.echo(f"Wrote the FAQ entries to {path}.")
@@ -79,9 +87,54 @@ def import_faq(path: str) -> None:
     except UnicodeDecodeError:
         raise click.ClickException(f"{path} is not UTF-8 text; save it as UTF-8") from None
     try:
-        added, errors = current_workflow().import_faq_csv(text, COMMAND_LINE_ACTOR)
+        added, errors = current_workspace().import_faq_csv(text, COMMAND_LINE_ACTOR)
     except ImportTooLarge as refusal:
         raise click.ClickException(str(refusal)) from None
     for error in errors:
         click.echo(f"warning: {error}", err=True)
     click.echo(f"Added {added} FAQ entr{'y' if added == 1 else 'ies'}.")
+
+
+@staff_cli.command("versions", help="List the index versions, newest first, with what can be done with each.")
+def list_versions() -> None:
+    workspace = current_workspace()
+    published = workspace.published_version()
+    for record in workspace.versions.list():
+        step = "published" if record.version == published else workspace.next_step(record.version, published)
+        click.echo(f"{record.version}\t{record.status}\t{step or '-'}\tby {record.created_by}")
+
+
+@staff_cli.command("retrain", help="Build a candidate from corpus/ and the staff content, and check it.")
+def retrain() -> None:
+    workspace = current_workspace()
+    try:
+        version = workspace.build(COMMAND_LINE_ACTOR)
+    except Exception as error:  # the build is marked failed; say why without a traceback
+        raise click.ClickException(f"The build failed: {error}") from None
+    click.echo(f"Built candidate {version}.")
+    for reason in workspace.gate(version):
+        click.echo(f"Safety gate: {reason}")
+
+
+def _make_live_command(step: str, help_text: str, done: str) -> None:
+    """`flask staff publish|rollback VERSION [--override REASON]`: the workspace's rules, as on the pages."""
+    @staff_cli.command(step, help=help_text)
+    @click.argument("version")
+    @click.option("--override", "reason", metavar="REASON",
+                  help=f"go ahead although the safety gate objects (at least {MIN_OVERRIDE_CHARS} characters; audited)")
+    def command(version: str, reason: str | None) -> None:
+        workspace = current_workspace()
+        operation = workspace.publish if step == PUBLISH else workspace.rollback
+        try:
+            operation(version, COMMAND_LINE_ACTOR, reason)
+        except GateBlocked as blocked:
+            raise click.ClickException("The safety checks object: " + " ".join(blocked.reasons)
+                                       + " To go ahead anyway, give --override with a reason of at least "
+                                       f"{MIN_OVERRIDE_CHARS} characters.") from None
+        except (NotAllowed, StorageError) as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(done.format(version=version))
+
+
+_make_live_command(PUBLISH, "Make a newer candidate live on every server.", "Published {version}.")
+_make_live_command(ROLLBACK, "Serve an earlier version again.", "Rolled back to {version}.")

@@ -6,8 +6,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..staff.workspace import MIN_OVERRIDE_CHARS
+
 MIN_PASSWORD_CHARS = 12
-MIN_OVERRIDE_CHARS = 10
 EXPECTED_KINDS = (("answer", "An answer from the knowledge base"),
                   ("no_answer", "“I don't know” (out of scope)"),
                   ("urgent", "Seek care now (urgent)"),
@@ -88,5 +89,5 @@ class TryItForm(FlaskForm):
 
 
 class PublishForm(FlaskForm):
-    override_reason = TextAreaField("Why publish despite the safety checks (at least 10 characters)",
+    override_reason = TextAreaField(f"Why go ahead despite the safety checks (at least {MIN_OVERRIDE_CHARS} characters)",
                                     [Optional(), Length(max=2000)], render_kw={"rows": 3})

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .cleaning import clean_blocks, clean_text
 from .faq import read_faq_csv, read_faq_jsonl
+from .files import CONFIG_FILES
 from .frontmatter import HeaderError, split_header
 from .html import HtmlError, extract_html
 from .model import CorpusError, CorpusLoad, Document, Heading, LoadError
@@ -15,8 +16,6 @@ TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 HTML_SUFFIXES = (".html", ".htm")
 FAQ_SUFFIXES = (".csv", ".jsonl")
 KNOWLEDGE_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + FAQ_SUFFIXES
-# Files in the corpus folder that configure the bot rather than hold knowledge.
-CONFIG_FILES = frozenset({"readme.md", "synonyms.txt", "urgent.txt", "smalltalk.txt", "check_questions.jsonl"})
 MAX_FILE_BYTES = 5_000_000
 
 

@@ -58,13 +58,20 @@ class IndexStore:
             return None
         return version or None
 
-    def add(self, index: PassageIndex, info: dict | None = None, version: str | None = None) -> str:
-        """Save `index` as a new, unpublished version and return its id (`version`, or a new one)."""
+    def add(self, index: PassageIndex, info: dict | None = None, version: str | None = None,
+            files: dict[str, bytes] | None = None) -> str:
+        """Save `index` as a new, unpublished version and return its id (`version`, or a new one).
+
+        `files` ({name: bytes}) are saved beside the index, in the same
+        version, e.g. the rules the answers of this version follow.
+        """
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         version = version or self.new_version_id()
         staging = self.versions_dir / f".building-{version}"
         try:
             save_index(index, staging, {"version": version, **(info or {})})
+            for name, data in (files or {}).items():
+                (staging / name).write_bytes(data)
             _fsync_tree(staging)
             os.rename(staging, self.versions_dir / version)
         except BaseException:

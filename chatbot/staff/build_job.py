@@ -1,13 +1,14 @@
-"""One background build: corpus/ + staff content -> candidate index, evaluated.
+"""One build of a candidate: corpus/ + staff content -> candidate index, checked.
 
-    python -m chatbot.staff.build_job --version V --actor EMAIL --corpus DIR --index-dir DIR \\
-        --database-url URL [--check-file FILE] [--keep N] [--threshold T]
+    python -m chatbot.staff.build_job --instance DIR --version V
 
-Runs as its own process (started by the staff workspace) so that a crash or a
-kill cannot touch the servers: the candidate is written under a hidden name
-and registered only when complete; the live version keeps serving. Progress
-and a heartbeat go to the database every few seconds, so the workspace shows
-how far the build got, and a build whose heartbeat stops is marked failed.
+The workspace starts it as its own process (so that a crash or a kill cannot
+touch the servers) with the server's settings in the environment; train.py
+calls `build_candidate` in its own process. The candidate is written under a
+hidden name and registered only when complete; the live version keeps
+serving. Progress and a heartbeat go to the database every few seconds, so
+the workspace shows how far the build got, and a build whose heartbeat
+stops is marked failed.
 """
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ import sys
 import threading
 from pathlib import Path
 
-from ..build import build_index
-from ..corpus import corpus_fingerprint
-from ..evaluate import corpus_responder
+from ..answer.version_rules import load_responder
+from ..build import build_index, publish_build
 from ..index.artifact import IndexLoadError
 from ..index.store import IndexStore
+from ..settings import Settings, SettingsError, resolve_settings
 from ..storage import Storage
 from .checks import VersionBot, check_questions, compare
 from .knowledge import KnowledgeStore
@@ -57,15 +58,20 @@ class _Heartbeat:
         self._stop.set()
 
 
-def run_build(version: str, storage: Storage, corpus_dir: Path, index_dir: Path, keep: int = 5,
-              check_file: Path | None = None, threshold: float = 0.5, strict: bool = False) -> None:
-    """Build, save, upload and evaluate candidate `version` (already registered as building).
+def build_candidate(settings: Settings, storage: Storage, version: str, strict: bool = False) -> None:
+    """Build, save, upload and check candidate `version` (already registered as building).
 
-    With `strict`, any bad corpus file fails the build (CorpusError).
+    The one build pipeline: corpus folder + staff content -> passages ->
+    index (with the corpus' urgent and smalltalk rules saved in the version)
+    -> the check questions, answered by this candidate and by the published
+    version, each with its own rules. With `strict`, any bad corpus file
+    fails the build (CorpusError). A failure marks the version failed and
+    is raised again.
     """
     registry = VersionRegistry(storage)
     knowledge = KnowledgeStore(storage)
-    store = IndexStore(index_dir, keep=keep)
+    store = IndexStore(settings.index_dir, keep=settings["CHATBOT_INDEX_KEEP_VERSIONS"])
+    corpus_dir = settings.corpus_dir
     with _Heartbeat(registry, version) as beat:
         try:
             beat.set(5, "Reading the knowledge base")
@@ -73,50 +79,50 @@ def run_build(version: str, storage: Storage, corpus_dir: Path, index_dir: Path,
             beat.set(15, "Building the index")
             result = build_index(corpus_dir, strict=strict, extra_documents=staff_documents)
             beat.set(60, "Saving the candidate")
-            info = {"corpus": {"path": str(corpus_dir), "sha256": corpus_fingerprint(corpus_dir),
-                               "staff_sha256": knowledge.fingerprint()},
-                    "build": {k: v for k, v in result.report.items() if k != "skipped_files"}}
-            store.add(result.index, info, version=version)
+            publish_build(result, store.root, corpus_dir, keep=store.keep, publish=False, version=version,
+                          extra_info={"staff_sha256": knowledge.fingerprint()})
             registry.upload_files(version, store.path(version))
             beat.set(75, "Checking the check questions")
-            responder = corpus_responder(corpus_dir, threshold)
-            questions = check_questions(check_file, knowledge.list_checks())
-            published_index = _published_index(registry, store)
-            evaluation, changes = compare(
-                VersionBot(responder, result.index),
-                VersionBot(responder, published_index) if published_index is not None else None, questions)
-            report = {**result.report, "problems": [str(e) for e in result.errors + staff_errors]}
-            registry.finish(version, report, evaluation, changes)
+            responder, rule_errors = load_responder(store.path(version), settings)
+            questions = check_questions(settings.check_file, knowledge.list_checks())
+            evaluation, changes = compare(VersionBot(responder, result.index),
+                                          _published_bot(registry, store, settings), questions)
+            problems = result.errors + staff_errors + rule_errors
+            registry.finish(version, {**result.report, "problems": [str(e) for e in problems]},
+                            evaluation, changes)
         except Exception as exc:
             registry.fail(version, f"{type(exc).__name__}: {exc}")
             raise
 
 
-def _published_index(registry: VersionRegistry, store: IndexStore):
-    """The index visitors get now: the database's publication, else this server's own."""
+def _published_bot(registry: VersionRegistry, store: IndexStore, settings: Settings) -> VersionBot | None:
+    """What visitors get now (the database's publication, else this server's own), or None."""
     publication = registry.published()
+    version = publication.version if publication is not None else store.current()
+    if version is None:
+        return None
     try:
-        if publication is not None:
-            store.receive(publication.version, lambda folder: registry.download_files(publication.version, folder))
-            return store.load(publication.version)[0]
-        return store.load()[0] if store.current() else None
+        folder = store.receive(version, lambda target: registry.download_files(version, target))
+        responder, _ = load_responder(folder, settings, fallback_dir=settings.corpus_dir)
+        return VersionBot(responder, store.load(version)[0])
     except (IndexLoadError, OSError):
         return None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chatbot.staff.build_job", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--instance", type=Path, required=True,
+                        help="instance folder whose settings (config.toml, then the environment) apply")
     parser.add_argument("--version", required=True, help="version id already registered as building")
-    parser.add_argument("--corpus", type=Path, required=True, help="corpus folder")
-    parser.add_argument("--index-dir", type=Path, required=True, help="local index store")
-    parser.add_argument("--database-url", required=True, help="SQLAlchemy URL of the shared database")
-    parser.add_argument("--check-file", type=Path, help="evaluation questions (JSON Lines)")
-    parser.add_argument("--keep", type=int, default=5, help="versions to keep locally")
-    parser.add_argument("--threshold", type=float, default=0.5, help="answer probability threshold for the checks")
     args = parser.parse_args(argv)
-    storage = Storage(args.database_url)
     try:
-        run_build(args.version, storage, args.corpus, args.index_dir, args.keep, args.check_file, args.threshold)
+        settings = resolve_settings(args.instance)
+    except SettingsError as exc:
+        print(f"build {args.version} not started: {exc}", file=sys.stderr)
+        return 2
+    storage = Storage(settings["CHATBOT_DATABASE_URL"])
+    try:
+        build_candidate(settings, storage, args.version)
     except Exception as exc:
         print(f"build {args.version} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

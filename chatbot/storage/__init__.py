@@ -10,10 +10,10 @@ Visitor text is redacted (redact_personal_details) before it is written; no IP
 address is stored. Database failures raise StorageError, so the chat can
 answer without its log.
 """
-from .cli import purge_command, register_cli
 from .model import KINDS, MAX_COMMENT_LENGTH, Exchange, Feedback, StorageError
 from .redaction import redact_personal_details
 from .storage import Storage
 
+# `flask purge` (cli.py) is imported by create_app, not here: what uses storage alone needs no Flask.
 __all__ = ["KINDS", "MAX_COMMENT_LENGTH", "Exchange", "Feedback", "Storage", "StorageError",
-           "purge_command", "redact_personal_details", "register_cli"]
+           "redact_personal_details"]

@@ -2,7 +2,7 @@
 
 The app registers it in create_app(), after its settings are loaded:
 
-    from chatbot.storage import register_cli
+    from chatbot.storage.cli import register_cli
     register_cli(app, get_storage, default_days=app.config["RETENTION_DAYS"])
 
 where get_storage() returns the app's Storage (it is called inside the app

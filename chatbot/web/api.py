@@ -37,8 +37,8 @@ def chat():
     started = time.perf_counter()
     chat_request = parse_chat(request)
     service = current_service()
-    served = service.live_index.get()
-    answer = service.responder().respond(chat_request.message, served.index, chat_request.top_k)
+    served, responder = service.bot()
+    answer = responder.respond(chat_request.message, served.index, chat_request.top_k)
     message_id = message_ids(current_app).new()
     stored = _store(Exchange(message_id, chat_request.session_id, chat_request.message, answer.kind,
                              tuple(p.id for p in answer.passages), tuple(p.score for p in answer.passages),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from ...staff.workflow import current_workflow
+from ..workspace import current_workspace
 from ..blueprint import bp
 
 AUDIT_PAGE_SIZE = 200
@@ -11,5 +11,5 @@ AUDIT_PAGE_SIZE = 200
 
 @bp.get("/audit")
 def audit_log():
-    return render_template("admin/audit.html", entries=current_workflow().audit.recent(limit=AUDIT_PAGE_SIZE),
+    return render_template("admin/audit.html", entries=current_workspace().audit.recent(limit=AUDIT_PAGE_SIZE),
                            limit=AUDIT_PAGE_SIZE)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ...staff.workflow import current_workflow
+from ..workspace import current_workspace
 from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import FaqForm
@@ -16,7 +16,7 @@ AUDIT_TEXT_CHARS = 200
 def knowledge():
     """Every FAQ entry and page, or those matching ?q= (case-insensitive)."""
     search = request.args.get("q", "").strip()[:MAX_SEARCH_CHARS]
-    store = current_workflow().knowledge
+    store = current_workspace().knowledge
     return render_template("admin/knowledge.html", search=search,
                            entries=store.list_faq(search), pages=store.list_documents(search))
 
@@ -25,13 +25,13 @@ def knowledge():
 def add_faq():
     form = FaqForm()
     if form.validate_on_submit():
-        workflow = current_workflow()
+        workspace = current_workspace()
         try:
-            entry = workflow.knowledge.add_faq(**form.entry_fields(), author=current_actor())
+            entry = workspace.knowledge.add_faq(**form.entry_fields(), author=current_actor())
         except ValueError as error:
             form.form_errors.append(str(error))
         else:
-            workflow.audit.record(current_actor(), "faq_add", _described(entry))
+            workspace.audit.record(current_actor(), "faq_add", _described(entry))
             flash(f"Added the FAQ entry “{entry.question}”. Retrain to make the bot use it.", "success")
             return redirect(url_for("admin.knowledge"))
     return render_template("admin/faq_form.html", form=form, entry=None), _status(form)
@@ -39,18 +39,18 @@ def add_faq():
 
 @bp.route("/faq/<int:faq_id>/edit", methods=["GET", "POST"])
 def edit_faq(faq_id: int):
-    workflow = current_workflow()
-    entry = workflow.knowledge.get_faq(faq_id) or abort(404)
+    workspace = current_workspace()
+    entry = workspace.knowledge.get_faq(faq_id) or abort(404)
     form = FaqForm.for_entry(entry)
     if form.validate_on_submit():
         try:
-            updated = workflow.knowledge.update_faq(faq_id, **form.entry_fields(), editor=current_actor())
+            updated = workspace.knowledge.update_faq(faq_id, **form.entry_fields(), editor=current_actor())
         except ValueError as error:
             form.form_errors.append(str(error))
         else:
             if updated is None:
                 abort(404)
-            workflow.audit.record(current_actor(), "faq_edit", _described(updated))
+            workspace.audit.record(current_actor(), "faq_edit", _described(updated))
             flash(f"Saved the FAQ entry “{updated.question}”. Retrain to make the bot use it.", "success")
             return redirect(url_for("admin.knowledge"))
     return render_template("admin/faq_form.html", form=form, entry=entry), _status(form)
@@ -59,11 +59,11 @@ def edit_faq(faq_id: int):
 @bp.route("/faq/<int:faq_id>/delete", methods=["GET", "POST"])
 def delete_faq(faq_id: int):
     """GET asks for confirmation; POST deletes."""
-    workflow = current_workflow()
-    entry = workflow.knowledge.get_faq(faq_id) or abort(404)
+    workspace = current_workspace()
+    entry = workspace.knowledge.get_faq(faq_id) or abort(404)
     if request.method == "POST":
-        if workflow.knowledge.delete_faq(faq_id):
-            workflow.audit.record(current_actor(), "faq_delete", _described(entry))
+        if workspace.knowledge.delete_faq(faq_id):
+            workspace.audit.record(current_actor(), "faq_delete", _described(entry))
             flash(f"Deleted the FAQ entry “{entry.question}”. Retrain to remove it from the bot.", "success")
         return redirect(url_for("admin.knowledge"))
     return render_template("admin/confirm_delete.html", what="FAQ entry", name=entry.question,
@@ -73,9 +73,9 @@ def delete_faq(faq_id: int):
 @bp.post("/faq/<int:faq_id>/review")
 def review_faq(faq_id: int):
     """Mark an entry as checked by the logged-in staff member."""
-    workflow = current_workflow()
-    entry = workflow.knowledge.mark_reviewed(faq_id, current_actor()) or abort(404)
-    workflow.audit.record(current_actor(), "faq_review", _described(entry))
+    workspace = current_workspace()
+    entry = workspace.knowledge.mark_reviewed(faq_id, current_actor()) or abort(404)
+    workspace.audit.record(current_actor(), "faq_review", _described(entry))
     flash(f"Marked “{entry.question}” as reviewed.", "success")
     return redirect(url_for("admin.knowledge", q=request.args.get("q") or None))
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from flask import Response, render_template
 
 from ...staff.faq_csv import ImportTooLarge
-from ...staff.workflow import current_workflow
+from ..workspace import current_workspace
 from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import ImportFaqForm
@@ -17,7 +17,7 @@ from ..uploads import UploadError, read_uploaded_csv
 def export_faq():
     """Every FAQ entry in the corpus CSV format, as a download."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
-    return Response(current_workflow().export_faq_csv(), mimetype="text/csv",
+    return Response(current_workspace().export_faq_csv(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="faq-{stamp}.csv"',
                              "Cache-Control": "no-store"})
 
@@ -34,7 +34,7 @@ def import_faq():
         form.csv_file.errors.append(str(error))
         return render_template("admin/import_faq.html", form=form), 422
     try:
-        added, errors = current_workflow().import_faq_csv(text, current_actor())
+        added, errors = current_workspace().import_faq_csv(text, current_actor())
     except ImportTooLarge as refusal:
         form.csv_file.errors.append(str(refusal))
         return render_template("admin/import_faq.html", form=form), 422

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ...staff.workflow import current_workflow
+from ..workspace import current_workspace
 from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import ConfirmPageForm, UploadPageForm
@@ -36,22 +36,22 @@ def confirm_page():
     except UploadError as error:
         flash(str(error), "error")
         return redirect(url_for("admin.upload_page"))
-    workflow, actor = current_workflow(), current_actor()
+    workspace, actor = current_workspace(), current_actor()
     existing, conflict = _same_name(page.filename)
     if conflict is not None:
         flash(f"A page named {conflict.filename} exists already: delete it first or rename the file.", "error")
         return redirect(url_for("admin.upload_page"))
     try:
         if existing is not None:
-            saved = workflow.knowledge.update_document(existing.id, page.text, actor)
+            saved = workspace.knowledge.update_document(existing.id, page.text, actor)
         else:
-            saved = workflow.knowledge.add_document(page.filename, page.suffix, page.text, actor)
+            saved = workspace.knowledge.add_document(page.filename, page.suffix, page.text, actor)
     except ValueError as error:
         flash(f"The page was not saved: {error}", "error")
         return redirect(url_for("admin.upload_page"))
     if saved is None:
         abort(404)
-    workflow.audit.record(actor, "page_upload", {"id": saved.id, "filename": saved.filename,
+    workspace.audit.record(actor, "page_upload", {"id": saved.id, "filename": saved.filename,
                                                  "replaced": existing is not None,
                                                  "characters": len(saved.text)})
     flash(f"Saved the page {saved.filename}. Retrain to make the bot use it.", "success")
@@ -61,24 +61,24 @@ def confirm_page():
 @bp.get("/pages/<int:doc_id>")
 def view_page(doc_id: int):
     """A stored page with the passages it yields."""
-    workflow = current_workflow()
-    page = workflow.knowledge.get_document(doc_id) or abort(404)
+    workspace = current_workspace()
+    page = workspace.knowledge.get_document(doc_id) or abort(404)
     too_large = too_large_to_preview(page.text)  # stored before pages had a preview limit
     if too_large:
         passages, problems = [], [LoadError(page.filename, 0, f"{too_large} Its passages are not shown.")]
     else:
-        passages, problems = workflow.preview_document(page.filename, page.suffix, page.text)
+        passages, problems = workspace.preview_document(page.filename, page.suffix, page.text)
     return render_template("admin/page.html", page=page, passages=passages, problems=problems)
 
 
 @bp.route("/pages/<int:doc_id>/delete", methods=["GET", "POST"])
 def delete_page(doc_id: int):
     """GET asks for confirmation; POST deletes."""
-    workflow = current_workflow()
-    page = workflow.knowledge.get_document(doc_id) or abort(404)
+    workspace = current_workspace()
+    page = workspace.knowledge.get_document(doc_id) or abort(404)
     if request.method == "POST":
-        if workflow.knowledge.delete_document(doc_id):
-            workflow.audit.record(current_actor(), "page_delete", {"id": page.id, "filename": page.filename})
+        if workspace.knowledge.delete_document(doc_id):
+            workspace.audit.record(current_actor(), "page_delete", {"id": page.id, "filename": page.filename})
             flash(f"Deleted the page {page.filename}. Retrain to remove it from the bot.", "success")
         return redirect(url_for("admin.knowledge"))
     return render_template("admin/confirm_delete.html", what="page", name=page.filename,
@@ -86,7 +86,7 @@ def delete_page(doc_id: int):
 
 
 def _preview(page):
-    passages, problems = current_workflow().preview_document(page.filename, page.suffix, page.text)
+    passages, problems = current_workspace().preview_document(page.filename, page.suffix, page.text)
     confirm = ConfirmPageForm(formdata=None, data={"upload": sign_page(page)})
     replaces, conflict = _same_name(page.filename)
     return render_template("admin/page_preview.html", page=page, passages=passages, problems=problems,
@@ -97,7 +97,7 @@ def _same_name(filename: str):
     """(page this upload replaces, page it clashes with): pages are named by file name without
     extension, case aside, so "Back.md" replaces "back.md" but clashes with "back.txt"."""
     stem = filename.rsplit(".", 1)[0].lower()
-    for page in current_workflow().knowledge.list_documents():
+    for page in current_workspace().knowledge.list_documents():
         if page.filename.rsplit(".", 1)[0].lower() == stem:
             return (page, None) if page.filename.lower() == filename.lower() else (None, page)
     return None, None

@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import render_template
 
 from ...index.artifact import IndexLoadError
-from ...staff.workflow import current_workflow
+from ...service import current_service
+from ...staff.checks import VersionBot
+from ..workspace import current_workspace
 from ..blueprint import bp
 from ..forms import TryItForm
 
@@ -16,7 +18,9 @@ def try_it():
     result, problem = None, None
     if form.validate_on_submit():
         try:
-            result = current_workflow().try_it(form.message.data.strip())
+            served, responder = current_service().bot()
+            published = (served.version, VersionBot(responder, served.index))
+            result = current_workspace().try_it(form.message.data.strip(), published)
         except IndexLoadError as error:
             problem = f"The candidate index could not be loaded: {error}"
     status = 422 if form.errors else 200
