@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DATA ?= ../shared/data
 
-.PHONY: run test index eval calibrate bench clean
+.PHONY: run test lint index eval calibrate bench clean
 
 run: $(BIN)/.installed  ## serve on 127.0.0.1:$(PORT); the first start builds the index
 	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
@@ -24,6 +24,9 @@ index: $(BIN)/.installed  ## build and publish the index from corpus/ and the st
 
 test: $(BIN)/.installed-test  ## the whole test suite
 	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed-test  ## ruff: pyflakes, pycodestyle, bugbear and import order (config in pyproject.toml)
+	$(BIN)/ruff check .
 
 eval: $(BIN)/.installed-test  ## every suite (dev, extra, fresh, StackFAQ, CovidFAQ-dev) beside the baselines, one table
 	$(BIN)/python -m chatbot.evaluation --data $(DATA)

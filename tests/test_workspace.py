@@ -199,7 +199,8 @@ def test_train_py_refuses_to_roll_back_to_a_never_published_newer_candidate(inst
     live = workspace.build(STAFF)
     workspace.publish(live, STAFF)
     newer = objecting_version(workspace)
-    assert load_script("train.py").main(["--instance", str(instance), "--rollback", newer, "--override", GOOD_REASON]) == 1
+    train = load_script("train.py")
+    assert train.main(["--instance", str(instance), "--rollback", newer, "--override", GOOD_REASON]) == 1
     assert "publish it instead" in capsys.readouterr().err
     assert workspace.published_version() == live
 
