@@ -46,8 +46,8 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere, without installi
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_search import (Bm25sBaseline, found_at_k, hit_rows, machine,  # noqa: E402
-                          read_medquad, time_queries)
+from bench_search import Bm25sBaseline, found_at_k, hit_rows, machine, read_medquad, time_queries  # noqa: E402
+
 from chatbot.corpus.model import Document, FaqEntry  # noqa: E402
 from chatbot.index import PassageIndex  # noqa: E402
 from chatbot.index.artifact import load_index, save_index  # noqa: E402

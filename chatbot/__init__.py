@@ -16,13 +16,13 @@ def create_app(test_config: dict | None = None):
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from .web import api, errors, limits, widget
     from .admin import init_admin, init_workspace
-    from .web.security import init_app as init_security
-    from .serving.log_privacy import install_log_privacy
     from .service import init_service, start_index
-    from .storage.cli import register_cli
+    from .serving.log_privacy import install_log_privacy
     from .settings import resolve_settings
+    from .storage.cli import register_cli
+    from .web import api, errors, limits, widget
+    from .web.security import init_app as init_security
 
     project_root = Path(__file__).resolve().parent.parent
     app = Flask(__name__, instance_relative_config=True, static_folder="web/static",

@@ -18,8 +18,8 @@ from .answer.version_rules import load_responder
 from .build import build_index, publish_build
 from .index.live import CORPUS_FALLBACK, ORIGIN, LiveIndex, Served
 from .index.store import IndexStore
-from .staff.versions import SharedVersions, VersionRegistry
 from .settings import Settings
+from .staff.versions import SharedVersions, VersionRegistry
 from .storage import Storage
 
 log = logging.getLogger(__name__)

@@ -63,7 +63,7 @@ NEGATIONS = frozenset({"no", "not", "nor", "without", "never", "none"})
 ABBREVIATIONS = frozenset({
     "al", "approx", "ca", "cf", "dept", "dr", "e.g", "etc", "fig", "i.e", "inc",
     "jr", "ltd", "mr", "mrs", "ms", "no", "nos", "prof", "sr", "st", "u.s",
-    "u.k", "vs", "min", "mins", "hr", "hrs", "mg", "ml", "approx", "esp",
+    "u.k", "vs", "min", "mins", "hr", "hrs", "mg", "ml", "esp",
 })
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")

@@ -14,8 +14,15 @@ import sklearn
 
 import chatbot
 from chatbot.index import PassageIndex
-from chatbot.index.artifact import (DATA_FILES, FORMAT_VERSION, MANIFEST, IndexLoadError,
-                                    load_index, read_manifest, save_index)
+from chatbot.index.artifact import (
+    DATA_FILES,
+    FORMAT_VERSION,
+    MANIFEST,
+    IndexLoadError,
+    load_index,
+    read_manifest,
+    save_index,
+)
 from chatbot.index.tables import PassageTable, TermTable
 
 

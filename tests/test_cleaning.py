@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chatbot.corpus import load_corpus, parse_document
-from chatbot.corpus.cleaning import (is_caption, is_chrome_line, is_navigation_list,
-                                     strip_glued_alt_text)
+from chatbot.corpus.cleaning import is_caption, is_chrome_line, is_navigation_list, strip_glued_alt_text
 from chatbot.passages import make_passages
 from site_chrome import SEED_CHROME
 

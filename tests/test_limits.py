@@ -24,10 +24,11 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from chatbot import create_app
-from chatbot.web.limits import REDIS_TIMEOUT_SECONDS, counter_storage_uri
 from chatbot.settings import SettingsError
 from chatbot.shared_counters import storage_uri
+from chatbot.web.limits import REDIS_TIMEOUT_SECONDS, counter_storage_uri
 from gunicorn_process import Gunicorn, free_port
+
 REDIS_URL = os.environ.get("CHATBOT_TEST_REDIS_URL")
 NO_REDIS = "set CHATBOT_TEST_REDIS_URL=redis://127.0.0.1:6390/0 (a Redis on loopback) to test Redis storage"
 CHAT = json.dumps({"message": "Does acupuncture hurt?"})

@@ -6,7 +6,6 @@ when it is "off"); the security headers are exactly those of before.
 """
 from __future__ import annotations
 
-
 import pytest
 from flask import session
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from bench.bench_slow_clients import SlowClients
+from chatbot.serving.framing import BAD_CHUNKS, COMPLETE, INCOMPLETE, MALFORMED, TOO_LARGE, request_framing
 from conftest import REPO_ROOT
 from gunicorn_process import Gunicorn
-from chatbot.serving.framing import BAD_CHUNKS, COMPLETE, INCOMPLETE, MALFORMED, TOO_LARGE, request_framing
 
 READ_SECONDS = 2.0
 ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")

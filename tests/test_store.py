@@ -12,7 +12,6 @@ from chatbot.index import store as store_module
 from chatbot.index.artifact import IndexLoadError, save_index
 from chatbot.index.store import POINTER, STALE_BUILD_SECONDS, IndexStore
 
-
 FIRST = ("Acupuncture uses thin needles to relieve chronic lower back pain.",
          "Cupping uses suction cups to loosen tight back muscles.")
 SECOND = ("Moxibustion warms acupuncture points with burning mugwort.",

@@ -21,9 +21,9 @@ import pytest
 
 from chatbot import create_app
 from chatbot.build import build_index, publish_build
+from chatbot.index import store as store_module
 from chatbot.index.artifact import IndexLoadError
 from chatbot.index.live import CORPUS_FALLBACK, LiveIndex
-from chatbot.index import store as store_module
 from chatbot.index.store import IndexStore
 from conftest import TOPIC_DOCUMENTS
 from gunicorn_process import Gunicorn

@@ -17,14 +17,21 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
+from ..staff.hashing import HashingBusy
 from ..web.errors import error_response
 from ..web.limits import limiter
-from ..staff.hashing import HashingBusy
-from .workspace import current_workspace
 from .blueprint import bp, wants_json
 from .forms import LoginForm
-from .throttle import (checked_a_password, current_backoff, login_account_key, login_account_rate_limit,
-                       login_failed, password_check_key, password_check_rate_limit)
+from .throttle import (
+    checked_a_password,
+    current_backoff,
+    login_account_key,
+    login_account_rate_limit,
+    login_failed,
+    password_check_key,
+    password_check_rate_limit,
+)
+from .workspace import current_workspace
 
 EMAIL_LENGTH = 254
 

@@ -15,8 +15,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge, TooManyRequests
 
-from ..web.errors import error_response
 from ..storage import StorageError
+from ..web.errors import error_response
 from .uploads import MAX_UPLOAD_MB, UPLOAD_BODY_LIMIT
 
 STATIC_FOLDER = Path(__file__).resolve().parent.parent / "web" / "static"

@@ -20,9 +20,9 @@ from flask.cli import AppGroup
 
 from ..staff.faq_csv import ImportTooLarge
 from ..staff.workspace import MIN_OVERRIDE_CHARS, PUBLISH, ROLLBACK, GateBlocked, NotAllowed
-from .workspace import current_workspace
 from ..storage import StorageError
 from .forms import MIN_PASSWORD_CHARS
+from .workspace import current_workspace
 
 COMMAND_LINE_ACTOR = "command line"
 

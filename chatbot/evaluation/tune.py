@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..evaluate import corpus_responder, read_eval_file
-from .suites import FAQ_SUITES, K, PASSAGE_SUITES, ROOT, passage_suites, run_faq_suite
-
+from .suites import FAQ_SUITES, PASSAGE_SUITES, ROOT, K, passage_suites, run_faq_suite
 
 
 def suite_gains(params: dict, corpus_dir: Path, data_dir: Path, banks: list) -> dict[str, np.ndarray]:

@@ -44,11 +44,11 @@ import scipy
 import sklearn
 from scipy import sparse
 
-from .passage_index import PassageIndex
 from .confidence import ConfidenceModel
 from .field_match import FieldMatcher
+from .passage_index import PassageIndex
 from .spelling import SpellingMatcher
-from .tables import PassageTable, StringTable, TermTable, TermRows
+from .tables import PassageTable, StringTable, TermRows, TermTable
 
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"

@@ -35,24 +35,23 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from wordfreq import zipf_frequency
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import normalize
+from wordfreq import zipf_frequency
 
 from ..corpus.cleaning import is_cross_reference
 from ..passages.model import Passage
 from ..text import LIGHT_WORD_WEIGHT, LIGHT_WORDS, STOP_WORDS, content_stems, stem, words
-
-from .confidence import FEATURES, load_model
 from .answer_types import DEFINITION, QUANTITY, defined_terms, question_type, states_quantity
+from .confidence import FEATURES, load_model
+from .field_match import fit_field_matchers, intent_terms
+from .matrices import drop_single_bigrams, group_rows, sentence_spans, term_major, weighted_sum
 from .memo import LastCall
 from .ranking import RowMaxima, accumulate, find_columns, top_k
 from .spelling import SpellingMatcher
 from .synonyms import SynonymExpander
-from .matrices import drop_single_bigrams, group_rows, sentence_spans, term_major, weighted_sum
-from .field_match import fit_field_matchers, intent_terms
 from .tables import TermRows, TermTable
 from .terms import CountingVectorizer, RecordingAnalyzer, ngrams
 

@@ -18,8 +18,8 @@ import functools
 
 import numpy as np
 from nltk.metrics.distance import edit_distance
-from wordfreq import zipf_frequency
 from sklearn.feature_extraction.text import TfidfVectorizer
+from wordfreq import zipf_frequency
 
 from .ranking import accumulate, top_k
 from .tables import TermTable

@@ -15,7 +15,6 @@ from ..corpus.model import Document, FaqEntry, Heading, ListBlock, Paragraph, Ta
 from ..text import split_sentences, word_count
 from .model import Passage, Source, passage_id
 
-
 SMALL_TABLE_WORDS = 20  # a table this small reads best whole ("Alone 30%", "Combined 60%")
 
 

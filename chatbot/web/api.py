@@ -10,14 +10,14 @@ from pathlib import Path
 from flask import Blueprint, Flask, current_app, jsonify, request
 
 from ..answer.policy import Answer
-from .errors import ApiError
-from .limits import visitor_limited
-from .openapi import openapi_document
 from ..service import current_service
 from ..storage import Exchange, Storage, StorageError
 from ..storage.message_ids import MessageIds
 from ..storage.spool import Spool
 from ..storage.writer import ChatLogWriter
+from .errors import ApiError
+from .limits import visitor_limited
+from .openapi import openapi_document
 from .validation import parse_chat, parse_feedback
 
 bp = Blueprint("api", __name__, url_prefix="/api")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import render_template
 
-from ..workspace import current_workspace
 from ..blueprint import bp
+from ..workspace import current_workspace
 
 AUDIT_PAGE_SIZE = 200
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ..workspace import current_workspace
 from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import EXPECTED_KINDS, CheckQuestionForm, lines
+from ..workspace import current_workspace
 
 AUDIT_TEXT_CHARS = 200
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ..workspace import current_workspace
 from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import FaqForm
+from ..workspace import current_workspace
 
 MAX_SEARCH_CHARS = 200
 AUDIT_TEXT_CHARS = 200

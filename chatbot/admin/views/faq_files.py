@@ -6,11 +6,11 @@ from datetime import datetime, timezone
 from flask import Response, render_template
 
 from ...staff.faq_csv import ImportTooLarge
-from ..workspace import current_workspace
 from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import ImportFaqForm
 from ..uploads import UploadError, read_uploaded_csv
+from ..workspace import current_workspace
 
 
 @bp.get("/faq/export.csv")

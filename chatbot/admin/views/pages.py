@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ..workspace import current_workspace
+from ...corpus import LoadError
 from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import ConfirmPageForm, UploadPageForm
-from ...corpus import LoadError
 from ..uploads import UploadError, read_uploaded_page, sign_page, too_large_to_preview, unsign_page
+from ..workspace import current_workspace
 
 
 @bp.route("/pages/upload", methods=["GET", "POST"])

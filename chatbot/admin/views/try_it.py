@@ -6,9 +6,9 @@ from flask import render_template
 from ...index.artifact import IndexLoadError
 from ...service import current_service
 from ...staff.checks import VersionBot
-from ..workspace import current_workspace
 from ..blueprint import bp
 from ..forms import TryItForm
+from ..workspace import current_workspace
 
 
 @bp.route("/try", methods=["GET", "POST"])

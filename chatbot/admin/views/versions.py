@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 
 from ...staff.workspace import MIN_OVERRIDE_CHARS, PUBLISH, ROLLBACK, GateBlocked, NotAllowed
-from ..workspace import current_workspace
 from ..auth import current_actor
 from ..blueprint import bp
 from ..check_report import evaluation_rows, report_rows
 from ..forms import PublishForm
+from ..workspace import current_workspace
+
 
 @bp.get("/versions")
 def versions():
