@@ -3,15 +3,13 @@
 check questions that got worse are named, on hand-made indexes and through the admin pages."""
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import time
 
 import pytest
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
+from admin_client import EMAIL, PASSWORD, Staff, upload
 from chatbot import create_app
 from chatbot.admin.check_report import evaluation_rows
 from chatbot.answer.policy import PolicySettings, Responder
@@ -189,9 +187,7 @@ def test_the_margins_come_from_the_settings(tmp_path):
 
 # -- through the admin pages ---------------------------------------------------------------
 
-EMAIL, PASSWORD = "gate@example.com", "a long enough password"
 BUILD_TIMEOUT_SECONDS = 180
-CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 # A page of short "ask your practitioner" answers on the topics the check questions ask about:
 # each passage matches many questions and is short, so it outranks the passage that answers.
 GENERIC_TOPICS = ("acupuncture for back pain", "risks and bruising", "the needles", "acupoints",
@@ -212,42 +208,29 @@ def gate_app(tmp_path, shared_index_dir):
     created = app.test_cli_runner().invoke(args=["staff", "create", EMAIL], input=f"{PASSWORD}\n{PASSWORD}\n")
     assert created.exit_code == 0, created.output
     yield app
-    # Wait for the build process the workspace started ("chatbot_staff" until the Workspace core lands).
-    (app.extensions.get("chatbot_workspace") or app.extensions["chatbot_staff"]).close()
+    app.extensions["chatbot_workspace"].close()  # waits for the build process it started
     app.extensions["chatbot"].live_index.stop()
     app.extensions["chatbot"].storage.dispose()
 
 
-def signed_in(app):
-    """A test client signed in as staff, and the CSRF token its forms carry."""
-    client = app.test_client()
-    token = CSRF.search(client.get("/admin/login").get_data(as_text=True)).group(1)
-    signed = client.post("/admin/login", data={"csrf_token": token, "email": EMAIL, "password": PASSWORD})
-    assert signed.status_code == 302
-    return client, CSRF.search(client.get("/admin/").get_data(as_text=True)).group(1)
-
-
-def finished(client, version: str) -> dict:
-    """The build's status once it is no longer building (followed like a script would, over HTTP)."""
+def finished(staff: Staff, version: str) -> dict:
+    """The build's status once it is no longer building (followed as a script would, over HTTP)."""
     deadline = time.monotonic() + BUILD_TIMEOUT_SECONDS
-    while (status := client.get(f"/admin/versions/{version}/status.json").get_json())["status"] == "building":
+    while (status := staff.get(f"/admin/versions/{version}/status.json").get_json())["status"] == "building":
         assert time.monotonic() < deadline, f"build {version} did not finish"
         time.sleep(0.2)
     return status
 
 
 def test_a_page_of_generic_answers_is_blocked_and_the_page_lists_the_questions_that_got_worse(gate_app):
-    client, token = signed_in(gate_app)
-    boundary, body = encode_multipart({"csrf_token": token, "page": FileStorage(io.BytesIO(GENERIC_PAGE.encode()),
-                                                                                "quick-answers.md")})
-    preview = client.post("/admin/pages/upload", data=body, content_type=f"multipart/form-data; boundary={boundary}")
-    upload = re.search(r'name="upload" type="hidden" value="([^"]+)"', preview.get_data(as_text=True)).group(1)
-    assert client.post("/admin/pages/confirm", data={"csrf_token": token, "upload": upload}).status_code == 302
+    staff = Staff(gate_app)
+    preview = upload(staff, "quick-answers.md", GENERIC_PAGE.encode()).get_data(as_text=True)
+    token = re.search(r'name="upload" type="hidden" value="([^"]+)"', preview).group(1)
+    assert staff.post("/admin/pages/confirm", {"upload": token}).status_code == 302
 
-    started = client.post("/admin/versions/retrain", data={"csrf_token": token})
-    version = started.headers["Location"].rsplit("/", 1)[1]
-    assert finished(client, version)["status"] == "candidate"
-    page = client.get(f"/admin/versions/{version}").get_data(as_text=True)
+    version = staff.post("/admin/versions/retrain").headers["Location"].rsplit("/", 1)[1]
+    assert finished(staff, version)["status"] == "candidate"
+    page = staff.text(f"/admin/versions/{version}")
 
     assert "The safety checks object to this version" in page
     assert re.search(r"Right passage shown first on the check questions drops from 0\.\d\d to 0\.\d\d", page)
@@ -258,11 +241,10 @@ def test_a_page_of_generic_answers_is_blocked_and_the_page_lists_the_questions_t
     assert "Right passage → wrong passage" in worse_items and "Please ask your practitioner about" in worse_items
     assert "Are there any risks with acupuncture?" in worse_items  # a check question of corpus/
 
-    refused = client.post(f"/admin/versions/{version}/publish", data={"csrf_token": token, "override_reason": ""})
+    refused = staff.post(f"/admin/versions/{version}/publish", {"override_reason": ""})
     assert refused.status_code == 422
     assert "Check questions that got worse" in refused.get_data(as_text=True)
-    health = client.get("/api/health").get_json()
-    assert health["index_version"] != version
+    assert staff.get("/api/health").get_json()["index_version"] != version
 
 
 OLD_CHANGE = {"question": "Are acupuncture needles sterile?", "expect": "answer",
@@ -277,10 +259,7 @@ def test_a_candidate_recorded_in_the_older_shape_still_shows_its_page(gate_app):
     registry.start(version, EMAIL)
     evaluation = {"candidate": {**OLD_FIGURES, "hit@3": 0.80}, "published": OLD_FIGURES, "urgent_missed": []}
     registry.finish(version, {"documents": 3, "passages": 40}, evaluation, [OLD_CHANGE])
-    client, _ = signed_in(gate_app)
-    page = client.get(f"/admin/versions/{version}")
-    assert page.status_code == 200
-    text = page.get_data(as_text=True)
+    text = Staff(gate_app).text(f"/admin/versions/{version}")
     assert "Right passage among the first three on the check questions drops from 0.97 to 0.80" in text
     assert "Replies that changed (1)" in text and "Are acupuncture needles sterile?" in text
     assert "Check questions that got worse" not in text  # an older record did not judge its changes
