@@ -276,7 +276,7 @@ def load_test(args) -> int:
             results: dict[str, list[Load]] = {name: [] for name, _, _, _ in runs}
             # Warm-up (caches, pools, first writes); its replies, and wait_ready's one, count as sent.
             sent = {name: 1 + run_wrk(url, 2, args.connections, body).requests for name, _, url, body in runs}
-            for round_number in range(args.rounds):
+            for _round in range(args.rounds):
                 for name, pid, url, body in runs:
                     results[name].append(measured(pid, url, args.seconds, args.connections, body))
         finally:

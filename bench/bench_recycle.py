@@ -89,10 +89,10 @@ class Server:
             try:
                 self.health()
                 return
-            except OSError:
+            except OSError as err:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()  # never leave a half-started server behind
-                    raise SystemExit(f"gunicorn did not start; see {self.log_path}")
+                    raise SystemExit(f"gunicorn did not start; see {self.log_path}") from err
                 time.sleep(0.2)
 
     def health(self) -> dict:

@@ -173,7 +173,9 @@ def _worker_loop(system: str, folder: str, queries: list[str], ready: int, go: i
         search = index.search
     else:
         retriever = bm25s.BM25.load(folder, show_progress=False)
-        search = (lambda q, k: retriever.retrieve([word_terms(q)], k=k, show_progress=False))
+
+        def search(query: str, k: int):
+            return retriever.retrieve([word_terms(query)], k=k, show_progress=False)
     load_seconds = time.perf_counter() - started
     for query in queries:
         search(query, 10)
@@ -202,7 +204,7 @@ def serve_workers(system: str, folder: str, queries_file: str) -> dict:
         for _ in pids:
             reports.append(json.loads(lines.readline()))
     workers = []
-    for pid, report in zip(pids, reports):
+    for pid, report in zip(pids, reports, strict=True):
         after = _rollup_kb(pid)
         workers.append({"load_seconds": report["load_seconds"], "rss_mb": after["rss"] / 1024,
                         "pss_mb": after["pss"] / 1024, "private_mb": after["private"] / 1024,
@@ -264,8 +266,9 @@ def measure_size(medquad: Document, size: int, args: argparse.Namespace) -> dict
 def print_size(result: dict) -> None:
     print(f"\n{result['entries']} entries, {result['passages']} passages "
           f"(make_passages {result['make_passages_seconds']:.0f} s)")
-    header = (f"{'system':7s} {'build s':>8s} {'CPU s':>6s} {'peak RSS MB':>12s} {'from MB':>8s} {'disk MB':>8s} {'load s':>7s} "
-              f"{'worker RSS':>11s} {'worker PSS':>11s} {'index PSS':>10s} {'p50 ms':>7s} {'p99 ms':>7s} {'found':>6s}")
+    header = (f"{'system':7s} {'build s':>8s} {'CPU s':>6s} {'peak RSS MB':>12s} {'from MB':>8s} {'disk MB':>8s} "
+              f"{'load s':>7s} {'worker RSS':>11s} {'worker PSS':>11s} {'index PSS':>10s} {'p50 ms':>7s} "
+              f"{'p99 ms':>7s} {'found':>6s}")
     print(header)
     print("-" * len(header))
     for name, row in result["systems"].items():
@@ -273,10 +276,12 @@ def print_size(result: dict) -> None:
             print(f"{name:7s} ERROR {row['error']}")
             continue
         workers = row["workers"]
-        mean = lambda key: sum(w[key] for w in workers) / len(workers)  # noqa: E731
-        print(f"{name:7s} {row['build_seconds']:8.1f} {row['cpu_seconds']:6.0f} {row['peak_rss_mb']:12.0f} {row['start_rss_mb']:8.0f} "
-              f"{row['disk_mb']:8.0f} {mean('load_seconds'):7.2f} {mean('rss_mb'):11.0f} {mean('pss_mb'):11.0f} "
-              f"{mean('index_pss_mb'):10.0f} {row['p50_ms']:7.3f} {row['p99_ms']:7.3f} {row['found_at_k']:6.3f}")
+        mean = {key: sum(w[key] for w in workers) / len(workers)
+                for key in ("load_seconds", "rss_mb", "pss_mb", "index_pss_mb")}
+        print(f"{name:7s} {row['build_seconds']:8.1f} {row['cpu_seconds']:6.0f} {row['peak_rss_mb']:12.0f} "
+              f"{row['start_rss_mb']:8.0f} {row['disk_mb']:8.0f} {mean['load_seconds']:7.2f} {mean['rss_mb']:11.0f} "
+              f"{mean['pss_mb']:11.0f} {mean['index_pss_mb']:10.0f} {row['p50_ms']:7.3f} {row['p99_ms']:7.3f} "
+              f"{row['found_at_k']:6.3f}")
     ours = result["systems"]["ours"]
     if "vocabulary" in ours:
         print(f"ours: {ours['vocabulary']} terms, {ours['postings']} postings, "

@@ -199,7 +199,7 @@ def found_at_k(ranked_rows: list, queries: list[str], passages: list[Passage]) -
     for row, passage in enumerate(passages):
         rows_of.setdefault(passage.question, set()).add(row)
     found = sum(bool(rows_of.get(query, set()) & {int(r) for r in rows})
-                for query, rows in zip(queries, ranked_rows))
+                for query, rows in zip(queries, ranked_rows, strict=True))
     return found / len(queries)
 
 

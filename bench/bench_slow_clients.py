@@ -199,7 +199,7 @@ def main() -> None:
           f"{args.clients} slow clients | p50 ms | max ms |")
     print("|---|---|---|---|---|---|")
     for name, r in results.items():
-        def ratio(key):
+        def ratio(key, r=r):
             if r[key] is None or not base[key]:
                 return "n/a"
             return f"{r[key]:,.0f} ({r[key] / base[key]:.2f})"

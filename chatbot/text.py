@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from itertools import pairwise
 
 from nltk.stem.snowball import SnowballStemmer
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
@@ -122,7 +123,7 @@ def split_sentences(text: str) -> list[str]:
         # it, a capital after it): Punkt would cut at each one, so cut directly;
         # it is 20 times faster, and index builds split hundreds of thousands.
         cuts = [0, *(b.start("next") for b in breaks), len(text)]
-        return [text[a:b].strip() for a, b in zip(cuts, cuts[1:])]
+        return [text[a:b].strip() for a, b in pairwise(cuts)]
     return [s.strip() for s in _SENTENCE_SPLITTER.tokenize(text) if s.strip()]
 
 

@@ -35,7 +35,8 @@ def test_staff_add_an_faq_entry_and_see_it_in_the_list(staff, wf):
     response = staff.post("/admin/faq/new", FAQ)
     assert response.status_code == 302 and response.headers["Location"] == "/admin/knowledge"
     [entry] = wf.knowledge.list_faq()
-    assert (entry.question, entry.alternates, entry.author) == (FAQ["question"], ("where can I park", "car park"), EMAIL)
+    expected = (FAQ["question"], ("where can I park", "car park"), EMAIL)
+    assert (entry.question, entry.alternates, entry.author) == expected
     page = staff.text("/admin/knowledge")
     for shown in ("Is there parking for patients?", "where can I park", "Clinic leaflet",
                   "https://clinic.example/parking", "Not reviewed", EMAIL):
@@ -214,7 +215,8 @@ def test_deleting_a_page_asks_for_confirmation_first(staff, wf):
 
 def test_faq_entries_survive_an_export_and_import_round_trip_through_the_pages(staff, wf):
     staff.post("/admin/faq/new", FAQ)
-    staff.post("/admin/faq/new", {"question": "Do the needles hurt, \"really\"?", "answer": "Line one.\nLine two, with a comma.",
+    staff.post("/admin/faq/new", {"question": "Do the needles hurt, \"really\"?",
+                                  "answer": "Line one.\nLine two, with a comma.",
                                   "alternates": "", "source_title": "", "source_url": ""})
     before = sorted((e.question, e.answer, e.alternates, e.source_title, e.source_url) for e in wf.knowledge.list_faq())
     export = staff.get("/admin/faq/export.csv")

@@ -5,6 +5,7 @@ import hashlib
 import json
 import mmap
 import platform
+from itertools import pairwise
 
 import nltk
 import numpy as np
@@ -142,7 +143,7 @@ def test_index_folder_needs_no_pickle(saved_default, default_index):
         json.loads(path.read_text(encoding="utf-8"))
     blob = np.load(folder / "passages.blob.npy").tobytes()
     offsets = np.load(folder / "passages.offsets.npy")
-    lines = [json.loads(blob[a:b]) for a, b in zip(offsets[:-1], offsets[1:])]
+    lines = [json.loads(blob[a:b]) for a, b in pairwise(offsets)]
     assert lines == [p.to_dict() for p in default_index.passages_]
     assert {p.name for p in folder.iterdir()} == set(DATA_FILES) | {MANIFEST}
 

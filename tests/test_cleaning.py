@@ -8,6 +8,7 @@ from chatbot.corpus.cleaning import is_caption, is_chrome_line, is_navigation_li
 from chatbot.passages import make_passages
 from site_chrome import SEED_CHROME
 
+# A backslash at the end of a line joins the next one to it: one long line of the page.
 MADE_UP_PAGE = """\
 Skip to main content
   • Home
@@ -25,7 +26,8 @@ March 3, 2021Jane DoeBack Care
 
 Needling Basics
 
-needles on a backNeedling works by placing very thin filaments into tense muscle so that the tissue relaxes and blood flow improves.
+needles on a backNeedling works by placing very thin filaments into tense muscle so that the tissue relaxes \
+and blood flow improves.
 
 Most visitors notice less stiffness after three or four weekly visits, although results differ from person to person.
 
@@ -37,7 +39,8 @@ Drink water, walk gently and avoid heavy lifting for the rest of the day after y
 
 Visit Our Clinic
 
-We are open six days a week and our friendly team is ready to help. Contact us today at (555) 987-6543 to book a consultation.
+We are open six days a week and our friendly team is ready to help. Contact us today at (555) 987-6543 \
+to book a consultation.
 
 Tags: needling, back pain, aftercare
 Related Posts
@@ -51,8 +54,10 @@ logo-example-white2 seal_of_approval_HiRes
 """
 
 REAL_SENTENCES = [
-    "Needling works by placing very thin filaments into tense muscle so that the tissue relaxes and blood flow improves.",
-    "Most visitors notice less stiffness after three or four weekly visits, although results differ from person to person.",
+    "Needling works by placing very thin filaments into tense muscle so that the tissue relaxes "
+    "and blood flow improves.",
+    "Most visitors notice less stiffness after three or four weekly visits, "
+    "although results differ from person to person.",
     "Drink water, walk gently and avoid heavy lifting for the rest of the day after your visit.",
 ]
 

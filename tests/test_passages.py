@@ -96,8 +96,10 @@ def test_exact_and_near_duplicate_passages_are_dropped():
 
 
 def test_different_passages_sharing_a_few_words_are_both_kept():
-    first, _ = parse_document("Acupuncture may ease chronic back pain for many patients over several weeks.", "a.md", ".md")
-    second, _ = parse_document("Massage may ease chronic neck stiffness for office workers after a long day.", "b.md", ".md")
+    first, _ = parse_document("Acupuncture may ease chronic back pain for many patients over several weeks.",
+                              "a.md", ".md")
+    second, _ = parse_document("Massage may ease chronic neck stiffness for office workers after a long day.",
+                               "b.md", ".md")
     passages, stats = make_passages([first, second])
     assert len(passages) == 2 and stats.near_duplicates == 0
 

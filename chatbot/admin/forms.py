@@ -60,7 +60,8 @@ class FaqForm(FlaskForm):
 
 
 class UploadPageForm(FlaskForm):
-    page = FileField("Page file: text (.txt), Markdown (.md) or HTML (.html)", [FileRequired("Choose a file to upload.")])
+    page = FileField("Page file: text (.txt), Markdown (.md) or HTML (.html)",
+                     [FileRequired("Choose a file to upload.")])
 
 
 class ConfirmPageForm(FlaskForm):
@@ -89,5 +90,6 @@ class TryItForm(FlaskForm):
 
 
 class PublishForm(FlaskForm):
-    override_reason = TextAreaField(f"Why go ahead despite the safety checks (at least {MIN_OVERRIDE_CHARS} characters)",
+    override_reason = TextAreaField(f"Why go ahead despite the safety checks "
+                                    f"(at least {MIN_OVERRIDE_CHARS} characters)",
                                     [Optional(), Length(max=2000)], render_kw={"rows": 3})

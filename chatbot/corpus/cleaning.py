@@ -26,9 +26,11 @@ _PHONE = re.compile(r"(?:\+?\d{1,2}[\s.-]?)?\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}
 
 _LINE_RULES = [
     re.compile(r"\bskip (?:to|navigation)\b.*\b(?:content|navigation|main)\b", re.I),
-    re.compile(r"^\d[\d,.]*\s*(?:answers?|comments?|replies|responses|views|likes|shares|reviews|votes|followers)\b\W*$", re.I),
+    re.compile(r"^\d[\d,.]*\s*(?:answers?|comments?|replies|responses|views|likes|shares|reviews|votes"
+               r"|followers)\b\W*$", re.I),
     re.compile(rf"^(?:(?:posted|published|updated|written|last updated)\s+(?:on\s+)?)?{_DATE}", re.I),
-    re.compile(r"^(?:tags|tagged|categories|category|filed under|posted in|share(?: this)?(?: article| post| page)?)\s*:", re.I),
+    re.compile(r"^(?:tags|tagged|categories|category|filed under|posted in"
+               r"|share(?: this)?(?: article| post| page)?)\s*:", re.I),
     re.compile(r"^(?:comments are closed|leave a (?:reply|comment)|read more|click here|back to top|load more"
                r"|print(?: this page)?|follow us|share this|subscribe(?: now)?|sign up|log ?in|you may also like"
                r"|related (?:articles|posts|stories)|recent (?:posts|articles|comments)|previous post|next post"
@@ -125,9 +127,9 @@ def _clean_paragraph(block: Paragraph, in_sales_section: bool) -> Paragraph | No
     sentences = split_sentences(text)
     selling = [bool(_CALL_TO_ACTION.search(s) or _PHONE.search(s)) for s in sentences]
     clinic = [bool(_CLINIC_VOICE.search(s)) for s in sentences]
-    if sentences and all(s or c for s, c in zip(selling, clinic)) and (any(selling) or in_sales_section):
+    if sentences and all(s or c for s, c in zip(selling, clinic, strict=True)) and (any(selling) or in_sales_section):
         return None  # a sales pitch: every sentence sells or speaks for the clinic
-    kept = [s for s, sells in zip(sentences, selling) if not sells]
+    kept = [s for s, sells in zip(sentences, selling, strict=True) if not sells]
     if not kept:
         return None
     return Paragraph(squash_spaces(" ".join(kept)))

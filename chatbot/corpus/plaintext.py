@@ -17,7 +17,8 @@ from ..text import normalize_text, squash_spaces
 from .model import Block, Heading, ListBlock, Paragraph, Table
 
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_BULLET = re.compile(r"^(\s*)(?:[-*+\u2022\u00b7\u25aa\u25e6\u2023\u25cf\u25cb\u25a0\u27a2\u25ba\u2713\u2714]|(\d{1,3})[.)])\s+(\S.*)$")
+_BULLET = re.compile(r"^(\s*)(?:[-*+\u2022\u00b7\u25aa\u25e6\u2023\u25cf\u25cb\u25a0\u27a2\u25ba\u2713\u2714]"
+                     r"|(\d{1,3})[.)])\s+(\S.*)$")
 _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _PIPE_RULE = re.compile(r"^\s*\|?(\s*:?-{3,}:?\s*\|)+\s*(:?-{3,}:?\s*)?\|?\s*$")
 _ENDS_SENTENCE = re.compile(r"[.!?:;,]['\")\u201d\u2019]?$")

@@ -51,9 +51,9 @@ def format_table(results: list[SuiteResult]) -> str:
                 row.append(f"{cell['right']}/{cell['n']}" if cell and cell["n"] else "")
             rows.append(row)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(header, widths)),
+    lines = [" | ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)),
              "-|-".join("-" * w for w in widths)]
-    lines += [" | ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    lines += [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(lines)
 
 

@@ -60,7 +60,7 @@ def collect(corpus_dir: Path, data_dir: Path) -> dict[str, tuple[np.ndarray, np.
         if (data_dir / filename).is_file():
             bank = read(data_dir / filename)
             bank_index, entry_of = build_bank_index(bank)
-            rows = [(_example(bank_index, text, lambda p, t=target: entry_of.get(p.id) == t), True)
+            rows = [(_example(bank_index, text, lambda p, t=target, entry_of=entry_of: entry_of.get(p.id) == t), True)
                     for text, target in bank.queries]
             suites[name] = _arrays(rows)
     return suites
@@ -89,10 +89,11 @@ def fit(suites: dict, names: list[str]) -> tuple[ConfidenceModel, float]:
 def decisions(model: ConfidenceModel, suite, threshold: float) -> dict:
     """Shares on one suite: answerable answered, right among answered, unanswerable abstained."""
     x, y, answerable = suite
-    p = np.array([model.probability(dict(zip(FEATURES, row))) for row in x])
+    p = np.array([model.probability(dict(zip(FEATURES, row, strict=True))) for row in x])
     answer = p >= threshold
+    answered_right = answer & answerable
     figures = {"answered": float(answer[answerable].mean()) if answerable.any() else None,
-               "shown right when answered": float(y[answer & answerable].mean()) if (answer & answerable).any() else None,
+               "shown right when answered": float(y[answered_right].mean()) if answered_right.any() else None,
                "abstained": float((~answer[~answerable]).mean()) if (~answerable).any() else None,
                "brier": float(np.mean((p - y) ** 2))}
     return figures
@@ -101,7 +102,7 @@ def decisions(model: ConfidenceModel, suite, threshold: float) -> dict:
 def _balanced(model, suite, threshold) -> float:
     """What the threshold is chosen for: answerable questions answered, the others declined."""
     x, _, answerable = suite
-    p = np.array([model.probability(dict(zip(FEATURES, row))) for row in x])
+    p = np.array([model.probability(dict(zip(FEATURES, row, strict=True))) for row in x])
     answer = p >= threshold
     return float(np.mean([answer[answerable].mean(), (~answer[~answerable]).mean()]))
 
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {left_out:13s} threshold {threshold:.2f}  {shown}")
     model, threshold = fit(suites, names)
     print(f"all suites: threshold {threshold:.2f}; coefficients (per standard deviation):")
-    for name, c in zip(FEATURES, model.coefficients):
+    for name, c in zip(FEATURES, model.coefficients, strict=True):
         print(f"  {name:15s} {c:+.3f}")
     if args.write:
         provenance = (f"logistic regression fitted by python -m chatbot.evaluation.calibrate on {', '.join(names)}; "

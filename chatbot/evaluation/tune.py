@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     banks = [read(data_dir / f) for f, read in FAQ_SUITES.values() if (data_dir / f).is_file()]
     table = []
     for values in itertools.product(*grid.values()):
-        params = dict(zip(grid, values))
+        params = dict(zip(grid, values, strict=True))
         gains = suite_gains(params, Path(args.corpus), data_dir, banks)
         table.append((params, gains))
         print(" ".join(f"{k}={v}" for k, v in params.items()),

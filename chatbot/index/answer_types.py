@@ -24,7 +24,8 @@ _DEFINITION_QUESTION = re.compile(
     r"|^\s*(?:define|definition of|meaning of)\s+(?:an?\s+|the\s+)?(?P<subject2>[^?.!,]{2,60}?)\s*[?.!]*\s*$"
     r"|^\s*what\s+does\s+(?:an?\s+|the\s+)?(?P<subject3>[^?.!,]{2,60}?)\s+mean\s*[?.!]*\s*$", re.I)
 # "... known as acupoints", "called qi", "referred to as meridians"
-_NAMED_AS = re.compile(r"\b(?:known as|called|referred to as|termed|defined as)\s+(?:the\s+)?[\"\u201c']?([\w-]+)", re.I)
+_NAMED_AS = re.compile(r"\b(?:known as|called|referred to as|termed|defined as)\s+(?:the\s+)?[\"\u201c']?([\w-]+)",
+                       re.I)
 # "Electroacupuncture is an advanced form ...", "Moxibustion, which uses heat ..."
 _IS_A = re.compile(r"^\s*(?:an?\s+|the\s+)?([\w-]+(?:\s+[\w-]+)?)\s*(?:\([^)]*\)\s*)?"
                    r"(?:is|are|refers to|means)\s+(?:an?|the|one|any)\b", re.I)

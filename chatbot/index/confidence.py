@@ -40,7 +40,7 @@ class ConfidenceModel:
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.intercept + sum(c * (features[name] - m) / s for c, name, m, s in
-                                 zip(self.coefficients, FEATURES, self.means, self.scales))
+                                 zip(self.coefficients, FEATURES, self.means, self.scales, strict=True))
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
     def to_dict(self) -> dict:

@@ -128,7 +128,7 @@ class PassageIndex(BaseEstimator):
         # field is the sum of its sentences, and a sentence that points to other
         # pages ("see our article on ...") goes to the weaker aside field.
         spans = [sentence_spans(p.text) for p in passages]
-        sentences = [p.text[a:b] for p, passage_spans in zip(passages, spans) for a, b in passage_spans]
+        sentences = [p.text[a:b] for p, passage_spans in zip(passages, spans, strict=True) for a, b in passage_spans]
         owner = np.repeat(np.arange(n), [len(s) for s in spans])
         aside = np.array([is_cross_reference(t) for t in sentences], dtype=bool)
         sections = [p.section or "" for p in passages]
@@ -177,7 +177,7 @@ class PassageIndex(BaseEstimator):
         self.sentence_starts_ = np.concatenate([[0], np.cumsum([len(s) for s in spans])[:-1]]).astype(np.int64)
         self.states_quantity_ = np.array([states_quantity(p.text) for p in passages], dtype=bool)
         definitions: dict[str, list[int]] = {}
-        for i, passage in enumerate(passages):
+        for i in range(n):
             first, last = self.sentence_starts_[i], (self.sentence_starts_[i + 1] if i + 1 < n else len(sentences))
             for term in sorted(defined_terms(sentences[first:last])):  # the same files whatever the hash seed
                 definitions.setdefault(term, []).append(i)
@@ -385,7 +385,7 @@ class PassageIndex(BaseEstimator):
         """Every (part, term) a query's score reads: its index terms (similarity and coverage),
         then its FAQ question and answer terms."""
         postings = self.postings_
-        weight_of = dict(zip(parsed.ids.tolist(), parsed.weights.tolist()))
+        weight_of = dict(zip(parsed.ids.tolist(), parsed.weights.tolist(), strict=True))
         concept_ids = {t for _, term_ids in parsed.concepts for t in term_ids}
         terms = [_PartTerm("text", t, weight_of.get(t, 0.0), postings, None, self._row_maxima)
                  for t in sorted(set(weight_of) | concept_ids)]
@@ -396,7 +396,7 @@ class PassageIndex(BaseEstimator):
             for part, matcher, words_of_part in fields:
                 ids, weights = matcher.query_terms(words_of_part)
                 terms += [_PartTerm(part, int(t), float(w), matcher.postings_, matcher.owners_, matcher.row_maxima)
-                          for t, w in zip(ids, weights)]
+                          for t, w in zip(ids, weights, strict=True)]
         return terms
 
     def _suffix_bounds(self, parsed: Query, terms: list["_PartTerm"]) -> list[float]:
@@ -427,7 +427,7 @@ class PassageIndex(BaseEstimator):
         """
         found = {term.term: term.find(rows) for term in terms if term.part == "text"}
         similarity = np.zeros(len(rows))
-        for term, weight in zip(parsed.ids.tolist(), parsed.weights):
+        for term, weight in zip(parsed.ids.tolist(), parsed.weights, strict=True):
             inside, position = found[term]
             values = np.zeros(len(rows), dtype=np.float32)
             values[inside] = self.postings_.data[position]
@@ -463,7 +463,7 @@ class PassageIndex(BaseEstimator):
         last = int(starts[row + 1]) if row + 1 < len(starts) else len(self.sentence_spans_)
         local = np.zeros(last - first)
         postings = self.sentence_postings_
-        for term, weight in zip(parsed.ids, parsed.weights):
+        for term, weight in zip(parsed.ids, parsed.weights, strict=True):
             start, end = postings.indptr[term], postings.indptr[term + 1]
             columns = postings.indices[start:end]
             low, high = np.searchsorted(columns, (first, last))
@@ -508,7 +508,8 @@ class PassageIndex(BaseEstimator):
         for i, row in enumerate(rows[:highlight]):
             best = self._best_sentence(parsed, int(row))
             spans[i] = (int(self.sentence_spans_[best][0]), int(self.sentence_spans_[best][1]))
-        return [Hit(self.passages_[row], round(float(score), 6), span) for row, score, span in zip(rows, scores, spans)]
+        return [Hit(self.passages_[row], round(float(score), 6), span)
+                for row, score, span in zip(rows, scores, spans, strict=True)]
 
     def answer_features(self, query: str, hits: list[Hit]) -> dict[str, float]:
         """The confidence signals of `hits` (the ranking of `query`), named as in confidence.FEATURES."""

@@ -18,8 +18,8 @@ def accumulate(postings: sparse.csr_matrix, term_ids: np.ndarray, weights: np.nd
         scores = np.zeros(n_columns, dtype=np.float64)
         scores[postings.indices[s:e]] = postings.data[s:e] * weights[0]
         return scores
-    cols = np.concatenate([postings.indices[s:e] for s, e in zip(starts, ends)])
-    vals = np.concatenate([postings.data[s:e] * w for s, e, w in zip(starts, ends, weights)])
+    cols = np.concatenate([postings.indices[s:e] for s, e in zip(starts, ends, strict=True)])
+    vals = np.concatenate([postings.data[s:e] * w for s, e, w in zip(starts, ends, weights, strict=True)])
     # float64 even when every row is empty (bincount of nothing is int64).
     return np.bincount(cols, weights=vals, minlength=n_columns).astype(np.float64, copy=False)
 
@@ -81,7 +81,7 @@ def accumulate_at(postings: sparse.csr_matrix, term_ids: np.ndarray, weights: np
     changes no sum of non-negative values.
     """
     scores = np.zeros(len(columns), dtype=np.float64)
-    for term, weight in zip(term_ids, weights):
+    for term, weight in zip(term_ids, weights, strict=True):
         scores += row_values(postings, int(term), columns) * weight
     return scores
 

@@ -55,7 +55,7 @@ class _Table(Sequence):
 
     def __eq__(self, other) -> bool:
         if isinstance(other, (_Table, list, tuple)):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
     __hash__ = None

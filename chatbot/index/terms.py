@@ -1,6 +1,8 @@
 """The terms the word index is built from: stems and stem bigrams."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 from sklearn.feature_extraction.text import CountVectorizer
 
 from ..text import STOP_WORDS, content_stems, stem, words
@@ -8,7 +10,7 @@ from ..text import STOP_WORDS, content_stems, stem, words
 
 def ngrams(stems: list[str]) -> list[str]:
     """Unigrams then bigrams of a stem sequence ("lower back pain" -> ..., "back pain")."""
-    return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:])]
+    return stems + [f"{a} {b}" for a, b in pairwise(stems)]
 
 
 def word_terms(text: str) -> list[str]:

@@ -24,7 +24,8 @@ def _key(passage: Passage) -> str:
 def _shingles(tokens: list[str]) -> set[tuple[str, ...]]:
     if len(tokens) < SHINGLE_WORDS:
         return {tuple(tokens)}
-    return set(zip(*(tokens[i:] for i in range(SHINGLE_WORDS))))
+    # The shifted copies are shorter by design: zip stops at the last whole shingle.
+    return set(zip(*(tokens[i:] for i in range(SHINGLE_WORDS)), strict=False))
 
 
 def drop_duplicates(passages: list[Passage]) -> tuple[list[Passage], int, int]:

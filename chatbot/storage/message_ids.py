@@ -44,4 +44,5 @@ class MessageIds:
         return hmac.compare_digest(tag, self._tag(random_part))
 
     def _tag(self, random_part: str) -> str:
-        return hmac.new(self._key, random_part.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:2 * TAG_BYTES]
+        digest = hmac.new(self._key, random_part.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+        return digest[:2 * TAG_BYTES]

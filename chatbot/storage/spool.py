@@ -133,7 +133,10 @@ class Spool:
         return replayed
 
     def seal(self) -> None:
-        """Close this process's file (releasing its lock) so that replay may take it; the next append starts a new one."""
+        """Close this process's file (releasing its lock) so that replay may take it.
+
+        The next append starts a new one.
+        """
         with self._lock:
             if self._fd is not None and self._pid == os.getpid():
                 os.close(self._fd)
