@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from admin_client import EMAIL, PASSWORD, Staff
 from chatbot import create_app
 from chatbot.settings import resolve_settings
 from chatbot.staff.workspace import MIN_OVERRIDE_CHARS, PUBLISH, ROLLBACK, GateBlocked, NotAllowed, Workspace
@@ -25,8 +26,6 @@ from scripts import load_script
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_CORPUS = REPO_ROOT / "corpus"
 STAFF = "staff@example.org"
-PASSWORD = "a long enough password"
-TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 SHORT_REASON = "x" * (MIN_OVERRIDE_CHARS - 1)
 GOOD_REASON = "Reviewed with the practitioner on duty"
 FALL = "I fell off a ladder and now my back hurts terribly"
@@ -89,19 +88,6 @@ def gated(workspace):
     return older, live
 
 
-def staff_client(app):
-    """A logged-in test client of the staff pages and its CSRF token."""
-    app.extensions["chatbot_workspace"].accounts.create(STAFF, PASSWORD)
-    client = app.test_client()
-    page = client.get("/admin/login").get_data(as_text=True)
-    response = client.post("/admin/login", data={"csrf_token": TOKEN.search(page).group(1),
-                                                 "email": STAFF, "password": PASSWORD})
-    assert response.status_code == 302
-    dashboard = client.get("/admin/")
-    assert dashboard.status_code == 200, dashboard.get_data(as_text=True)[-2000:]
-    return client, TOKEN.search(dashboard.get_data(as_text=True)).group(1)
-
-
 @pytest.fixture
 def app(workspace):
     """A server of the same instance (its settings given whole: create_app's instance folder is the project's)."""
@@ -154,15 +140,14 @@ def test_publish_and_rollback_each_apply_only_to_their_own_kind_of_version(works
 def test_the_staff_pages_refuse_a_short_override_for_publish_and_rollback(app, gated, workspace):
     older, live = gated
     newer = objecting_version(workspace)
-    client, token = staff_client(app)
+    workspace.accounts.create(EMAIL, PASSWORD)
+    staff = Staff(app)
     for version, step in ((newer, "publish"), (older, "rollback")):
-        response = client.post(f"/admin/versions/{version}/{step}",
-                               data={"csrf_token": token, "override_reason": SHORT_REASON})
+        response = staff.post(f"/admin/versions/{version}/{step}", {"override_reason": SHORT_REASON})
         assert response.status_code == 422
         assert f"at least {MIN_OVERRIDE_CHARS} characters" in response.get_data(as_text=True)
         assert workspace.published_version() == live
-    response = client.post(f"/admin/versions/{older}/rollback",
-                           data={"csrf_token": token, "override_reason": GOOD_REASON})
+    response = staff.post(f"/admin/versions/{older}/rollback", {"override_reason": GOOD_REASON})
     assert response.status_code == 302 and workspace.published_version() == older
 
 
