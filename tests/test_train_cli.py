@@ -99,12 +99,17 @@ def test_tiny_corpus_is_built_reported_and_published(make_corpus, tmp_path):
     assert "faq" in {h.passage.source.doc_id for h in index.search("how long is a session", 3)}
 
 
-def test_second_build_publishes_a_new_version_and_keeps_the_old_one(make_corpus, tmp_path,
-                                                                     train_main, capsys):
+@pytest.fixture
+def published(make_corpus, tmp_path, train_main):
+    """(corpus, index folder, version): a one-article corpus built and published with train.py."""
     corpus = make_corpus({"needles.md": ARTICLE})
     out = tmp_path / "index"
     assert train_main("--corpus", corpus, "--out", out, "--publish") == 0
-    first = IndexStore(out).current()
+    return corpus, out, IndexStore(out).current()
+
+
+def test_second_build_publishes_a_new_version_and_keeps_the_old_one(published, train_main):
+    corpus, out, first = published
     (corpus / "faq.csv").write_text(FAQ, encoding="utf-8")
     assert train_main("--corpus", corpus, "--out", out, "--publish") == 0
     store = IndexStore(out)
@@ -192,22 +197,16 @@ def test_wrong_arguments_exit_with_status_two(tmp_path, args):
     assert not (tmp_path / "index").exists()
 
 
-def test_without_publish_the_build_is_a_candidate_and_nothing_changes_for_visitors(make_corpus, tmp_path,
-                                                                                 train_main, capsys):
-    corpus = make_corpus({"needles.md": ARTICLE})
-    out = tmp_path / "index"
-    assert train_main("--corpus", corpus, "--out", out, "--publish") == 0
-    live = IndexStore(out).current()
+def test_without_publish_the_build_is_a_candidate_and_nothing_changes_for_visitors(published, train_main,
+                                                                                 capsys):
+    corpus, out, live = published
     assert train_main("--corpus", corpus, "--out", out) == 0
     assert "candidate" in capsys.readouterr().out
     assert IndexStore(out).current() == live
 
 
-def test_list_versions_and_rollback(make_corpus, tmp_path, train_main, capsys):
-    corpus = make_corpus({"needles.md": ARTICLE})
-    out = tmp_path / "index"
-    assert train_main("--corpus", corpus, "--out", out, "--publish") == 0
-    first = IndexStore(out).current()
+def test_list_versions_and_rollback(published, train_main, capsys):
+    corpus, out, first = published
     (corpus / "faq.csv").write_text(FAQ, encoding="utf-8")
     assert train_main("--corpus", corpus, "--out", out, "--publish") == 0
     second = IndexStore(out).current()
