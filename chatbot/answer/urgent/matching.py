@@ -86,7 +86,7 @@ class UrgentScreen(LoadedFromFile):
         keys = tuple(stem(w) for w in words)
         places = self._by_first.setdefault(keys[0], {}).setdefault(keys, [])
         places.append((rule_index, group_index))
-        return dict(zip(words, keys))
+        return dict(zip(words, keys, strict=True))
 
     def read_as(self, word: str) -> str | None:
         """The stem of the rule word that `word` counts as (itself or its typo), or None."""
