@@ -57,6 +57,19 @@ def read_uploaded_page(upload: FileStorage | None) -> UploadedPage:
     return UploadedPage(filename, suffix, text)
 
 
+def submitted_file(form, field, reader):
+    """What `reader` (read_uploaded_page, read_uploaded_csv) makes of the file in `field` of a
+    submitted, valid `form`; None when there is none (a GET, an invalid form, or a file that cannot
+    be read: the reason is then in the field's errors, so `form.errors` says whether to answer 422)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return reader(field.data)
+    except UploadError as error:
+        field.errors.append(str(error))
+        return None
+
+
 def too_large_to_preview(text: str) -> str | None:
     """Why a page's passages cannot be shown within a request's time budget, or None when they can."""
     size = len(text.encode("utf-8"))

@@ -9,7 +9,7 @@ from ...staff.faq_csv import ImportTooLarge
 from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import ImportFaqForm
-from ..uploads import UploadError, read_uploaded_csv
+from ..uploads import read_uploaded_csv, submitted_file
 from ..workspace import current_workspace
 
 
@@ -26,13 +26,9 @@ def export_faq():
 def import_faq():
     """GET: the upload form. POST: add every valid row; show how many and the errors by line."""
     form = ImportFaqForm()
-    if not form.validate_on_submit():
+    text = submitted_file(form, form.csv_file, read_uploaded_csv)
+    if text is None:
         return render_template("admin/import_faq.html", form=form), 422 if form.errors else 200
-    try:
-        text = read_uploaded_csv(form.csv_file.data)
-    except UploadError as error:
-        form.csv_file.errors.append(str(error))
-        return render_template("admin/import_faq.html", form=form), 422
     try:
         added, errors = current_workspace().import_faq_csv(text, current_actor())
     except ImportTooLarge as refusal:

@@ -7,7 +7,7 @@ from ...corpus import LoadError
 from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import ConfirmPageForm, UploadPageForm
-from ..uploads import UploadError, read_uploaded_page, sign_page, too_large_to_preview, unsign_page
+from ..uploads import UploadError, read_uploaded_page, sign_page, submitted_file, too_large_to_preview, unsign_page
 from ..workspace import current_workspace
 
 
@@ -15,13 +15,9 @@ from ..workspace import current_workspace
 def upload_page():
     """GET: the upload form. POST: check the file and show its passages; nothing is saved yet."""
     form = UploadPageForm()
-    if not form.validate_on_submit():
+    page = submitted_file(form, form.page, read_uploaded_page)
+    if page is None:
         return render_template("admin/upload_page.html", form=form), 422 if form.errors else 200
-    try:
-        page = read_uploaded_page(form.page.data)
-    except UploadError as error:
-        form.page.errors.append(str(error))
-        return render_template("admin/upload_page.html", form=form), 422
     return _preview(page)
 
 
