@@ -340,8 +340,8 @@ def in_process(args) -> int:
                           "CHATBOT_DATABASE_URL": f"sqlite:///{tmp}/chatbot.db", "CHATBOT_LOG_LEVEL": "WARNING",
                           "CHATBOT_SPOOL_DIR": f"{tmp}/spool", "CHATBOT_SERVER_STATE_DIR": tmp})
         service = app.extensions["chatbot"]
-        index = service.live_index.get().index
-        responder = service.responder()
+        served, responder = service.bot()
+        index = served.index
         client = app.test_client()
         repeat = args.repeat
         rows = {

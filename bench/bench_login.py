@@ -87,7 +87,7 @@ def prepare_instance(folder: Path) -> dict[str, str]:
                 "CHATBOT_SERVER_STATE_DIR": str(folder / "state"), "CHATBOT_SPOOL_DIR": str(folder / "spool"),
                 "CHATBOT_SECRET_KEY": "bench-" + "k" * 40, "CHATBOT_LOG_LEVEL": "ERROR"}
     app = create_app({**settings, "CHATBOT_RATE_LIMIT": "off"})
-    app.extensions["chatbot_staff"].accounts.create(EMAIL, PASSWORD)
+    app.extensions["chatbot_workspace"].accounts.create(EMAIL, PASSWORD)
     app.extensions["chatbot"].live_index.stop()
     app.extensions["chatbot"].storage.dispose()
     return settings
@@ -106,7 +106,7 @@ def prepare_baseline(commit: str, folder: Path) -> tuple[Path, dict[str, str]]:
     subprocess.run([sys.executable, "train.py", "--publish"], cwd=tree, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     create = (f"from chatbot import create_app; app = create_app({{'CHATBOT_RATE_LIMIT': 'off'}}); "
-              f"app.extensions['chatbot_staff'].accounts.create({EMAIL!r}, {PASSWORD!r}); "
+              f"app.extensions['chatbot_workspace'].accounts.create({EMAIL!r}, {PASSWORD!r}); "
               f"app.extensions['chatbot'].live_index.stop()")
     subprocess.run([sys.executable, "-c", create], cwd=tree, env=env, check=True)
     return tree, settings

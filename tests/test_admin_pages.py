@@ -340,7 +340,7 @@ def test_every_form_field_has_a_label(staff):
             assert f'for="{field_id}"' in html, (url, field_id)
 
 
-# -- retrain -> publish -> roll back, with the real workflow -------------------------------------
+# -- retrain -> publish -> roll back, with the real workspace -------------------------------------
 
 @pytest.fixture
 def own_index_app(tmp_path, shared_index_dir):
@@ -404,26 +404,26 @@ def test_staff_retrain_see_the_candidate_publish_it_and_visitors_get_the_new_ans
 
 def test_publishing_past_the_safety_gate_needs_a_written_reason(own_index_app, monkeypatch):
     app = own_index_app
-    workflow = app.extensions["chatbot_workspace"]
+    workspace = app.extensions["chatbot_workspace"]
     staff = Staff(app)
     version = retrain(staff, app)
-    monkeypatch.setattr(workflow, "gate", lambda v: ["Answer hit@3 on the check questions drops from 0.97 to 0.80."])
+    monkeypatch.setattr(workspace, "gate", lambda v: ["Answer hit@3 on the check questions drops from 0.97 to 0.80."])
     page = staff.text(f"/admin/versions/{version}")
     assert "drops from 0.97 to 0.80" in page and "Publish anyway" in page and 'name="override_reason"' in page
     refused = staff.post(f"/admin/versions/{version}/publish", {"override_reason": ""})
     assert refused.status_code == 422 and "at least 10 characters" in refused.get_data(as_text=True)
     assert staff.post(f"/admin/versions/{version}/publish", {"override_reason": "too short"}).status_code == 422
-    assert workflow.published_version() != version
+    assert workspace.published_version() != version
     reason = "The drop comes from a check question that was wrong."
     assert staff.post(f"/admin/versions/{version}/publish", {"override_reason": reason}).status_code == 302
-    assert workflow.published_version() == version
-    publish = next(e for e in workflow.audit.recent() if e.action == "publish")
+    assert workspace.published_version() == version
+    publish = next(e for e in workspace.audit.recent() if e.action == "publish")
     assert publish.actor == EMAIL and publish.detail["override_reason"] == reason
 
 
 def test_staff_roll_back_to_a_version_published_before(own_index_app):
     app = own_index_app
-    workflow = app.extensions["chatbot_workspace"]
+    workspace = app.extensions["chatbot_workspace"]
     staff = Staff(app)
     first = retrain(staff, app)
     staff.post(f"/admin/versions/{first}/publish")
@@ -438,9 +438,9 @@ def test_staff_roll_back_to_a_version_published_before(own_index_app):
     assert f'action="/admin/versions/{first}/rollback"' in listing
     assert f'action="/admin/versions/{second}/rollback"' not in listing
     assert staff.post(f"/admin/versions/{first}/rollback").status_code == 302
-    assert workflow.published_version() == first
+    assert workspace.published_version() == first
     assert "paddock" not in ask(app, "Can I bring my zebra to the clinic?")["reply"]
-    assert "rollback" in actions(workflow)
+    assert "rollback" in actions(workspace)
 
 
 def test_a_candidate_older_than_the_published_version_offers_a_roll_back_not_a_publish(own_index_app):
