@@ -17,10 +17,10 @@ import re
 import string
 from dataclasses import dataclass
 
+from ..corpus.files import SMALLTALK_FILE
 from ..corpus.model import LoadError
 from ..text import words
 
-SMALLTALK_FILE = "smalltalk.txt"
 MAX_WORDS = 10
 PLACEHOLDERS = frozenset({"clinic_name", "welcome"})
 _SECTION = re.compile(r"^\[(?P<name>[^\]]*)\]$")

@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ...corpus.files import URGENT_FILE
 from ...corpus.model import LoadError
 from ...text import STOP_WORDS, stem
 from .message import NEGATION_WORDS, phrase_words
 
-URGENT_FILE = "urgent.txt"
 CATEGORIES = ("medical", "self_harm")
 
 _RULE_LINE = re.compile(r"^(?P<category>[A-Za-z_-]+)\s*:\s*(?P<name>.*?)\s*=>\s*(?P<groups>.*)$")
