@@ -6,13 +6,14 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..answer.kinds import ReplyKind
 from ..staff.workspace import MIN_OVERRIDE_CHARS
 
 MIN_PASSWORD_CHARS = 12
-EXPECTED_KINDS = (("answer", "An answer from the knowledge base"),
-                  ("no_answer", "“I don't know” (out of scope)"),
-                  ("urgent", "Seek care now (urgent)"),
-                  ("smalltalk", "Small talk"))
+EXPECTED_KINDS = ((ReplyKind.ANSWER, "An answer from the knowledge base"),
+                  (ReplyKind.NO_ANSWER, "“I don't know” (out of scope)"),
+                  (ReplyKind.URGENT, "Seek care now (urgent)"),
+                  (ReplyKind.SMALLTALK, "Small talk"))
 
 
 def stripped(value):
