@@ -1,6 +1,8 @@
 """A build's report and its check-question figures, worded for staff (the version page)."""
 from __future__ import annotations
 
+from ..answer.kinds import ReplyKind
+
 REPORT_FIGURES = (("documents", "Documents"), ("passages", "Passages"),
                   ("duplicates_dropped", "Duplicate passages dropped"), ("vocabulary", "Vocabulary (terms)"),
                   ("synonym_rules", "Synonym rules"), ("files_with_errors", "Files with problems"),
@@ -9,10 +11,10 @@ RETRIEVAL_FIGURES = (("hit@1", "Right passage shown first (hit@1)"),
                      ("hit@3", "Right passage among the first three (hit@3)"),
                      ("mrr", "Mean reciprocal rank (1.000: the right passage always first)"))
 # In the order staff read them: answers, then what the bot must decline or escalate.
-KIND_LABELS = {"answer": "Answerable questions that get an answer",
-               "no_answer": "Out-of-scope questions declined (“I don't know”)",
-               "urgent": "Urgent questions sent to urgent care",
-               "smalltalk": "Small talk recognised as small talk"}
+KIND_LABELS = {ReplyKind.ANSWER: "Answerable questions that get an answer",
+               ReplyKind.NO_ANSWER: "Out-of-scope questions declined (“I don't know”)",
+               ReplyKind.URGENT: "Urgent questions sent to urgent care",
+               ReplyKind.SMALLTALK: "Small talk recognised as small talk"}
 
 
 def report_rows(report: dict) -> list[tuple[str, object]]:

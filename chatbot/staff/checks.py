@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
+from ..answer.kinds import ReplyKind
 from ..answer.policy import Responder
 from ..evaluate import EvalQuestion, evaluate_kinds, evaluate_retrieval, passage_matches, read_eval_file
 from ..index import PassageIndex
@@ -104,7 +105,7 @@ def compare(candidate: VersionBot, published: VersionBot | None,
     evaluation = {"candidate": figures(candidate, questions, after),
                   "published": figures(published, questions, before) if published is not None else None,
                   "urgent_missed": [q.question for q in questions
-                                    if q.expect == "urgent" and after[q.question]["kind"] != "urgent"]}
+                                    if q.expect == ReplyKind.URGENT and after[q.question]["kind"] != ReplyKind.URGENT]}
     changes = []
     for question in questions if before is not None else ():
         old, new = before[question.question], after[question.question]
@@ -119,11 +120,11 @@ def compare(candidate: VersionBot, published: VersionBot | None,
 def worse_reasons(expect: str, before: dict, after: dict) -> list[str]:
     """Why a check question's reply got worse from `before` to `after` ([] = it did not)."""
     reasons = []
-    if expect == "answer" and before["kind"] == "answer" and after["kind"] == "no_answer":
+    if expect == ReplyKind.ANSWER and before["kind"] == ReplyKind.ANSWER and after["kind"] == ReplyKind.NO_ANSWER:
         reasons.append("Answer → “I don't know”: it was answered; now the bot says it does not know.")
-    elif expect == "urgent" and before["kind"] == "urgent" and after["kind"] != "urgent":
+    elif expect == ReplyKind.URGENT and before["kind"] == ReplyKind.URGENT and after["kind"] != ReplyKind.URGENT:
         reasons.append("Urgent → not urgent: it was sent to urgent care; now it is not.")
-    elif expect == "no_answer" and before["kind"] == "no_answer" and after["kind"] == "answer":
+    elif expect == ReplyKind.NO_ANSWER and before["kind"] == ReplyKind.NO_ANSWER and after["kind"] == ReplyKind.ANSWER:
         reasons.append("Declined → answered: it is outside what the clinic's documents cover and was declined; "
                        "now it gets an answer.")
     elif before["kind"] == expect and after["kind"] != expect:
@@ -135,8 +136,8 @@ def worse_reasons(expect: str, before: dict, after: dict) -> list[str]:
     return reasons
 
 
-_KIND_WORDS = {"answer": "an answer", "no_answer": "“I don't know”", "urgent": "the urgent-care message",
-               "smalltalk": "a small-talk reply"}
+_KIND_WORDS = {ReplyKind.ANSWER: "an answer", ReplyKind.NO_ANSWER: "“I don't know”",
+               ReplyKind.URGENT: "the urgent-care message", ReplyKind.SMALLTALK: "a small-talk reply"}
 
 
 def _kind_words(kind: str) -> str:
@@ -148,8 +149,9 @@ def _kind_words(kind: str) -> str:
 # (figure, how staff read it, margin field); kind shares are read from figures["kinds"].
 _JUDGED = (("hit@1", "Right passage shown first on the check questions", "hit1"),
            ("hit@3", "Right passage among the first three on the check questions", "hit3"),
-           ("answer", "Share of answerable check questions that get an answer", "answered"),
-           ("no_answer", "Share of out-of-scope check questions the bot declines (“I don't know”)", "no_answer"))
+           (ReplyKind.ANSWER, "Share of answerable check questions that get an answer", "answered"),
+           (ReplyKind.NO_ANSWER, "Share of out-of-scope check questions the bot declines (“I don't know”)",
+            "no_answer"))
 
 
 def gate_reasons(evaluation: dict, margins: GateMargins) -> list[str]:
