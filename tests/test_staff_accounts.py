@@ -5,7 +5,6 @@ names a database (each test gets a schema of its own, dropped afterwards).
 """
 from __future__ import annotations
 
-
 import pytest
 
 import chatbot.staff.accounts as accounts_module

@@ -8,9 +8,9 @@ import io
 import pytest
 from sqlalchemy import create_engine, text
 
+from admin_client import EMAIL, PASSWORD, Staff, actions, upload
 from chatbot.staff.faq_csv import MAX_IMPORT_ROWS
 from chatbot.storage import StorageError
-from admin_client import EMAIL, PASSWORD, Staff, actions, upload
 
 
 @pytest.fixture

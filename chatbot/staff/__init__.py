@@ -16,8 +16,7 @@ chatbot.storage.StorageError; bad arguments ValueError.
 from .accounts import StaffAccounts
 from .audit import AuditLog
 from .knowledge import KnowledgeStore
-from .model import (AuditEntry, CheckQuestion, DocumentRecord, FaqRecord, Publication, StaffUser,
-                    VersionRecord)
+from .model import AuditEntry, CheckQuestion, DocumentRecord, FaqRecord, Publication, StaffUser, VersionRecord
 from .versions import VersionRegistry
 
 __all__ = ["AuditEntry", "AuditLog", "CheckQuestion", "DocumentRecord", "FaqRecord", "KnowledgeStore",

@@ -10,8 +10,17 @@ from sqlalchemy import delete, select
 from ..corpus import FaqEntry, LoadError
 from ..corpus.faq import MAX_FIELD_CHARS, _make_entry
 from ..storage import Storage
-from .model import (BULK, FaqRecord, checked_id, checked_name, checked_texts, matches_search, search_words,
-                    transaction, utc_now)
+from .model import (
+    BULK,
+    FaqRecord,
+    checked_id,
+    checked_name,
+    checked_texts,
+    matches_search,
+    search_words,
+    transaction,
+    utc_now,
+)
 from .tables import FaqRow
 
 

@@ -13,8 +13,17 @@ from sqlalchemy import delete, select
 
 from ..storage import Storage, StorageError
 from ..text import squash_spaces
-from .model import (BULK, DocumentRecord, checked_id, checked_name, is_conflict, matches_search,
-                    search_words, transaction, utc_now)
+from .model import (
+    BULK,
+    DocumentRecord,
+    checked_id,
+    checked_name,
+    is_conflict,
+    matches_search,
+    search_words,
+    transaction,
+    utc_now,
+)
 from .tables import DocumentRow
 
 DOCUMENT_SUFFIXES = (".md", ".txt", ".html")

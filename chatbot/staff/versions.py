@@ -18,8 +18,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from ..storage import Storage, StorageError
 from ..storage.tables import ID_LENGTH
 from ..text import squash_spaces
-from .model import (BULK, Publication, VersionRecord, checked_json, checked_name, is_conflict,
-                    transaction, utc_now)
+from .model import BULK, Publication, VersionRecord, checked_json, checked_name, is_conflict, transaction, utc_now
 from .tables import IndexFileRow, IndexVersionRow, PublicationRow
 
 STALE_BUILD_ERROR = "the build stopped before finishing"
