@@ -12,6 +12,8 @@ import re
 
 from flask import Blueprint, current_app, render_template, request, send_from_directory
 
+from .validation import MAX_COMMENT_CHARS
+
 bp = Blueprint("widget", __name__, static_folder="static")
 
 ACCENT = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -41,6 +43,7 @@ def frame():
         greeting=_option("greeting", config["CHATBOT_GREETING"]),
         accent=accent if ACCENT.match(accent) else DEFAULT_ACCENT,
         starters=config["CHATBOT_STARTER_QUESTIONS"],
+        comment_max=MAX_COMMENT_CHARS,
     )
 
 

@@ -84,6 +84,7 @@
 
   function feedback(message) {
     var box = el("div", "feedback");
+    if (message.feedback === "down" && message.comment === "open") { return commentBox(message); }
     if (message.feedback) {
       box.appendChild(el("p", "thanks", "Thank you for your feedback."));
       return box;
@@ -97,6 +98,43 @@
       box.appendChild(button);
     });
     return box;
+  }
+
+  // After "No": one optional line on what was missing, sent as a second verdict with the comment
+  // (the "No" itself is already stored, so skipping or leaving loses nothing).
+  function commentBox(message) {
+    var box = el("form", "feedback comment");
+    var id = "comment-" + message.messageId;
+    var label = el("label", null, "What were you looking for? (optional)");
+    label.htmlFor = id;
+    var line = el("input");
+    line.id = id;
+    line.type = "text";
+    line.maxLength = parseInt(body.dataset.commentMax, 10) || 1000;
+    line.autocomplete = "off";
+    line.value = message.draft || "";
+    line.addEventListener("input", function () { message.draft = line.value; save(); });
+    var send = el("button", "thumb", "Send");
+    send.type = "submit";
+    send.setAttribute("aria-label", "Send comment");
+    var skip = el("button", "thumb", "Skip");
+    skip.type = "button";
+    skip.setAttribute("aria-label", "Skip comment");
+    box.addEventListener("submit", function (event) { event.preventDefault(); finishComment(message, line.value); });
+    skip.addEventListener("click", function () { finishComment(message, ""); });
+    [label, line, send, skip].forEach(function (node) { box.appendChild(node); });
+    return box;
+  }
+
+  function finishComment(message, text) {
+    text = text.trim();
+    message.comment = text ? "sent" : "skipped";
+    delete message.draft;
+    save();
+    render();
+    input.focus();
+    status.textContent = text ? "Thank you, your comment was sent." : "Thank you for your feedback.";
+    if (text) { postFeedback(message, false, text); }
   }
 
   function botBubble(message) {
@@ -239,10 +277,23 @@
 
   function sendFeedback(message, helpful) {
     message.feedback = helpful ? "up" : "down";
+    if (!helpful) { message.comment = "open"; }
     save();
     render();
-    status.textContent = "Thank you for your feedback.";
-    post("/api/feedback", { message_id: message.messageId, helpful: helpful }).catch(function () {
+    if (helpful) {
+      status.textContent = "Thank you for your feedback.";
+    } else {
+      status.textContent = "Thank you. You may say in one line what you were looking for, or skip.";
+      var line = document.getElementById("comment-" + message.messageId);
+      if (line) { line.focus(); }
+    }
+    postFeedback(message, helpful, null);
+  }
+
+  function postFeedback(message, helpful, comment) {
+    var payload = { message_id: message.messageId, helpful: helpful };
+    if (comment) { payload.comment = comment; }
+    post("/api/feedback", payload).catch(function () {
       /* feedback is best effort: the visitor already got the thank-you */
     });
   }
