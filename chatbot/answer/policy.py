@@ -37,11 +37,13 @@ class AnswerPassage:
 
 @dataclass(frozen=True)
 class Answer:
-    """What the bot replies to one message."""
+    """What the bot replies to one message; `confidence` is the probability that the passages
+    answer it, for a retrieval reply (None for urgent and smalltalk, and when nothing was found)."""
     kind: ReplyKind
     reply: str
     passages: tuple[AnswerPassage, ...] = ()
     suggestions: tuple[str, ...] = ()
+    confidence: float | None = None
 
 
 def _default(name: str):
@@ -99,10 +101,12 @@ class Responder:
             return Answer(ReplyKind.SMALLTALK, self.smalltalk.reply(smalltalk, self.settings.clinic_name or None))
         hits = index.search(message, max(top_k, CANDIDATE_POOL), highlight=top_k)
         passages = tuple(_answer_passage(h) for h in hits[:top_k])
-        if not hits or index.answer_probability(message, hits) < self.settings.threshold:
+        confidence = float(index.answer_probability(message, hits)) if hits else None
+        if confidence is None or confidence < self.settings.threshold:
             return Answer(ReplyKind.NO_ANSWER, self._no_answer_reply(bool(passages)), passages,
-                          self._suggestions(hits, skip_first=False))
-        return Answer(ReplyKind.ANSWER, self._answer_reply(passages[0]), passages, self._suggestions(hits))
+                          self._suggestions(hits, skip_first=False), confidence)
+        return Answer(ReplyKind.ANSWER, self._answer_reply(passages[0]), passages, self._suggestions(hits),
+                      confidence)
 
     def _answer_reply(self, best: AnswerPassage) -> str:
         text = best.text if word_count(best.highlight) < SHORT_HIGHLIGHT_WORDS else best.highlight

@@ -12,11 +12,12 @@ import json
 from sqlalchemy import select
 
 from ..corpus import Document, FaqEntry, LoadError, parse_document
+from ..corpus.faq import MAX_FIELD_CHARS
 from .check_questions import CheckQuestionStore
 from .faq_entries import FaqStore
-from .model import transaction
+from .model import checked_name, checked_texts, transaction, utc_now
 from .pages import DOC_ID_PREFIX, FAQ_DOC_ID, PageStore
-from .tables import CheckQuestionRow, DocumentRow, FaqRow
+from .tables import CheckQuestionRow, DocumentRow, FaqRow, TaughtQuestionRow
 
 FAQ_TITLE = "Clinic FAQ"
 
@@ -51,8 +52,30 @@ class KnowledgeStore(FaqStore, PageStore, CheckQuestionStore):
                 documents.append(document)
         return documents, errors
 
+    def add_taught_questions(self, passage_id: str, questions, author: str) -> int:
+        """Add wordings staff taught passage `passage_id` ("questions this passage answers");
+        how many. The next build gives them to that passage as its question field."""
+        if not isinstance(passage_id, str) or not passage_id.strip() or len(passage_id) > 64:
+            raise ValueError("a passage id is 1 to 64 characters")
+        questions = checked_texts(questions, "questions", MAX_FIELD_CHARS)
+        author = checked_name(author, "author")
+        now = utc_now()
+        with transaction(self.storage, "teaching a passage its questions", write=True) as session:
+            session.add_all(TaughtQuestionRow(passage_id=passage_id.strip(), question=question, author=author,
+                                              created_at=now) for question in questions)
+        return len(questions)
+
+    def taught_questions(self) -> dict[str, tuple[str, ...]]:
+        """Every passage id staff taught questions, with its wordings, oldest first."""
+        taught: dict[str, list[str]] = {}
+        query = select(TaughtQuestionRow).order_by(TaughtQuestionRow.id)
+        with transaction(self.storage, "reading taught questions") as session:
+            for row in session.scalars(query):
+                taught.setdefault(row.passage_id, []).append(row.question)
+        return {passage_id: tuple(questions) for passage_id, questions in taught.items()}
+
     def fingerprint(self) -> str:
-        """SHA-256 over the content of every FAQ entry, page and check question.
+        """SHA-256 over the content of every FAQ entry, page, check question and taught question.
 
         Content only (no ids, authors or times), in as_documents' order, so it
         changes exactly when a build from this content could differ.
@@ -64,6 +87,8 @@ class KnowledgeStore(FaqStore, PageStore, CheckQuestionStore):
                             for row in session.scalars(select(DocumentRow)))
             items += [("check", row.question, row.expect, list(row.phrases))
                       for row in session.scalars(select(CheckQuestionRow).order_by(CheckQuestionRow.id))]
+            items += [("taught", row.passage_id, row.question)
+                      for row in session.scalars(select(TaughtQuestionRow).order_by(TaughtQuestionRow.id))]
         digest = hashlib.sha256()
         for item in items:
             # One JSON array per line: field boundaries cannot be forged by content.

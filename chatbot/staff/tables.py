@@ -123,6 +123,32 @@ class PublicationRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
+class InboxDecisionRow(Base):
+    """What staff decided about one visitor question of the inbox (migration 0003): answered
+    by an entry or passage, not something the clinic answers, or dismissed. No visitor text:
+    the row goes with its exchange when the chat log is purged."""
+    __tablename__ = "inbox_decisions"
+
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("exchanges.message_id", ondelete="CASCADE"), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(KIND_LENGTH))
+    target: Mapped[str | None] = mapped_column(String(ID_LENGTH))  # "faq:<id>" or a passage id
+    actor: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TaughtQuestionRow(Base):
+    """A wording staff taught a document passage from the inbox: "questions this passage
+    answers", the passage's question field in the next build (migration 0003)."""
+    __tablename__ = "taught_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    passage_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 # Every table of the database, the chat log's and the ones above: what the
 # migrations build, and what alembic's autogenerate compares a database with.
 DATABASE_METADATA = Base.metadata

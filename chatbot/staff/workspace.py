@@ -36,6 +36,7 @@ from .build_job import build_candidate
 from .checks import GateMargins, VersionBot, gate_reasons
 from .faq_csv import ImportTooLarge, faq_to_csv, import_faq
 from .hashing import HashingGate
+from .inbox import Inbox
 from .knowledge import KnowledgeStore
 from .model import Publication, VersionRecord
 from .versions import VersionRegistry
@@ -86,6 +87,7 @@ class Workspace:
         self.audit = AuditLog(storage)
         self.knowledge = KnowledgeStore(storage)
         self.versions = VersionRegistry(storage)
+        self.inbox = Inbox(storage, self.knowledge, self.audit, settings, published=self._published_bot)
         self.margins = GateMargins.from_settings(settings)
         self._processes: dict[str, subprocess.Popen] = {}
         self._candidate: tuple[str, VersionBot] | None = None
@@ -220,6 +222,11 @@ class Workspace:
         folder = fetch_version(self.versions, self.store, version)
         responder, _ = load_responder(folder, self.settings, fallback_dir=self.settings.corpus_dir)
         return VersionBot(responder, self.store.load(version)[0])
+
+    def _published_bot(self) -> VersionBot | None:
+        """The published version's bot (the inbox's passages), or None when nothing is published."""
+        version = self.published_version()
+        return self.bot(version) if version else None
 
     def newest_candidate(self, published: str | None) -> tuple[str, VersionBot] | None:
         """(version, bot) of the newest finished candidate other than `published`, or None."""

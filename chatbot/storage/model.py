@@ -27,7 +27,8 @@ class Exchange:
     `message` is what the visitor typed; storage redacts it before writing, so
     an Exchange read back holds the redacted text. `scores` are the retrieval
     scores of `passage_ids`. `created_at` must be timezone-aware; None means
-    "when recorded". Lists are accepted and kept as tuples.
+    "when recorded". Lists are accepted and kept as tuples. `confidence` is the
+    answer probability of a retrieval reply (answer or no_answer), None for the others.
     """
     message_id: str
     session_id: str | None
@@ -37,6 +38,7 @@ class Exchange:
     scores: tuple[float, ...]
     index_version: str | None
     created_at: datetime | None = None
+    confidence: float | None = None
 
     def __post_init__(self):
         if not self.message_id or len(self.message_id) > MAX_ID_LENGTH:
@@ -54,6 +56,19 @@ class Exchange:
         # JSON has no NaN or infinity; PostgreSQL would refuse the row.
         if not all(math.isfinite(score) for score in self.scores):
             raise ValueError("scores must be finite numbers")
+        if self.confidence is not None:
+            object.__setattr__(self, "confidence", checked_confidence(self.confidence))
+
+
+def checked_confidence(value) -> float:
+    """`value` as a probability; ValueError for anything else (NaN, out of [0, 1], not a number)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"confidence must be a number, not {value!r}") from None
+    if not 0.0 <= value <= 1.0:  # NaN fails too
+        raise ValueError(f"confidence must be between 0 and 1, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True)

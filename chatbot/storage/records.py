@@ -5,11 +5,12 @@ disk and `Storage.store_records` writes them, so a record read back from a
 spool file left by a dead worker is written exactly like a fresh one.
 
     {"type": "exchange", "message_id", "session_id", "message", "kind",
-     "passage_ids", "scores", "index_version", "created_at"}
+     "passage_ids", "scores", "index_version", "created_at", "confidence"}
     {"type": "feedback", "message_id", "helpful", "comment", "created_at",
      "missing_since"}
 
-Times are ISO 8601 strings in UTC. `missing_since` is when feedback was first
+Times are ISO 8601 strings in UTC. `confidence` may be missing (a record spooled
+by an older release): it is then None. `missing_since` is when feedback was first
 found without its exchange in a working database (None until then).
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from .model import KINDS, MAX_COMMENT_LENGTH, MAX_ID_LENGTH, Exchange
+from .model import KINDS, MAX_COMMENT_LENGTH, MAX_ID_LENGTH, Exchange, checked_confidence
 from .redaction import redact_personal_details
 
 EXCHANGE = "exchange"
@@ -34,7 +35,8 @@ def exchange_record(exchange: Exchange) -> dict:
             "message": redact_personal_details(exchange.message), "kind": exchange.kind,
             "passage_ids": list(exchange.passage_ids), "scores": list(exchange.scores),
             "index_version": exchange.index_version,
-            "created_at": (exchange.created_at or utc_now()).astimezone(timezone.utc).isoformat()}
+            "created_at": (exchange.created_at or utc_now()).astimezone(timezone.utc).isoformat(),
+            "confidence": exchange.confidence}
 
 
 def feedback_record(message_id: str, helpful: bool, comment: str | None,
@@ -65,7 +67,8 @@ def exchange_row(record: dict) -> dict:
             "message": str(record["message"]), "kind": kind,
             "passage_ids": [str(id_) for id_ in record["passage_ids"]],
             "scores": [float(score) for score in record["scores"]],
-            "index_version": record["index_version"], "created_at": parse_time(record["created_at"])}
+            "index_version": record["index_version"], "created_at": parse_time(record["created_at"]),
+            "confidence": None if record.get("confidence") is None else checked_confidence(record["confidence"])}
 
 
 def feedback_row(record: dict) -> dict:

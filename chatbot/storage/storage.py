@@ -228,7 +228,7 @@ def _insert_new_exchanges(session: Session, rows: list[dict]) -> None:
 
 def _exchange_from_row(row: ExchangeRow) -> Exchange:
     return Exchange(row.message_id, row.session_id, row.message, row.kind,
-                    tuple(row.passage_ids), tuple(row.scores), row.index_version, row.created_at)
+                    tuple(row.passage_ids), tuple(row.scores), row.index_version, row.created_at, row.confidence)
 
 
 def _now() -> datetime:

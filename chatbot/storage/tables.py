@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, MetaData, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -69,6 +69,7 @@ class ExchangeRow(Base):
     scores: Mapped[list[float]] = mapped_column(JSON)
     index_version: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    confidence: Mapped[float | None] = mapped_column(Float)  # answer probability of a retrieval reply (0003)
 
 
 class FeedbackRow(Base):

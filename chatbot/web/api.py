@@ -42,7 +42,7 @@ def chat():
     message_id = message_ids(current_app).new()
     stored = _store(Exchange(message_id, chat_request.session_id, chat_request.message, answer.kind,
                              tuple(p.id for p in answer.passages), tuple(p.score for p in answer.passages),
-                             served.version, datetime.now(timezone.utc)))
+                             served.version, datetime.now(timezone.utc), answer.confidence))
     # Logs carry ids, sizes, kinds, scores and timings; never the visitor's words.
     log.info("chat message_id=%s length=%d kind=%s top_score=%.3f passages=%s index=%s logged=%s ms=%.1f",
              message_id, len(chat_request.message), answer.kind,
