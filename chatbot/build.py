@@ -19,6 +19,7 @@ from .index.artifact import IndexLoadError, load_index
 from .index.store import IndexStore
 from .index.synonyms import load_synonyms
 from .passages import SegmentOptions, make_passages
+from .passages.taught import with_taught_questions
 
 PROGRESS_DELAY_SECONDS = 2.0
 
@@ -33,12 +34,15 @@ class BuildResult:
 
 def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: list[Document] = (),
                 options: SegmentOptions = SegmentOptions(), progress: bool = False,
-                index_params: dict | None = None) -> BuildResult:
+                index_params: dict | None = None, taught_questions: dict[str, tuple[str, ...]] | None = None,
+                ) -> BuildResult:
     """Build an index from `corpus_dir` (plus `extra_documents`).
 
     Bad files are reported in `errors` and skipped; with `strict` they raise
     CorpusError. A corpus with no usable passage raises CorpusError too.
     `index_params` override PassageIndex's defaults (for evaluation and tuning).
+    `taught_questions` (passage id -> wordings staff taught it, staff/inbox.py) join
+    those passages' question field.
     """
     started = time.perf_counter()
     corpus_dir = Path(corpus_dir)
@@ -52,6 +56,7 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
     steps.update()
     documents = loaded.documents + list(extra_documents)
     passages, stats = make_passages(documents, options)
+    passages = with_taught_questions(passages, taught_questions or {})
     if not passages:
         raise CorpusError(f"no passages could be made from {corpus_dir}: add documents or FAQ entries")
     steps.update()

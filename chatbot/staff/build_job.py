@@ -77,7 +77,8 @@ def build_candidate(settings: Settings, storage: Storage, version: str, strict: 
             beat.set(5, "Reading the knowledge base")
             staff_documents, staff_errors = knowledge.as_documents()
             beat.set(15, "Building the index")
-            result = build_index(corpus_dir, strict=strict, extra_documents=staff_documents)
+            result = build_index(corpus_dir, strict=strict, extra_documents=staff_documents,
+                                 taught_questions=knowledge.taught_questions())
             beat.set(60, "Saving the candidate")
             publish_build(result, store.root, corpus_dir, keep=store.keep, publish=False, version=version,
                           extra_info={"staff_sha256": knowledge.fingerprint()})
