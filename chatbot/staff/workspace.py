@@ -39,6 +39,7 @@ from .hashing import HashingGate
 from .inbox import Inbox
 from .knowledge import KnowledgeStore
 from .model import Publication, VersionRecord
+from .usage import Usage
 from .versions import VersionRegistry
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class Workspace:
         self.audit = AuditLog(storage)
         self.knowledge = KnowledgeStore(storage)
         self.versions = VersionRegistry(storage)
+        self.usage = Usage(storage)
         self.inbox = Inbox(storage, self.knowledge, self.audit, settings, published=self._published_bot)
         self.margins = GateMargins.from_settings(settings)
         self._processes: dict[str, subprocess.Popen] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, MetaData, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, MetaData, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -59,6 +59,8 @@ class Base(DeclarativeBase):
 class ExchangeRow(Base):
     """One visitor message and what the bot did with it (never the visitor's IP address)."""
     __tablename__ = "exchanges"
+    # The usage page counts per day, kind and session from this index alone (migration 0004).
+    __table_args__ = (Index("ix_exchanges_created_at_kind_session_id", "created_at", "kind", "session_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
@@ -75,6 +77,8 @@ class ExchangeRow(Base):
 class FeedbackRow(Base):
     """A visitor's thumbs up or down on one exchange; a visitor may send several."""
     __tablename__ = "feedback"
+    # Each exchange's newest verdict, read in order from the index (usage page, migration 0004).
+    __table_args__ = (Index("ix_feedback_message_id_created_at", "message_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # CASCADE as a safety net: purge deletes feedback itself first.

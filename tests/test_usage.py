@@ -1,0 +1,148 @@
+"""Usage figures (chatbot/staff/usage.py), their page at /admin/usage and the redacted CSV export."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from chatbot.staff.usage import DayRange, RangeError, Usage, parse_range
+from chatbot.storage import Exchange
+from chatbot.storage.records import feedback_record
+
+TODAY = date(2026, 11, 30)
+NOV_1_TO_3 = DayRange(date(2026, 11, 1), date(2026, 11, 3))
+
+
+def at(day: int, hour: int = 12, minute: int = 0, second: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, minute, second, tzinfo=timezone.utc)
+
+
+# (message_id, session, kind, passages, when): a small log whose figures are counted by hand below.
+LOG = [
+    ("e1", "s1", "answer", ["p1", "p4"], at(1, 9)),
+    ("e2", "s1", "answer", ["p1"], at(1, 9, 1)),
+    ("e3", "s1", "no_answer", ["p4"], at(1, 9, 2)),
+    ("e4", "s2", "urgent", [], at(1, 0, 0, 0)),          # the first moment of the range
+    ("e5", None, "smalltalk", [], at(1, 18)),            # no session: a conversation of its own
+    ("e6", "s3", "answer", ["p2", "p1"], at(2, 10)),
+    ("e7", "s3", "answer", ["p1"], at(2, 23, 59, 59)),
+    ("e8", "s1", "no_answer", [], at(2, 0, 0, 0)),
+    ("before", "s9", "answer", ["p3"], at(31, 23, 59, 59, month=10)),  # outside the range
+    ("after", "s9", "answer", ["p3"], at(4, 0, 0, 0)),                 # outside the range
+]
+# e1: "no" then "yes" (the latest counts: helpful); e2: "no"; e6: "yes"; "before": outside the range.
+VERDICTS = [("e1", False, at(1, 9, 5)), ("e1", True, at(1, 9, 6)), ("e2", False, at(1, 10)),
+            ("e6", True, at(2, 11)), ("before", True, at(1, 1))]
+
+
+def record_log(storage, log=LOG, verdicts=VERDICTS) -> None:
+    for message_id, session, kind, passages, when in log:
+        storage.record_exchange(Exchange(message_id, session, f"question {message_id}", kind, passages,
+                                         [0.5] * len(passages), "v1", when))
+    storage.store_records([], [feedback_record(message_id, helpful, None, when)
+                               for message_id, helpful, when in verdicts])
+
+
+@pytest.fixture
+def usage(storage) -> Usage:
+    record_log(storage)
+    return Usage(storage)
+
+
+# -- figures ----------------------------------------------------------------------------
+
+def test_questions_and_conversations_are_counted_per_utc_day(usage):
+    report = usage.report(NOV_1_TO_3)
+    assert [(d.day.day, d.questions, d.conversations) for d in report.days] == [(1, 5, 3), (2, 3, 2), (3, 0, 0)]
+    assert (report.questions, report.conversations) == (8, 4)  # s1 spans both days: counted once
+
+
+def test_each_reply_kind_is_counted_per_day_and_as_a_share_of_the_range(usage):
+    report = usage.report(NOV_1_TO_3)
+    assert report.kinds == {"answer": 4, "no_answer": 2, "urgent": 1, "smalltalk": 1}
+    assert [d.kinds["answer"] for d in report.days] == [2, 2, 0]
+    assert report.share("answer") == 4 / 8 and report.share("urgent") == 1 / 8
+    assert report.urgent == 1
+
+
+def test_answered_rate_counts_answers_among_looked_up_questions(usage):
+    assert usage.report(NOV_1_TO_3).answered_rate == 4 / 6  # urgent and small talk aside
+
+
+def test_helpful_rate_takes_each_exchanges_latest_verdict_within_the_range(usage):
+    report = usage.report(NOV_1_TO_3)
+    assert (report.rated, report.helpful, report.helpful_rate) == (3, 2, 2 / 3)
+
+
+def test_top_passages_are_the_first_passage_of_answers_most_quoted_first(usage):
+    top = usage.report(NOV_1_TO_3).top_passages
+    assert [(p.passage_id, p.answers) for p in top] == [("p1", 3), ("p2", 1)]  # p4 only 2nd, or no_answer
+    assert [p.passage_id for p in usage.report(NOV_1_TO_3, top=1).top_passages] == ["p1"]
+
+
+def test_a_range_without_exchanges_has_zero_counts_and_no_rates(usage):
+    report = usage.report(DayRange(date(2026, 6, 1), date(2026, 6, 2)))
+    assert (report.questions, report.conversations, report.rated, report.top_passages) == (0, 0, 0, [])
+    assert report.answered_rate is None and report.helpful_rate is None and report.share("answer") is None
+    assert [d.questions for d in report.days] == [0, 0]
+
+
+def test_purged_exchanges_leave_the_figures(usage, storage):
+    storage.purge(older_than=timedelta(days=1), now=at(2, 12))  # everything before 1 Nov 12:00
+    report = usage.report(NOV_1_TO_3)
+    assert [d.questions for d in report.days] == [1, 3, 0]  # e5 (18:00) is left of 1 Nov
+    assert (report.rated, report.helpful) == (1, 1)  # e6's; e1's and e2's went with them
+    assert [(p.passage_id, p.answers) for p in report.top_passages] == [("p1", 1), ("p2", 1)]
+
+
+# -- the date range -------------------------------------------------------------------------
+
+def test_blank_range_is_the_last_30_days_ending_today():
+    assert parse_range(None, "", TODAY) == DayRange(date(2026, 11, 1), TODAY)
+    assert parse_range("2026-11-20", None, TODAY) == DayRange(date(2026, 11, 20), TODAY)
+    assert parse_range("", "2026-02-28", TODAY) == DayRange(date(2026, 1, 30), date(2026, 2, 28))
+
+
+@pytest.mark.parametrize(("first", "last", "reason"), [
+    ("2026-13-01", "", "YYYY-MM-DD"),
+    ("yesterday", "", "YYYY-MM-DD"),
+    ("2026-11-01", "2026-11-01T00:00", "YYYY-MM-DD"),
+    ("9999-12-31", "9999-12-31", "after today"),
+    ("2026-11-10", "2026-11-09", "after the end date"),
+    ("2025-11-29", "2026-11-30", "at most 366 days"),
+    ("0001-01-01", "2026-11-30", "at most 366 days"),
+])
+def test_a_bad_range_is_refused_with_a_reason(first, last, reason):
+    with pytest.raises(RangeError, match=reason):
+        parse_range(first, last, TODAY)
+
+
+def test_a_range_of_366_days_is_accepted():
+    assert len(parse_range("2025-11-30", "2026-11-30", TODAY).days) == 366
+
+
+# -- the export -----------------------------------------------------------------------------
+
+def test_export_has_one_row_per_exchange_of_the_range_oldest_first_with_the_latest_verdict(usage):
+    rows = list(usage.export_rows(NOV_1_TO_3, batch=3))  # several keyset pages
+    assert rows[0] == ["time", "session", "message", "kind", "passages", "scores", "feedback"]
+    assert [row[2] for row in rows[1:]] == [f"question e{n}" for n in (4, 1, 2, 3, 5, 8, 6, 7)]
+    by_message = {row[2]: row for row in rows[1:]}
+    assert by_message["question e1"] == ["2026-11-01 09:00:00", "s1", "question e1", "answer", "p1 p4",
+                                         "0.500 0.500", "helpful"]
+    assert by_message["question e2"][6] == "not helpful" and by_message["question e5"][1:7:5] == ["", ""]
+
+
+def test_export_never_holds_what_redaction_removed(storage):
+    storage.record_exchange(Exchange("m1", "s1", "my email is jane.doe@example.com, call 0412 345 678",
+                                     "no_answer", [], [], "v1", at(1)))
+    text = "\n".join(",".join(row) for row in Usage(storage).export_rows(NOV_1_TO_3))
+    assert "jane.doe@example.com" not in text and "0412 345 678" not in text
+    assert "my email is" in text
+
+
+def test_export_defuses_cells_a_spreadsheet_would_run_as_formulas(storage):
+    storage.record_exchange(Exchange("m1", "=cmd", "=HYPERLINK(\"http://x.example\")", "no_answer", [], [], "v1",
+                                     at(1)))
+    [_, row] = list(Usage(storage).export_rows(NOV_1_TO_3))
+    assert row[1] == "'=cmd" and row[2].startswith("'=HYPERLINK")
