@@ -53,6 +53,12 @@ def actor() -> str:
         return "cli"
 
 
+def administrator():
+    """Who publishes and rolls back from the command line: whoever runs it, as an administrator."""
+    from chatbot.staff.roles import Actor, Role
+    return Actor(actor(), Role.ADMIN)
+
+
 def settings_for(args):
     """The instance's settings with the command-line options over them."""
     from chatbot.settings import resolve_settings
@@ -85,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.list_versions:
             return list_versions(workspace)
         if args.rollback:
-            workspace.rollback(args.rollback, actor(), args.override)
+            workspace.rollback(args.rollback, administrator(), args.override)
             print(f"published       {args.rollback} (rollback)")
             return 0
         return build(workspace, args)
@@ -125,7 +131,7 @@ def build(workspace, args) -> int:
     for reason in workspace.gate(version):
         print(f"gate            {reason}")
     if args.publish:
-        workspace.publish(version, actor(), args.override)
+        workspace.publish(version, administrator(), args.override)
         print(f"published       {version}")
     if questions is not None:
         print()

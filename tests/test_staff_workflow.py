@@ -11,10 +11,12 @@ import pytest
 from chatbot import create_app
 from chatbot.staff import workspace as workspace_module
 from chatbot.staff.checks import GateMargins, gate_reasons
+from chatbot.staff.roles import Actor, Role
 from chatbot.staff.workspace import GateBlocked
 
 QUESTION = "Do you offer evening appointments for acupuncture?"
 ANSWER = "Yes: we offer evening acupuncture appointments on Tuesdays and Thursdays until 8 pm."
+STAFF = Actor("staff@example.org", Role.PUBLISHER)
 
 
 def make_app(tmp_path, database_url, name="a", **settings):
@@ -60,7 +62,7 @@ def test_retrain_then_publish_makes_the_chat_serve_the_new_answer(staff_app):
     assert record.evaluation["candidate"]["questions"] >= 40
     _, candidate = workflow.newest_candidate(workflow.published_version())
     assert candidate.responder.respond("Are you open in the evening?", candidate.index).passages[0].text == ANSWER
-    workflow.publish(version, "staff@example.org")
+    workflow.publish(version, STAFF)
     reply = ask(staff_app, "Are you open in the evening?")
     assert reply["index_version"] == version and reply["passages"][0]["text"] == ANSWER
     actions = [entry.action for entry in workflow.audit.recent()]
@@ -76,10 +78,10 @@ def test_the_safety_gate_blocks_a_candidate_that_misses_an_urgent_question_until
     reasons = workflow.gate(version)
     assert reasons and "urgent" in reasons[0]
     with pytest.raises(GateBlocked):
-        workflow.publish(version, "staff@example.org")
+        workflow.publish(version, STAFF)
     with pytest.raises(GateBlocked):
-        workflow.publish(version, "staff@example.org", override_reason="ok")  # too short to count
-    workflow.publish(version, "staff@example.org", override_reason="Known false alarm, reviewed by Dr. Lee")
+        workflow.publish(version, STAFF, override_reason="ok")  # too short to count
+    workflow.publish(version, STAFF, override_reason="Known false alarm, reviewed by Dr. Lee")
     entry = next(e for e in workflow.audit.recent() if e.action == "publish")
     assert entry.detail["override_reason"] == "Known false alarm, reviewed by Dr. Lee" and entry.detail["gate"]
 
@@ -94,13 +96,13 @@ def test_rollback_serves_an_earlier_version_again(staff_app):
     workflow = staff_app.extensions["chatbot_workspace"]
     first = workflow.start_build("staff@example.org")
     wait_for_build(workflow, first)
-    workflow.publish(first, "staff@example.org")
+    workflow.publish(first, STAFF)
     workflow.knowledge.add_faq(QUESTION, ANSWER, (), None, None, author="staff@example.org")
     second = workflow.start_build("staff@example.org")
     wait_for_build(workflow, second)
-    workflow.publish(second, "staff@example.org")
+    workflow.publish(second, STAFF)
     assert ask(staff_app, QUESTION)["index_version"] == second
-    workflow.rollback(first, "staff@example.org")
+    workflow.rollback(first, STAFF)
     assert ask(staff_app, QUESTION)["index_version"] == first
     assert [p.version for p in workflow.versions.history()][:3] == [first, second, first]
 
@@ -114,7 +116,7 @@ def test_two_servers_sharing_one_database_both_switch_within_five_seconds(tmp_pa
         version = workflow.start_build("staff@example.org")
         wait_for_build(workflow, version)
         two.extensions["chatbot"].live_index.get()  # starts server two's watcher, as a request would
-        workflow.publish(version, "staff@example.org")
+        workflow.publish(version, STAFF)
         published_at = time.monotonic()
         while ask(two, QUESTION)["index_version"] != version:
             assert time.monotonic() - published_at < 5.0, "server two did not switch within 5 s"
@@ -143,7 +145,7 @@ def test_a_build_killed_midway_is_discarded_and_the_live_version_keeps_serving(s
     assert ask(staff_app, "Are acupuncture needles sterile?")["index_version"] == live
     assert [f.question for f in workflow.knowledge.list_faq()] == [QUESTION]  # nothing staff wrote is lost
     with pytest.raises(ValueError):
-        workflow.publish(version, "staff@example.org", override_reason="should never be possible")
+        workflow.publish(version, STAFF, override_reason="should never be possible")
     monkeypatch.setattr(workspace_module, "STALE_BUILD", timedelta(seconds=30))
     again = workflow.start_build("staff@example.org")  # a new build may start
     assert wait_for_build(workflow, again).status == "candidate"

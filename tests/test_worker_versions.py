@@ -25,6 +25,7 @@ from chatbot.index import store as store_module
 from chatbot.index.artifact import IndexLoadError
 from chatbot.index.live import CORPUS_FALLBACK, LiveIndex
 from chatbot.index.store import IndexStore
+from chatbot.staff.roles import COMMAND_LINE
 from conftest import TOPIC_DOCUMENTS
 from gunicorn_process import Gunicorn
 from scripts import load_script
@@ -253,7 +254,7 @@ def test_the_version_built_at_a_first_start_is_registered_and_can_be_rolled_back
         record = app.extensions["chatbot_workspace"].versions.get(first)
         assert (record.status, record.created_by, record.report["passages"]) == ("candidate", "server first start", 4)
         later = train(shared_site)
-        app.extensions["chatbot_workspace"].rollback(first, "admin@example.org")
+        app.extensions["chatbot_workspace"].rollback(first, COMMAND_LINE)
         assert app.extensions["chatbot"].live_index.get().version == first != later
     finally:
         close(app)

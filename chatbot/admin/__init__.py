@@ -16,7 +16,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from . import auth, views  # noqa: F401  (registers the routes)
-from .blueprint import bp
+from .blueprint import bp, serve_errors_as_pages
 from .cli import staff_cli
 from .secret_key import secret_key_for
 from .workspace import current_workspace, init_workspace
@@ -38,3 +38,4 @@ def init_admin(app: Flask) -> None:
     auth.init_login(app)
     app.cli.add_command(staff_cli)
     app.register_blueprint(bp)
+    serve_errors_as_pages(app)

@@ -12,12 +12,14 @@ of failed logins never crowds out chat.
 """
 from __future__ import annotations
 
+from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from ..staff.hashing import HashingBusy
+from ..staff.roles import Actor, Permission, checked_role
 from ..web.errors import error_response
 from ..web.limits import limiter
 from .blueprint import bp, wants_json
@@ -45,6 +47,11 @@ class StaffSession(UserMixin):
     @property
     def email(self) -> str:
         return self.user.email
+
+    @property
+    def actor(self) -> Actor:
+        """Who acts, with the role the workspace core checks."""
+        return Actor(self.user.email, checked_role(self.user.role))
 
     def get_id(self) -> str:
         return f"{self.user.id}:{self.user.session_version}"
@@ -92,6 +99,24 @@ def init_login(app) -> LoginManager:
 def current_actor() -> str:
     """The logged-in staff member's email, as written in the audit log."""
     return current_user.email
+
+
+def current_staff() -> Actor:
+    """The logged-in staff member with their role, for the core's operations that check it."""
+    return current_user.actor
+
+
+def requires(permission: Permission):
+    """View decorator: 403 (a page) unless the signed-in staff member's role allows `permission`.
+    The core checks again; this keeps a refused POST from doing any work first."""
+    def decorate(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            if not current_staff().may(permission):
+                abort(403)
+            return view(*args, **kwargs)
+        return checked
+    return decorate
 
 
 def login_rate_limit() -> str:

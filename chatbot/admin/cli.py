@@ -19,12 +19,13 @@ import click
 from flask.cli import AppGroup
 
 from ..staff.faq_csv import ImportTooLarge
+from ..staff.roles import COMMAND_LINE, Role
 from ..staff.workspace import MIN_OVERRIDE_CHARS, PUBLISH, ROLLBACK, GateBlocked, NotAllowed
 from ..storage import StorageError
 from .forms import MIN_PASSWORD_CHARS
 from .workspace import current_workspace
 
-COMMAND_LINE_ACTOR = "command line"
+COMMAND_LINE_ACTOR = COMMAND_LINE.name
 
 staff_cli = AppGroup("staff", help="Manage the staff accounts of the workspace.")
 
@@ -35,17 +36,21 @@ def _long_enough(password: str) -> str:
     return password
 
 
-@staff_cli.command("create", help="Create a staff account; asks for its password twice.")
+@staff_cli.command("create", help="Create a staff account; asks for its password twice. Without --role, "
+                                   "the first account is an administrator and later ones editors.")
 @click.argument("email")
-def create_account(email: str) -> None:
+@click.option("--role", type=click.Choice([r.value for r in Role]),
+              help="editor: knowledge and builds; publisher: also publish and roll back; admin: also accounts "
+                   "and clinic settings")
+def create_account(email: str, role: str | None) -> None:
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True, value_proc=_long_enough)
     workspace = current_workspace()
     try:
-        user = workspace.accounts.create(email.strip(), password)
+        user = workspace.accounts.create(email.strip(), password, role)
     except (ValueError, StorageError) as error:
         raise click.ClickException(str(error)) from error
-    workspace.audit.record(COMMAND_LINE_ACTOR, "account_create", {"email": user.email})
-    click.echo(f"Created the staff account {user.email}.")
+    workspace.audit.record(COMMAND_LINE_ACTOR, "account_create", {"email": user.email, "role": user.role})
+    click.echo(f"Created the staff account {user.email} ({user.role}).")
 
 
 @staff_cli.command("disable", help="Disable a staff account and end all of its sessions.")
@@ -66,7 +71,7 @@ def disable_account(email: str) -> None:
 def list_accounts() -> None:
     for user in current_workspace().accounts.list():
         last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
-        click.echo(f"{user.email}\t{'active' if user.active else 'disabled'}\tlast login: {last}")
+        click.echo(f"{user.email}\t{'active' if user.active else 'disabled'}\tlast login: {last}\t{user.role}")
 
 
 @staff_cli.command("export-faq", help="Write the staff FAQ entries to FILE in the corpus CSV format.")
@@ -126,7 +131,7 @@ def _make_live_command(step: str, help_text: str, done: str) -> None:
         workspace = current_workspace()
         operation = workspace.publish if step == PUBLISH else workspace.rollback
         try:
-            operation(version, COMMAND_LINE_ACTOR, reason)
+            operation(version, COMMAND_LINE, reason)
         except GateBlocked as blocked:
             raise click.ClickException("The safety checks object: " + " ".join(blocked.reasons)
                                        + " To go ahead anyway, give --override with a reason of at least "

@@ -1,4 +1,4 @@
-"""Staff accounts: create, sign in, disable, and end every session of an account."""
+"""Staff accounts: create, sign in, disable and enable, roles, passwords, and end every session of an account."""
 from __future__ import annotations
 
 from sqlalchemy import select, update
@@ -7,6 +7,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..storage import Storage, StorageError
 from .hashing import HashingGate, NoGate
 from .model import BULK, StaffUser, checked_id, is_conflict, transaction, utc_now
+from .roles import Role, checked_role
 from .tables import EMAIL_LENGTH, StaffUserRow
 
 # scrypt with n = 2**17, r = 8, p = 1: 128 MiB and about 0.4 s per hash, so a
@@ -34,10 +35,13 @@ class StaffAccounts:
         self.password_method = password_method
         self.hashing = hashing or NoGate()
 
-    def create(self, email: str, password: str) -> StaffUser:
-        """A new active account; ValueError for a malformed email, a short password or an email in use."""
+    def create(self, email: str, password: str, role: Role | str | None = None) -> StaffUser:
+        """A new active account; ValueError for a malformed email, a short password, an unknown
+        role or an email in use. Without a `role`, the first account is an administrator (someone
+        must be able to manage the others) and any later one an editor."""
         email = normalise_email(email)
         check_new_password(password)
+        chosen = None if role is None else checked_role(role)
         with self.hashing.hold():
             password_hash = generate_password_hash(password, method=self.password_method)
         row = StaffUserRow(email=email, password_hash=password_hash, active=True,
@@ -46,6 +50,8 @@ class StaffAccounts:
             with transaction(self.storage, "creating a staff account", write=True) as session:
                 if session.scalar(select(StaffUserRow.id).where(StaffUserRow.email == email)) is not None:
                     raise ValueError(f"an account for {email} exists already")
+                first = session.scalar(select(StaffUserRow.id).limit(1)) is None
+                row.role = (chosen or (Role.ADMIN if first else Role.EDITOR)).value
                 session.add(row)
                 session.flush()
                 return _user(row)
@@ -102,14 +108,52 @@ class StaffAccounts:
 
     def disable(self, email: str) -> bool:
         """Stop the account signing in and end its sessions; False when no account has `email`."""
+        return self._update_by_email(email, "disabling a staff account", active=False,
+                                     session_version=StaffUserRow.session_version + 1)
+
+    def enable(self, email: str) -> bool:
+        """Let a disabled account sign in again; False when no account has `email`."""
+        return self._update_by_email(email, "enabling a staff account", active=True)
+
+    def set_role(self, email: str, role: Role | str) -> bool:
+        """Give the account `role` (its sessions go on, with the new rights from their next
+        request); False when no account has `email`, ValueError for an unknown role."""
+        role = checked_role(role)
+        return self._update_by_email(email, "changing a staff role", role=role.value)
+
+    def change_password(self, user_id: int, current: str, new: str) -> bool:
+        """Set a new password when `current` is right; False when it is not. Every other session
+        of the account ends (its session_version changes: read it again with get()).
+        ValueError for a new password that breaks the rules; HashingBusy as for sign-ins."""
+        user_id = checked_id(user_id, "a staff account id")
+        check_new_password(new)
+        with transaction(self.storage, "reading a staff account") as session:
+            old_hash = session.scalar(select(StaffUserRow.password_hash).where(StaffUserRow.id == user_id))
+        with self.hashing.hold():
+            if old_hash is None or not check_password_hash(old_hash, current if isinstance(current, str) else ""):
+                return False
+            new_hash = generate_password_hash(new, method=self.password_method)
+        changed = (update(StaffUserRow).where(StaffUserRow.id == user_id, StaffUserRow.password_hash == old_hash)
+                   .values(password_hash=new_hash, session_version=StaffUserRow.session_version + 1))
+        with transaction(self.storage, "changing a staff password", write=True) as session:
+            return session.execute(changed, execution_options=BULK).rowcount == 1
+
+    def reset_password(self, email: str, new: str) -> bool:
+        """An administrator sets the account's password; its sessions end. False for an unknown email."""
+        check_new_password(new)
+        with self.hashing.hold():
+            new_hash = generate_password_hash(new, method=self.password_method)
+        return self._update_by_email(email, "resetting a staff password", password_hash=new_hash,
+                                     session_version=StaffUserRow.session_version + 1)
+
+    def _update_by_email(self, email: str, action: str, **values) -> bool:
         try:
             email = normalise_email(email)
         except ValueError:
             return False
-        disabled = (update(StaffUserRow).where(StaffUserRow.email == email)
-                    .values(active=False, session_version=StaffUserRow.session_version + 1))
-        with transaction(self.storage, "disabling a staff account", write=True) as session:
-            return session.execute(disabled, execution_options=BULK).rowcount == 1
+        changed = update(StaffUserRow).where(StaffUserRow.email == email).values(**values)
+        with transaction(self.storage, action, write=True) as session:
+            return session.execute(changed, execution_options=BULK).rowcount == 1
 
     def bump_session(self, user_id: int) -> int:
         """End every session of the account (sign out everywhere); its new session_version.
@@ -157,4 +201,5 @@ def check_new_password(password: str) -> None:
 
 
 def _user(row: StaffUserRow) -> StaffUser:
-    return StaffUser(row.id, row.email, row.active, row.session_version, row.created_at, row.last_login_at)
+    return StaffUser(row.id, row.email, row.active, row.session_version, row.created_at, row.last_login_at,
+                     row.role)

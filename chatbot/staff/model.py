@@ -27,6 +27,7 @@ class StaffUser:
     session_version: int
     created_at: datetime
     last_login_at: datetime | None
+    role: str = "editor"  # a staff.roles.Role value
 
 
 @dataclass(frozen=True)

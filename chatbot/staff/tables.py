@@ -28,6 +28,7 @@ class StaffUserRow(Base):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    role: Mapped[str] = mapped_column(String(16))  # staff/roles.py; migration 0005
 
 
 class AuditRow(Base):
@@ -110,6 +111,17 @@ class IndexFileRow(Base):
         ForeignKey("index_versions.version", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ClinicSettingRow(Base):
+    """A clinic setting (greeting, contact text, ...) edited in the workspace (migration 0005);
+    it wins over config.toml for its name. `value` is a text, or a list of texts."""
+    __tablename__ = "clinic_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
 
 
 class PublicationRow(Base):

@@ -39,6 +39,7 @@ from .hashing import HashingGate
 from .inbox import Inbox
 from .knowledge import KnowledgeStore
 from .model import Publication, VersionRecord
+from .roles import Actor, Permission, require
 from .usage import Usage
 from .versions import VersionRegistry
 
@@ -185,19 +186,21 @@ class Workspace:
         live = self.versions.get(published) if published else None
         return ROLLBACK if live is not None and record.created_at < live.created_at else PUBLISH
 
-    def publish(self, version: str, actor: str, override_reason: str | None = None) -> Publication:
+    def publish(self, version: str, actor: Actor, override_reason: str | None = None) -> Publication:
         """Make a newer candidate live on every server.
 
+        Forbidden unless `actor` is a publisher or an administrator (roles.py);
         NotAllowed when `version` is not a newer candidate; GateBlocked when
         the gate objects and the override reason is shorter than MIN_OVERRIDE_CHARS.
         """
         return self._make_live(PUBLISH, version, actor, override_reason)
 
-    def rollback(self, version: str, actor: str, override_reason: str | None = None) -> Publication:
-        """Serve an earlier version again; the same gate and override rules as publishing."""
+    def rollback(self, version: str, actor: Actor, override_reason: str | None = None) -> Publication:
+        """Serve an earlier version again; the same role, gate and override rules as publishing."""
         return self._make_live(ROLLBACK, version, actor, override_reason)
 
-    def _make_live(self, step: str, version: str, actor: str, override_reason: str | None) -> Publication:
+    def _make_live(self, step: str, version: str, actor: Actor, override_reason: str | None) -> Publication:
+        actor = require(actor, Permission.PUBLISH, "publish or roll back a version").name
         allowed = self.next_step(version)
         if allowed != step:
             raise NotAllowed(_refusal(step, version, allowed, self.versions.get(version)))

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 
+from ...staff.roles import Permission
 from ...staff.workspace import MIN_OVERRIDE_CHARS, PUBLISH, ROLLBACK, GateBlocked, NotAllowed
-from ..auth import current_actor
+from ..auth import current_actor, current_staff, requires
 from ..blueprint import bp
 from ..check_report import evaluation_rows, report_rows
 from ..forms import PublishForm
@@ -50,12 +51,14 @@ def version_status(version: str):
 
 
 @bp.post("/versions/<version>/publish")
+@requires(Permission.PUBLISH)
 def publish_version(version: str):
     """Publish a newer candidate; when the safety gate objects, only with a written reason."""
     return _make_live(version, PUBLISH)
 
 
 @bp.post("/versions/<version>/rollback")
+@requires(Permission.PUBLISH)
 def rollback_version(version: str):
     """Serve an earlier version again; when the safety gate objects, only with a written reason."""
     return _make_live(version, ROLLBACK)
@@ -69,7 +72,7 @@ def _make_live(version: str, step: str):
         return _version_page(record, form, 422)
     operation = workspace.publish if step == PUBLISH else workspace.rollback
     try:
-        operation(version, current_actor(), form.override_reason.data)
+        operation(version, current_staff(), form.override_reason.data)
     except GateBlocked:
         form.override_reason.errors.append(
             f"The safety checks object to this version: to go ahead anyway, say why "
