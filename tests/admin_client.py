@@ -19,11 +19,11 @@ TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 class Staff:
     """A logged-in test client that sends the CSRF token with every form."""
 
-    def __init__(self, app):
+    def __init__(self, app, email: str = EMAIL, password: str = PASSWORD):
         self.client = app.test_client()
         page = self.client.get("/admin/login").get_data(as_text=True)
         response = self.client.post("/admin/login", data={"csrf_token": TOKEN.search(page).group(1),
-                                                          "email": EMAIL, "password": PASSWORD})
+                                                          "email": email, "password": password})
         assert response.status_code == 302, response.get_data(as_text=True)
         self.token = TOKEN.search(self.client.get("/admin/").get_data(as_text=True)).group(1)
 
