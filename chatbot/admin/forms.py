@@ -1,6 +1,8 @@
 """The workspace's forms (Flask-WTF): fields, labels and checks; the CSRF token comes with each."""
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
@@ -94,3 +96,44 @@ class PublishForm(FlaskForm):
     override_reason = TextAreaField(f"Why go ahead despite the safety checks "
                                     f"(at least {MIN_OVERRIDE_CHARS} characters)",
                                     [Optional(), Length(max=2000)], render_kw={"rows": 3})
+
+
+# -- the inbox of visitor questions ---------------------------------------------------------
+
+MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# At most this many questions per action: their ids (48 characters each) fit the request body
+# limit (CHATBOT_MAX_BODY_BYTES, 16 kB). A larger group keeps the rest and is acted on again.
+MAX_IDS_PER_ACTION = 250
+
+
+class InboxGroupForm(FlaskForm):
+    """An action on a group of visitor questions: the ids of the questions staff saw, space-separated,
+    so the action applies to exactly those even if more arrived since."""
+    message_ids = HiddenField(validators=[InputRequired("No questions were chosen.")])
+
+    def validate_message_ids(self, field) -> None:
+        ids = field.data.split()
+        if not ids or len(ids) > MAX_IDS_PER_ACTION or not all(MESSAGE_ID.match(i) for i in ids):
+            raise ValidationError("The list of questions was damaged; reload the page and try again.")
+
+    def ids(self) -> list[str]:
+        return self.message_ids.data.split()
+
+
+class InboxAnswerForm(InboxGroupForm):
+    """"This is answered by...": the chosen staff FAQ entry ("faq:<id>") or passage ("passage:<id>")."""
+    target = HiddenField(validators=[InputRequired("Choose an answer.")])
+
+    def validate_target(self, field) -> None:
+        kind, _, value = field.data.partition(":")
+        if not (kind == "faq" and value.isdigit() or kind == "passage" and MESSAGE_ID.match(value)):
+            raise ValidationError("The chosen answer was damaged; reload the page and try again.")
+
+    def chosen(self) -> tuple[str, str]:
+        """("faq", "12") or ("passage", "57e98bdbb0628c2f")."""
+        kind, _, value = self.target.data.partition(":")
+        return kind, value
+
+
+class InboxNewAnswerForm(FaqForm, InboxGroupForm):
+    """"Write a new answer": the FAQ form, with the group's questions to close once it is saved."""
