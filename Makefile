@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DATA ?= ../shared/data
 
-.PHONY: run test lint index eval calibrate bench clean
+.PHONY: run test lint index eval learn calibrate bench clean
 
 run: $(BIN)/.installed  ## serve on 127.0.0.1:$(PORT); the first start builds the index
 	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
@@ -30,6 +30,9 @@ lint: $(BIN)/.installed-test  ## ruff: pyflakes, pycodestyle, bugbear and import
 
 eval: $(BIN)/.installed-test  ## every suite (dev, extra, fresh, StackFAQ, CovidFAQ-dev) beside the baselines, one table
 	$(BIN)/python -m chatbot.evaluation --data $(DATA)
+
+learn: $(BIN)/.installed-test  ## show that it learns: replay CovidFAQ-dev as visitors, teach 10 inbox groups, re-ask
+	$(BIN)/python -m chatbot.evaluation.learning --data $(DATA)
 
 calibrate: $(BIN)/.installed-test  ## refit the answer-confidence model (leave-one-suite-out figures, then saves it)
 	$(BIN)/python -m chatbot.evaluation.calibrate --data $(DATA) --write

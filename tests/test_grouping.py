@@ -65,3 +65,13 @@ def test_bad_threshold_or_too_many_questions_raise_value_error():
         group_questions(QUESTIONS, distance_threshold=0)
     with pytest.raises(ValueError):
         group_questions(["q"] * (MAX_QUESTIONS + 1))
+
+
+def test_purity_and_entry_folds_of_the_grouping_evaluation():
+    from chatbot.evaluation.grouping import entry_folds, purity
+    assert purity([1, 1, 2, 2], [0, 0, 1, 1]) == 1.0
+    assert purity([1, 1, 2, 2], [0, 0, 0, 0]) == 0.5
+    assert purity([1, 2, 2, 2], [0, 1, 1, 2]) == 1.0   # singletons are pure: purity alone rewards splitting
+    folds = entry_folds([5, 1, 3, 3, 2, 4, 0], folds=3, seed=1)
+    assert sorted(e for fold in folds for e in fold) == [0, 1, 2, 3, 4, 5]
+    assert folds == entry_folds([0, 1, 2, 3, 4, 5], folds=3, seed=1)

@@ -27,7 +27,7 @@ from ..staff.grouping import CHAR_WEIGHT, DEFAULT_DISTANCE_THRESHOLD, group_ques
 from .faq_banks import read_covidfaq
 
 THRESHOLDS = tuple(round(0.50 + 0.05 * i, 2) for i in range(10))   # 0.50 ... 0.95
-CHAR_WEIGHTS = (0.25, 0.5, 0.75, 0.9, 1.0)
+CHAR_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
 FOLDS = 5
 SEED = 11
 

@@ -146,8 +146,8 @@ class Inbox:
     def answer_with_entry(self, message_ids: Sequence[str], faq_id: int, actor: str) -> int:
         """The wordings become alternates of staff FAQ entry `faq_id`; how many were added.
 
-        ValueError for an unknown entry. Each new wording also becomes a check
-        question expecting an answer that shows this entry.
+        ValueError for an unknown entry. The wordings also become check questions
+        expecting an answer that shows this entry (up to MAX_CHECKS_ADDED).
         """
         ids, actor = _checked_ids(message_ids), checked_name(actor, "actor")
         entry = self.knowledge.get_faq(checked_id(faq_id, "an FAQ entry id"))
@@ -161,7 +161,8 @@ class Inbox:
             self.knowledge.update_faq(entry.id, question=entry.question, answer=entry.answer,
                                       alternates=(*entry.alternates, *new), source_title=entry.source_title,
                                       source_url=entry.source_url, editor=actor)
-        checks = self._add_checks(new, ReplyKind.ANSWER.value, (entry.question,), actor)
+        # Every wording, not only the new ones: an entry just written from draft_answer holds them already.
+        checks = self._add_checks(_wordings(questions), ReplyKind.ANSWER.value, (entry.question,), actor)
         self._decide(questions, ANSWERED, f"faq:{entry.id}", actor)
         self.audit.record(actor, "inbox.answer_with_entry",
                           {"faq_id": entry.id, "questions": len(questions), "wordings_added": len(new),
@@ -174,8 +175,8 @@ class Inbox:
         `bot`'s version, by default the published one); how many were added.
 
         The next build uses them as the passage's question field. ValueError for a
-        passage the version does not have. Each new wording also becomes a check
-        question expecting an answer that shows this passage.
+        passage the version does not have. The wordings also become check questions
+        expecting an answer that shows this passage (up to MAX_CHECKS_ADDED).
         """
         ids, actor = _checked_ids(message_ids), checked_name(actor, "actor")
         passage = self._passage(passage_id, bot)
@@ -185,7 +186,7 @@ class Inbox:
         known = self.knowledge.taught_questions().get(passage.id, ())
         new = _new_wordings(questions, (passage.question or "", *passage.alternates, *known))
         self.knowledge.add_taught_questions(passage.id, new, actor)
-        checks = self._add_checks(new, ReplyKind.ANSWER.value, (_opening(passage),), actor)
+        checks = self._add_checks(_wordings(questions), ReplyKind.ANSWER.value, (_opening(passage),), actor)
         self._decide(questions, ANSWERED, passage.id, actor)
         self.audit.record(actor, "inbox.answer_with_passage",
                           {"passage_id": passage.id, "questions": len(questions), "wordings_added": len(new),
