@@ -195,3 +195,34 @@ def test_staff_teach_the_bot_what_visitors_asked_and_the_widget_answers_a_new_wo
     answer = ask(frame, FOURTH_PARAPHRASE, "answer")
     assert "Mill Lane" in answer.inner_text()
     assert page.console_errors == []
+
+
+def assert_fits(page) -> None:
+    """One h1, and nothing wider than the window."""
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+    assert page.locator("h1").count() == 1, page.url
+
+
+def test_the_inbox_pages_fit_a_tablet_and_run_without_console_errors(browser, server):
+    base = server[1]
+    staff = watched_page(browser)
+    staff.set_viewport_size({"width": 768, "height": 1024})
+    reply = staff.request.post(base + "/api/chat", data={"message": "do you sell gift vouchers"}).json()
+    assert reply["kind"] == "no_answer"
+    log_in(staff, base)
+    group = staff.locator("article").filter(has_text="do you sell gift vouchers")
+    for _ in range(40):  # the chat log is written by a background thread
+        staff.goto(base + "/admin/inbox")
+        if group.count():
+            break
+        staff.wait_for_timeout(250)
+    assert_fits(staff)
+    group.get_by_role("link", name="Find another answer…").click()
+    staff.get_by_role("heading", name="This is answered by…").wait_for()
+    assert_fits(staff)
+    staff.go_back()
+    group.get_by_role("link", name="Write a new answer").click()
+    assert staff.get_by_label("Question", exact=True).input_value() == "do you sell gift vouchers"
+    assert_fits(staff)
+    assert staff.console_errors == []
+    staff.context.close()
