@@ -260,3 +260,27 @@ def test_the_chat_api_stores_each_reply_s_answer_probability(app, client):
     answered, urgent = sorted(storage.recent_exchanges(2), key=lambda e: e.kind)
     assert answered.kind == "answer" and 0.5 <= answered.confidence <= 1.0
     assert urgent.kind == "urgent" and urgent.confidence is None
+
+
+def test_taught_questions_can_be_forgotten_and_change_the_staff_fingerprint(storage):
+    knowledge = KnowledgeStore(storage)
+    empty = knowledge.fingerprint()
+    assert knowledge.add_taught_questions("p1", ["what will I feel", "  "], STAFF) == 1
+    assert knowledge.taught_questions() == {"p1": ("what will I feel",)}
+    assert knowledge.fingerprint() != empty           # a build from this content could differ
+    assert knowledge.forget_taught_questions("p1") == 1
+    assert knowledge.taught_questions() == {} and knowledge.fingerprint() == empty
+    with pytest.raises(ValueError):
+        knowledge.add_taught_questions("", ["q"], STAFF)
+
+
+def test_a_spooled_exchange_from_before_the_confidence_column_is_stored_without_one(storage):
+    from chatbot.storage.records import exchange_record, exchange_row
+    record = exchange_record(Exchange("old-1", None, "do you treat migraines", "no_answer", (), (), None, NOW))
+    del record["confidence"]
+    assert exchange_row(record)["confidence"] is None
+    storage.store_records([record], [])
+    assert storage.get_exchange("old-1").confidence is None
+    for bad in (float("nan"), 1.5, "high"):
+        with pytest.raises(ValueError):
+            exchange_row({**record, "confidence": bad})

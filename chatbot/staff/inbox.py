@@ -21,6 +21,10 @@ safety gate keeps what staff taught:
 
 To write a new answer, staff get `draft_answer`'s wordings in the FAQ form;
 once the entry is saved, answer_with_entry with its id closes the group.
+
+Retention: decisions hold no text and go with their exchanges. The wordings
+staff teach become knowledge, like any FAQ alternate or check question staff
+write: they stay until staff remove them (knowledge.forget_taught_questions).
 """
 from __future__ import annotations
 
@@ -41,7 +45,7 @@ from ..storage.tables import ExchangeRow, FeedbackRow
 from ..text import squash_spaces
 from .audit import AuditLog
 from .checks import VersionBot
-from .grouping import MAX_QUESTIONS, group_questions
+from .grouping import group_questions
 from .knowledge import KnowledgeStore
 from .model import checked_id, checked_name, transaction, utc_now
 from .pages import FAQ_DOC_ID
@@ -54,6 +58,7 @@ MAX_CLOSEST = 5
 MAX_COMMENTS = 10
 MAX_WORDINGS_TAUGHT = 20   # wordings one action adds to an entry or passage (the most frequent)
 MAX_CHECKS_ADDED = 10      # check questions one action adds: enough to guard it, not to swamp the gate
+MAX_GROUPED = 1500         # the newest open questions grouped at once: about a second of clustering
 RECENCY_HALF_LIFE_DAYS = 7.0  # a group last seen a week ago weighs half as much as one seen now
 PHRASE_WORDS = 12          # the opening words of a passage that a check question expects to see
 _RETRIEVAL_KINDS = (ReplyKind.ANSWER.value, ReplyKind.NO_ANSWER.value)
@@ -115,7 +120,7 @@ class Inbox:
                since: datetime | None = None) -> list[ReviewGroup]:
         """The open groups, most important first (size x recency), at most `limit`.
 
-        Only the newest MAX_QUESTIONS open questions (since `since`, if given) are grouped.
+        Only the newest MAX_GROUPED open questions (since `since`, if given) are grouped.
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             raise ValueError(f"limit must be an integer of at least 0, not {limit!r}")
@@ -221,7 +226,7 @@ class Inbox:
 
     # -- the parts -----------------------------------------------------------------------
     def _open_questions(self, ids: Sequence[str] | None = None, since: datetime | None = None) -> list[_Question]:
-        """Open questions, newest first: all of them (the newest MAX_QUESTIONS), or those among `ids`."""
+        """Open questions, newest first: all of them (the newest MAX_GROUPED), or those among `ids`."""
         not_helpful = select(FeedbackRow.message_id).where(FeedbackRow.helpful.is_(False))
         query = (select(ExchangeRow.message_id, ExchangeRow.message, ExchangeRow.kind, ExchangeRow.confidence,
                         ExchangeRow.created_at)
@@ -238,7 +243,7 @@ class Inbox:
                                     ExchangeRow.message_id.in_(not_helpful)))
         if since is not None:
             query = query.where(ExchangeRow.created_at >= since)
-        query = query.order_by(ExchangeRow.created_at.desc(), ExchangeRow.id.desc()).limit(MAX_QUESTIONS)
+        query = query.order_by(ExchangeRow.created_at.desc(), ExchangeRow.id.desc()).limit(MAX_GROUPED)
         with transaction(self.storage, "reading the inbox") as session:
             rows = session.execute(query).all()
             feedback = _feedback(session, [row.message_id for row in rows])
@@ -371,4 +376,4 @@ def _checked_ids(message_ids) -> list[str]:
         raise ValueError("message_ids must be a list of message ids")
     if not all(isinstance(m, str) for m in message_ids):
         raise ValueError("message_ids must be a list of message ids")
-    return list(dict.fromkeys(m.strip() for m in message_ids if m.strip()))[:MAX_QUESTIONS]
+    return list(dict.fromkeys(m.strip() for m in message_ids if m.strip()))[:MAX_GROUPED]

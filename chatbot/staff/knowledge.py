@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..corpus import Document, FaqEntry, LoadError, parse_document
 from ..corpus.faq import MAX_FIELD_CHARS
 from .check_questions import CheckQuestionStore
 from .faq_entries import FaqStore
-from .model import checked_name, checked_texts, transaction, utc_now
+from .model import BULK, checked_name, checked_texts, transaction, utc_now
 from .pages import DOC_ID_PREFIX, FAQ_DOC_ID, PageStore
 from .tables import CheckQuestionRow, DocumentRow, FaqRow, TaughtQuestionRow
 
@@ -64,6 +64,14 @@ class KnowledgeStore(FaqStore, PageStore, CheckQuestionStore):
             session.add_all(TaughtQuestionRow(passage_id=passage_id.strip(), question=question, author=author,
                                               created_at=now) for question in questions)
         return len(questions)
+
+    def forget_taught_questions(self, passage_id: str) -> int:
+        """Delete every wording taught passage `passage_id`; how many (0 for an unknown id)."""
+        if not isinstance(passage_id, str):
+            raise ValueError("a passage id is text")
+        query = delete(TaughtQuestionRow).where(TaughtQuestionRow.passage_id == passage_id.strip())
+        with transaction(self.storage, "forgetting taught questions", write=True) as session:
+            return session.execute(query, execution_options=BULK).rowcount
 
     def taught_questions(self) -> dict[str, tuple[str, ...]]:
         """Every passage id staff taught questions, with its wordings, oldest first."""
