@@ -133,6 +133,8 @@ def test_write_a_new_answer_prefills_the_form_and_closes_the_group(staff, parkin
     assert {entry.question, *entry.alternates} == set(PARKING)
     assert not set(parking.message_ids) & open_ids(wf)
     assert actions(wf)[:2] == ["inbox.answer_with_entry", "faq_add"]
+    checks = {c.question: c.expect for c in wf.knowledge.list_checks()}
+    assert {checks.get(wording) for wording in PARKING} == {"answer"}  # the gate guards what was taught
 
 
 def test_a_new_answer_without_its_answer_is_shown_again_with_the_text_kept(staff, parking, wf):
