@@ -1,10 +1,16 @@
 """Usage figures (chatbot/staff/usage.py), their page at /admin/usage and the redacted CSV export."""
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from admin_client import EMAIL, PASSWORD, Staff
+from chatbot.admin.charts import daily_chart, share_chart
+from chatbot.admin.views.usage import KIND_WORDS
 from chatbot.staff.usage import DayRange, RangeError, Usage, parse_range
 from chatbot.storage import Exchange
 from chatbot.storage.records import feedback_record
@@ -146,3 +152,110 @@ def test_export_defuses_cells_a_spreadsheet_would_run_as_formulas(storage):
                                      at(1)))
     [_, row] = list(Usage(storage).export_rows(NOV_1_TO_3))
     assert row[1] == "'=cmd" and row[2].startswith("'=HYPERLINK")
+
+
+# -- the charts -----------------------------------------------------------------------------
+
+def test_daily_chart_draws_one_bar_per_kind_and_day_with_figures_for_screen_readers(usage):
+    chart = daily_chart(usage.report(NOV_1_TO_3).days, KIND_WORDS)
+    assert chart.startswith("<svg") and 'role="img"' in chart and "<desc" in chart
+    assert chart.count('<rect class="bar ') == 6  # day 1: four kinds; day 2: answers and "I don't know"
+    assert "2026-11-01: 5 questions in 3 conversations" in chart and "<polyline" in chart
+    assert not re.search(r"\sstyle=|<script|\son[a-z]+=", chart)
+
+
+def test_share_chart_gives_each_kind_its_share_in_words(usage):
+    chart = share_chart(usage.report(NOV_1_TO_3).kinds, {"answer": "<Answered>", "urgent": "Urgent"})
+    assert "50% (4)" in chart and "12% (1)" in chart
+    assert "&lt;Answered&gt;" in chart and "<Answered>" not in chart  # words are escaped
+
+
+# -- the page and the export ------------------------------------------------------------------
+
+@pytest.fixture
+def staff(app, wf):
+    wf.accounts.create(EMAIL, PASSWORD)
+    return Staff(app)
+
+
+@pytest.fixture
+def app_log(app):
+    storage = app.extensions["chatbot"].storage
+    record_log(storage)
+    return storage
+
+
+def test_usage_page_and_export_need_a_login(client):
+    for url in ("/admin/usage", "/admin/usage.csv"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/admin/login"), url
+
+
+def test_usage_page_shows_the_figures_and_charts_of_the_range(staff, app_log):
+    page = staff.text("/admin/usage?from=2026-11-01&to=2026-11-03")
+    for shown in ("<strong>8</strong> questions", "<strong>4</strong> conversations", "<strong>67%</strong> answered",
+                  "<strong>67%</strong> helpful", "of 3 rated replies", "<strong>1</strong> urgent",
+                  '<svg class="chart"', "2026-11-02: 3 questions in 2 conversations", "50% (4)",
+                  "<code>p1</code> (not in the published version)"):
+        assert shown in page, shown
+    assert 'href="/admin/usage.csv?from=2026-11-01&amp;to=2026-11-03"' in page
+    assert not re.search(r"\sstyle=|<script|\son[a-z]+=", page)  # the strict CSP holds
+
+
+def test_top_answers_are_shown_with_the_published_passage(app, staff, app_log):
+    served, _ = app.extensions["chatbot"].bot()
+    passage = served.index.passages_[0]
+    app_log.record_exchange(Exchange("quoted", "s1", "a question", "answer", [passage.id], [0.9], "v1", at(3)))
+    page = staff.text("/admin/usage?from=2026-11-03&to=2026-11-03")
+    assert passage.source.title in page and "<strong>1</strong> answer ·" in page
+
+
+def test_usage_page_defaults_to_the_last_30_days():
+    page_range = parse_range(None, None, TODAY)
+    assert len(page_range.days) == 30 and page_range.last == TODAY
+
+
+@pytest.mark.parametrize("query", ["from=2026-02-30", "from=2020-01-01&to=2026-11-01", "to=2026-11-01&from=2026-11-05",
+                                   "from=%00%ff", "from=" + "9" * 5000])
+def test_a_bad_range_is_a_clear_400_page(staff, query):
+    response = staff.get(f"/admin/usage?{query}")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert 'role="alert"' in text and "Traceback" not in text and "YYYY-MM-DD" in text
+    assert staff.get(f"/admin/usage.csv?{query}").status_code == 400
+
+
+def test_viewing_the_usage_page_changes_nothing(staff, wf, app_log, raw_app):
+    before = (raw_app(), [entry.action for entry in wf.audit.recent()])
+    staff.text("/admin/usage?from=2026-11-01&to=2026-11-03")
+    staff.text("/admin/usage")
+    assert (raw_app(), [entry.action for entry in wf.audit.recent()]) == before
+
+
+@pytest.fixture
+def raw_app(app):
+    """Every row of the chat log's tables, to compare before and after a request."""
+    from sqlalchemy import create_engine, text
+    engine = create_engine(app.config["CHATBOT_DATABASE_URL"])
+
+    def snapshot():
+        with engine.connect() as connection:
+            return [list(connection.execute(text(f"SELECT * FROM {table} ORDER BY 1")))
+                    for table in ("exchanges", "feedback")]
+    yield snapshot
+    engine.dispose()
+
+
+def test_csv_export_is_redacted_streamed_uncached_and_audited(staff, wf, app_log):
+    app_log.record_exchange(Exchange("private", "s7", "write to jane.doe@example.com or call +44 20 7946 0958",
+                                     "no_answer", [], [], "v1", at(2)))
+    response = staff.get("/admin/usage.csv?from=2026-11-01&to=2026-11-03")
+    assert response.status_code == 200 and response.mimetype == "text/csv" and response.is_streamed
+    assert response.headers["Cache-Control"] == "no-store"
+    assert 'filename="chat-log-2026-11-01-to-2026-11-03.csv"' in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["time", "session", "message", "kind", "passages", "scores", "feedback"] and len(rows) == 10
+    body = response.get_data(as_text=True)
+    assert "jane.doe@example.com" not in body and "7946 0958" not in body and "write to" in body
+    assert "127.0.0.1" not in body
+    assert "export_chat_log" in [entry.action for entry in wf.audit.recent()]

@@ -25,6 +25,7 @@ from sqlalchemy.sql import ColumnElement
 from ..answer.kinds import ReplyKind
 from ..storage import Storage
 from ..storage.tables import ExchangeRow, FeedbackRow
+from .audit import AuditLog
 
 DEFAULT_DAYS = 30
 MAX_RANGE_DAYS = 366
@@ -146,10 +147,12 @@ class UsageReport:
 
 
 class Usage:
-    """Usage figures and the redacted export over `storage`'s chat log (read only)."""
+    """Usage figures and the redacted export over `storage`'s chat log (read only); exports are
+    recorded in `audit` when given: who took a copy of the visitors' questions, and of which days."""
 
-    def __init__(self, storage: Storage):
+    def __init__(self, storage: Storage, audit: AuditLog | None = None):
         self.storage = storage
+        self.audit = audit
 
     def report(self, span: DayRange, top: int = TOP_PASSAGES) -> UsageReport:
         """The figures of `span`: four aggregate queries in one read transaction."""
@@ -177,6 +180,12 @@ class Usage:
         days = [by_day.get(d) or DayFigures(d, 0, 0, dict.fromkeys(kinds, 0)) for d in span.days]
         totals = {kind: sum(figures.kinds[kind] for figures in days) for kind in kinds}
         return UsageReport(span, days, questions, conversations, totals, rated, int(helpful or 0), top_passages)
+
+    def export(self, span: DayRange, actor: str) -> Iterator[list[str]]:
+        """export_rows(span), once the export is audited as `actor`'s."""
+        if self.audit is not None:
+            self.audit.record(actor, "export_chat_log", {"from": str(span.first), "to": str(span.last)})
+        return self.export_rows(span)
 
     def export_rows(self, span: DayRange, batch: int = EXPORT_BATCH) -> Iterator[list[str]]:
         """The header, then one row of EXPORT_COLUMNS per exchange of `span`, oldest first.

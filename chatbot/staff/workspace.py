@@ -89,7 +89,7 @@ class Workspace:
         self.audit = AuditLog(storage)
         self.knowledge = KnowledgeStore(storage)
         self.versions = VersionRegistry(storage)
-        self.usage = Usage(storage)
+        self.usage = Usage(storage, self.audit)
         self.inbox = Inbox(storage, self.knowledge, self.audit, settings, published=self._published_bot)
         self.margins = GateMargins.from_settings(settings)
         self._processes: dict[str, subprocess.Popen] = {}
