@@ -192,3 +192,10 @@ def test_an_unknown_entry_or_passage_is_a_clear_message(staff, parking, wf):
                               follow_redirects=True))
     assert "Nothing changed:" in page and "0123456789abcdef" in page
     assert set(parking.message_ids) <= open_ids(wf)
+
+
+def test_odd_searches_show_the_group_page(staff, parking):
+    for query in ("???", "\x00\x01", "needles " * 100, "<script>alert(1)</script>", "é€😀"):
+        response = staff.get(f"/admin/inbox/{parking.key}", query_string={"q": query})
+        assert response.status_code == 200, query
+        assert "<script>alert" not in response.get_data(as_text=True)
