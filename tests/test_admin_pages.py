@@ -435,8 +435,9 @@ def test_staff_roll_back_to_a_version_published_before(own_index_app):
     page = staff.text(f"/admin/versions/{first}")
     assert "Roll back to this version" in page
     listing = staff.text("/admin/versions")
-    assert f'action="/admin/versions/{first}/rollback"' in listing
-    assert f'action="/admin/versions/{second}/rollback"' not in listing
+    # The list only leads to the version's page, which asks for confirmation.
+    assert f'aria-label="Roll back… {first}"' in listing and f'action="/admin/versions/{first}/rollback"' not in listing
+    assert f'aria-label="Roll back… {second}"' not in listing
     assert staff.post(f"/admin/versions/{first}/rollback").status_code == 302
     assert workspace.published_version() == first
     assert "paddock" not in ask(app, "Can I bring my zebra to the clinic?")["reply"]
@@ -448,7 +449,7 @@ def test_a_candidate_older_than_the_published_version_offers_a_roll_back_not_a_p
     staff = Staff(app)
     older = retrain(staff, app)
     newer = retrain(staff, app)
-    assert 'Review and publish' in staff.text("/admin/versions")
+    assert f'aria-label="Publish… {newer}"' in staff.text("/admin/versions")
     staff.post(f"/admin/versions/{newer}/publish")
     page = staff.text(f"/admin/versions/{older}")
     assert "was never published" in page and "Roll back to this version" in page and ">Publish<" not in page

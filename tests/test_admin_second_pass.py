@@ -2,12 +2,14 @@
 edit conflicts, confirmations, plain words, clinic settings, passwords."""
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
 
-from admin_client import EMAIL, PASSWORD, Staff
+from admin_client import EMAIL, PASSWORD, TOKEN, Staff
 from chatbot import create_app
+from chatbot.staff.faq_entries import EditConflict, revision
 from chatbot.staff.roles import COMMAND_LINE, Actor, Forbidden, Role
 
 EDITOR, PUBLISHER = "eddie@example.com", "pat@example.com"
@@ -160,3 +162,102 @@ def test_staff_pages_are_not_kept_in_caches_but_static_files_may_be(staff, clien
     assert client.get("/admin/login").headers["Cache-Control"] == "no-store"
     with client.get("/admin/static/admin.css") as stylesheet:  # closes the file it streams
         assert stylesheet.headers.get("Cache-Control") != "no-store"
+
+
+# -- edit conflicts, ended sessions, deleted entries, duplicates ----------------------------------------
+
+FAQ = {"question": "Is there parking for patients?", "alternates": "where can I park",
+       "answer": "Yes: patients park free of charge in the courtyard behind the clinic.",
+       "source_title": "", "source_url": ""}
+OPENED = re.compile(r'name="opened" type="hidden" value="([^"]*)"')
+
+
+def opened_form(staff: Staff, faq_id: int) -> dict:
+    """The edit form's fields as a browser would send them untouched (the revision it was opened at)."""
+    page = staff.text(f"/admin/faq/{faq_id}/edit")
+    return {**FAQ, "opened": OPENED.search(page).group(1)}
+
+
+def test_an_entry_saved_in_another_tab_is_not_overwritten_and_both_texts_are_shown(app, wf, staff):
+    wf.accounts.create(EDITOR, PASSWORD)
+    entry = wf.knowledge.add_faq(**{k: v for k, v in FAQ.items() if k != "alternates"}, author=EMAIL)
+    mine = opened_form(staff, entry.id)
+    other = Staff(app, EDITOR)
+    theirs = opened_form(other, entry.id)
+    assert other.post(f"/admin/faq/{entry.id}/edit", {**theirs, "answer": "Park in the street."}).status_code == 302
+    refused = staff.post(f"/admin/faq/{entry.id}/edit", {**mine, "answer": "Park in the courtyard."})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert f"changed by {EDITOR}" in page and "since you opened it" in page
+    assert "Park in the courtyard." in page and "Park in the street." in page  # mine in the form, theirs below
+    assert wf.knowledge.get_faq(entry.id).answer == "Park in the street."
+    again = {**mine, "answer": "Park in the courtyard.", "opened": OPENED.search(page).group(1)}
+    assert staff.post(f"/admin/faq/{entry.id}/edit", again).status_code == 302  # knowingly replaces theirs
+    assert wf.knowledge.get_faq(entry.id).answer == "Park in the courtyard."
+
+
+def test_the_core_refuses_a_save_based_on_an_older_revision(wf):
+    entry = wf.knowledge.add_faq(FAQ["question"], FAQ["answer"], author=EMAIL)
+    changed = wf.knowledge.update_faq(entry.id, question=FAQ["question"], answer="Another answer.", alternates=(),
+                                      source_title=None, source_url=None, editor=EDITOR, opened=revision(entry))
+    with pytest.raises(EditConflict) as conflict:
+        wf.knowledge.update_faq(entry.id, question=FAQ["question"], answer="Mine.", alternates=(),
+                                source_title=None, source_url=None, editor=EMAIL, opened=revision(entry))
+    assert conflict.value.current == changed and wf.knowledge.get_faq(entry.id).answer == "Another answer."
+
+
+def test_saving_an_entry_deleted_meanwhile_says_so_and_keeps_the_text(wf, staff):
+    entry = wf.knowledge.add_faq(FAQ["question"], FAQ["answer"], author=EMAIL)
+    form = opened_form(staff, entry.id)
+    assert staff.post(f"/admin/faq/{entry.id}/delete").status_code == 302
+    response = staff.post(f"/admin/faq/{entry.id}/edit", {**form, "answer": "My new answer, typed at length."})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and f"deleted by {EMAIL} since you opened it" in page
+    assert "My new answer, typed at length." in page and 'action="/admin/faq/new"' in page
+    assert staff.post("/admin/faq/new", {**form, "answer": "My new answer, typed at length."}).status_code == 302
+    assert [e.answer for e in wf.knowledge.list_faq()] == ["My new answer, typed at length."]
+
+
+def test_a_save_after_the_session_ended_keeps_the_text_through_the_login(app, wf, staff):
+    entry = wf.knowledge.add_faq(FAQ["question"], FAQ["answer"], author=EMAIL)
+    form = opened_form(staff, entry.id)
+    Staff(app).post("/admin/logout")  # from another browser: ends every session of the account
+    other_tab = staff.client
+    typed = {**form, "answer": "An answer written while the session ran out."}
+    ended = staff.post(f"/admin/faq/{entry.id}/edit", typed)
+    page = ended.get_data(as_text=True)
+    assert ended.status_code == 401 and "Your session ended before this was saved" in page
+    draft = re.search(r'name="draft" value="([^"]+)"', page).group(1)
+    logged_in = other_tab.post("/admin/login", data={"csrf_token": TOKEN.search(page).group(1), "email": EMAIL,
+                                                    "password": PASSWORD, "draft": draft})
+    resume = logged_in.get_data(as_text=True)
+    assert logged_in.status_code == 200 and "An answer written while the session ran out." in resume
+    assert f'action="/admin/faq/{entry.id}/edit"' in resume
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', resume))
+    saved = other_tab.post(f"/admin/faq/{entry.id}/edit", data=fields)
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert wf.knowledge.get_faq(entry.id).answer == "An answer written while the session ran out."
+
+
+def test_a_forged_or_foreign_draft_is_ignored_at_login(app, wf, client):
+    wf.accounts.create(EMAIL, PASSWORD)
+    page = client.get("/admin/login").get_data(as_text=True)
+    response = client.post("/admin/login", data={"csrf_token": TOKEN.search(page).group(1), "email": EMAIL,
+                                                 "password": PASSWORD, "draft": "not-a-signed-draft"})
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/"
+
+
+def test_a_question_another_entry_has_is_flagged_with_a_link_before_it_is_saved(wf, staff):
+    first = wf.knowledge.add_faq(FAQ["question"], FAQ["answer"], author=EMAIL)
+    flagged = staff.post("/admin/faq/new", {**FAQ, "question": "  is there PARKING for patients "})
+    page = flagged.get_data(as_text=True)
+    assert flagged.status_code == 422 and "An entry with this question exists" in page
+    assert f'href="/admin/faq/{first.id}/edit"' in page and 'name="same_question_ok"' in page
+    assert len(wf.knowledge.list_faq()) == 1
+    anyway = staff.post("/admin/faq/new", {**FAQ, "question": "Is there parking for patients", "same_question_ok": "y"})
+    assert anyway.status_code == 302 and len(wf.knowledge.list_faq()) == 2
+    second = wf.knowledge.list_faq()[1]
+    form = opened_form(staff, first.id)
+    assert staff.post(f"/admin/faq/{first.id}/edit", {**form, "answer": "Changed."}).status_code == 422
+    assert staff.post(f"/admin/faq/{second.id}/delete").status_code == 302
+    assert staff.post(f"/admin/faq/{first.id}/edit", {**form, "answer": "Changed."}).status_code == 302

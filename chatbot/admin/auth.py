@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from ..staff.hashing import HashingBusy
@@ -23,6 +23,7 @@ from ..staff.roles import Actor, Permission, checked_role
 from ..web.errors import error_response
 from ..web.limits import limiter
 from .blueprint import bp, wants_json
+from .drafts import sign_draft, unsign_draft
 from .forms import LoginForm
 from .throttle import (
     checked_a_password,
@@ -69,9 +70,18 @@ def load_staff_session(session_id: str) -> StaffSession | None:
 
 
 def refuse_anonymous():
-    """Not logged in: 401 JSON for JSON endpoints, else the login page (coming back to a page after)."""
+    """Not logged in: 401 JSON for JSON endpoints, else the login page (coming back to a page after).
+    A form sent without a session is kept: the login page carries it (drafts.py)."""
     if wants_json():
         return error_response(401, "login_required", "Log in to the staff workspace first.")
+    draft = None
+    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        draft = sign_draft(request.path, request.form)
+    if draft is not None:
+        return render_template("admin/login.html", form=LoginForm(formdata=None), draft=draft,
+                               action=url_for("admin.login"),
+                               error="Your session ended before this was saved. Log in again: what you "
+                                     "typed is kept, and you can save it right after."), 401
     back_to = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("admin.login", next=back_to))
 
@@ -148,8 +158,9 @@ def login():
     form = LoginForm()
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(url_for("admin.dashboard"))
+    draft = request.form.get("draft") if request.method == "POST" else None
     if not form.validate_on_submit():
-        return render_template("admin/login.html", form=form), 422 if form.errors else 200
+        return render_template("admin/login.html", form=form, draft=draft), 422 if form.errors else 200
     workspace = current_workspace()
     email = form.email.data.strip()
     backoff = current_backoff()
@@ -165,12 +176,17 @@ def login():
     if user is None:
         backoff.failed(email)
         workspace.audit.record(email[:EMAIL_LENGTH], "login_failed", {})
-        return render_template("admin/login.html", form=form,
+        return render_template("admin/login.html", form=form, draft=draft,
                                error="Wrong email or password, or the account is disabled."), 401
     backoff.succeeded(email)
     session.clear()  # nothing from before the login survives into the new session
+    g.pop("csrf_token", None)  # nor the CSRF token Flask-WTF cached for this request from the old one
     login_user(StaffSession(user))
     workspace.audit.record(user.email, "login", {})
+    kept = unsign_draft(draft)
+    if kept is not None and safe_next(kept.path) == kept.path:
+        # Shown at once (a redirect cannot carry it); sent again only when staff say so.
+        return render_template("admin/resume.html", draft=kept), 200
     return redirect(safe_next(request.args.get("next")))
 
 

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge, 
 from ..staff.roles import ROLE_LABELS, Forbidden, Permission, Role
 from ..storage import StorageError
 from ..web.errors import error_response
+from .drafts import DRAFT_BODY_LIMIT
 from .uploads import MAX_UPLOAD_MB, UPLOAD_BODY_LIMIT
 
 PREFIX = "/admin"
@@ -46,6 +47,8 @@ def guard():
     if request.endpoint in UPLOAD_ENDPOINTS:
         request.max_content_length = UPLOAD_BODY_LIMIT
         request.max_form_memory_size = UPLOAD_BODY_LIMIT
+    elif request.endpoint == "admin.login":  # it may carry back a form sent after the session ended
+        request.max_content_length = request.max_form_memory_size = DRAFT_BODY_LIMIT
     if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
     current_app.extensions["csrf"].protect()

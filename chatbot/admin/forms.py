@@ -5,10 +5,11 @@ import re
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..answer.kinds import ReplyKind
+from ..staff.faq_entries import revision
 from ..staff.workspace import MIN_OVERRIDE_CHARS
 
 MIN_PASSWORD_CHARS = 12
@@ -46,13 +47,16 @@ class FaqForm(FlaskForm):
                              [Optional(), Length(max=2000), URL(require_tld=False, message="Enter a full link "
                                                                 "starting with http:// or https://")],
                              filters=[stripped], render_kw={"inputmode": "url"})
+    # The entry's revision when the form was opened: a save tells whether someone saved in between.
+    opened = HiddenField()
+    same_question_ok = BooleanField("Save it anyway: the two entries are meant to differ")
 
     @classmethod
     def for_entry(cls, entry) -> FaqForm:
         """The form filled with a stored FaqRecord (a submitted form's values win)."""
         return cls(data={"question": entry.question, "alternates": "\n".join(entry.alternates),
                          "answer": entry.answer, "source_title": entry.source_title or "",
-                         "source_url": entry.source_url or ""})
+                         "source_url": entry.source_url or "", "opened": revision(entry)})
 
     def entry_fields(self) -> dict:
         """The keyword arguments KnowledgeStore.add_faq / update_faq take from this form."""

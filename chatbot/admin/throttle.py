@@ -65,8 +65,9 @@ def password_check_key() -> str:
 
 
 def checked_a_password(response) -> bool:
-    """A login POST answered 401 (wrong) or 302 (signed in) has run a password hash."""
-    return response.status_code in (302, 401)
+    """A login POST answered 401 (wrong), 302 (signed in) or 200 (signed in, showing a form kept
+    from an ended session) has run a password hash."""
+    return response.status_code in (200, 302, 401)
 
 
 def backoff_delay(failures: int) -> int:

@@ -24,6 +24,26 @@ from .model import (
 from .tables import FaqRow
 
 
+class EditConflict(Exception):
+    """The entry changed since the editor opened it; `current` is the entry as it is now."""
+
+    def __init__(self, current: FaqRecord):
+        super().__init__(f"changed by {current.updated_by} at {current.updated_at:%Y-%m-%d %H:%M} UTC "
+                         "since you opened it")
+        self.current = current
+
+
+def revision(entry: FaqRecord) -> str:
+    """A stamp that changes with every saved change of the entry: what an edit form carries, so
+    that saving it can tell whether someone else saved in between."""
+    return entry.updated_at.isoformat()
+
+
+def same_question_key(question: str) -> str:
+    """`question` as duplicates are found: case, spacing and the final punctuation aside."""
+    return " ".join(question.casefold().split()).rstrip(" ?!.")
+
+
 class FaqStore:
     """FAQ entries in `storage`'s database.
 
@@ -54,11 +74,13 @@ class FaqStore:
         return len(rows)
 
     def update_faq(self, faq_id: int, *, question: str, answer: str, alternates, source_title: str | None,
-                   source_url: str | None, editor: str) -> FaqRecord | None:
-        """The entry with new content, or None for an unknown id.
+                   source_url: str | None, editor: str, opened: str | None = None) -> FaqRecord | None:
+        """The entry with new content, or None for an unknown id (deleted meanwhile).
 
         A change of wording clears the review: the new wording has not been
-        reviewed. Saving the same content changes nothing.
+        reviewed. Saving the same content changes nothing. `opened`: the
+        entry's revision() when the editor opened it; EditConflict (nothing
+        saved) when someone saved another change since.
         """
         faq_id = checked_id(faq_id, "an FAQ entry id")
         entry = faq_entry(question, answer, alternates, source_title, source_url)
@@ -68,6 +90,8 @@ class FaqStore:
             row = session.get(FaqRow, faq_id)
             if row is None:
                 return None
+            if opened is not None and revision(_faq(row)) != opened:
+                raise EditConflict(_faq(row))
             if content != (row.question, row.answer, list(row.alternates), row.source_title, row.source_url):
                 (row.question, row.answer, row.alternates, row.source_title, row.source_url) = content
                 row.updated_at, row.updated_by = utc_now(), editor
@@ -96,6 +120,13 @@ class FaqStore:
         with transaction(self.storage, "reading an FAQ entry") as session:
             row = session.get(FaqRow, faq_id)
             return None if row is None else _faq(row)
+
+    def same_question(self, question: str, except_id: int | None = None) -> list[FaqRecord]:
+        """Entries (other than `except_id`) whose question is `question`, by same_question_key()."""
+        key = same_question_key(question)
+        with transaction(self.storage, "finding FAQ entries with a question") as session:
+            rows = session.scalars(select(FaqRow).where(FaqRow.id != (except_id or 0)).order_by(FaqRow.id))
+            return [_faq(row) for row in rows if same_question_key(row.question) == key]
 
     def list_faq(self, search: str = "") -> list[FaqRecord]:
         """Entries, oldest first, whose question, answer or alternates hold every word of `search`.
