@@ -14,6 +14,7 @@ from chatbot.admin.views.usage import KIND_WORDS
 from chatbot.staff.usage import DayRange, RangeError, Usage, parse_range
 from chatbot.storage import Exchange
 from chatbot.storage.records import feedback_record
+from scripts import load_script
 
 TODAY = date(2026, 11, 30)
 NOV_1_TO_3 = DayRange(date(2026, 11, 1), date(2026, 11, 3))
@@ -259,3 +260,11 @@ def test_csv_export_is_redacted_streamed_uncached_and_audited(staff, wf, app_log
     assert "jane.doe@example.com" not in body and "7946 0958" not in body and "write to" in body
     assert "127.0.0.1" not in body
     assert "export_chat_log" in [entry.action for entry in wf.audit.recent()]
+
+
+def test_the_benchmark_runs_on_a_small_log_and_its_queries_read_the_usage_index(tmp_path, capsys):
+    bench = load_script("bench/bench_usage.py")
+    assert bench.main(["--exchanges", "400", "--repeat", "1", "--sqlite", str(tmp_path / "bench.db")]) == 0
+    out = capsys.readouterr().out
+    assert "COVERING INDEX ix_exchanges_created_at_kind_session_id" in out
+    assert "| 365 days | 400 |" in out and "without them" in out

@@ -24,11 +24,12 @@ SHARE_ROW, SHARE_LABEL = 30, 190           # share chart: height of a row, width
 
 
 def nice_ceiling(value: float) -> int:
-    """The smallest of 1, 2, 2.5, 5 x 10^n at or above `value` (at least 1): the top of an axis."""
+    """The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^n) at or above `value`, at least 1:
+    the top of an axis, so its half is a round number too."""
     if value <= 1:
         return 1
     power = 10 ** math.floor(math.log10(value))
-    return next(int(step * power) for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+    return next(int(step * power) for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if step * power >= value)
 
 
 def daily_chart(days: Sequence[DayFigures], kind_words: dict[str, str]) -> Markup:
