@@ -19,6 +19,8 @@ from .build import build_index, publish_build
 from .index.live import CORPUS_FALLBACK, ORIGIN, LiveIndex, Served
 from .index.store import IndexStore
 from .settings import Settings
+from .staff.audit import AuditLog
+from .staff.clinic_settings import ClinicSettingsStore, LiveClinicSettings
 from .staff.versions import SharedVersions, VersionRegistry
 from .storage import Storage
 
@@ -37,19 +39,28 @@ class ChatbotService:
     live_index: LiveIndex
     settings: Settings
     storage: Storage
+    # The settings with the clinic settings staff saved on top (staff/clinic_settings.py).
+    clinic: LiveClinicSettings | None = None
     _responders: dict = field(default_factory=dict, repr=False)
+
+    def current_settings(self):
+        """The settings replies follow now: the clinic settings staff saved win over the server's."""
+        return self.clinic.current() if self.clinic is not None else self.settings
 
     def responder_for(self, served: Served) -> Responder:
         """The responder of the served version (its rules, the clinic's settings)."""
-        responder = self._responders.get(served.version)
-        if responder is None:
-            responder, problems = load_responder(self.live_index.store.path(served.version), self.settings,
+        settings = self.current_settings()
+        cached = self._responders.get(served.version)
+        if cached is None or cached[0] is not settings:  # a new version, or staff changed a setting
+            responder, problems = load_responder(self.live_index.store.path(served.version), settings,
                                                  fallback_dir=self.settings.corpus_dir)
             for problem in problems:
                 log.warning("index version %s: %s", served.version, problem)
-            kept = list(self._responders.items())[-(MAX_CACHED_RESPONDERS - 1):]
-            self._responders = {**dict(kept), served.version: responder}  # replaced whole: readers never lock
-        return responder
+            cached = (settings, responder)
+            kept = [item for item in self._responders.items() if item[0] != served.version]
+            kept = kept[-(MAX_CACHED_RESPONDERS - 1):]
+            self._responders = {**dict(kept), served.version: cached}  # replaced whole: readers never lock
+        return cached[1]
 
     def bot(self) -> tuple[Served, Responder]:
         """What visitors get now: the served version and its responder."""
@@ -117,7 +128,9 @@ def start_live_index(live_index: LiveIndex, corpus_dir: Path) -> Served:
 
 
 def start_index(app: Flask) -> Served:
-    """Load the index of `app`'s service (create_app, after the database is migrated)."""
+    """Load the index of `app`'s service and read the clinic settings staff saved (create_app,
+    after the database is migrated)."""
+    app.extensions["chatbot"].clinic.refresh()
     return start_live_index(app.extensions["chatbot"].live_index, Path(app.config["CHATBOT_CORPUS_DIR"]))
 
 
@@ -151,7 +164,8 @@ def init_service(app: Flask, settings: Settings) -> ChatbotService:
     # Loaded by start_index() once the database is migrated: it may hold the published version.
     live_index = LiveIndex(IndexStore(settings.index_dir, keep=settings["CHATBOT_INDEX_KEEP_VERSIONS"]),
                            settings["CHATBOT_INDEX_CHECK_SECONDS"], SharedVersions(VersionRegistry(storage)))
-    service = ChatbotService(live_index, settings, storage)
+    clinic = LiveClinicSettings(ClinicSettingsStore(storage, AuditLog(storage)), settings)
+    service = ChatbotService(live_index, settings, storage, clinic)
     app.extensions["chatbot"] = service
     return service
 

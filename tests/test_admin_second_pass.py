@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 
 import pytest
 
@@ -261,3 +262,98 @@ def test_a_question_another_entry_has_is_flagged_with_a_link_before_it_is_saved(
     assert staff.post(f"/admin/faq/{first.id}/edit", {**form, "answer": "Changed."}).status_code == 422
     assert staff.post(f"/admin/faq/{second.id}/delete").status_code == 302
     assert staff.post(f"/admin/faq/{first.id}/edit", {**form, "answer": "Changed."}).status_code == 302
+
+
+# -- clinic settings, accounts, passwords -----------------------------------------------------------
+
+SETTINGS_FORM = {"CHATBOT_CLINIC_NAME": "Evergreen Acupuncture", "CHATBOT_GREETING": "Welcome to Evergreen!",
+                 "CHATBOT_STARTER_QUESTIONS": "Does it hurt?\nHow long does a session last?",
+                 "CHATBOT_CONTACT_TEXT": "Call us on 020 7946 0000.", "CHATBOT_NOTICE": "Not medical advice.",
+                 "CHATBOT_EMERGENCY_NUMBER": "999", "CHATBOT_CRISIS_NUMBER": "116 123"}
+
+
+def test_an_administrator_edits_the_clinic_settings_and_visitors_get_them_at_once(app, staff, wf, client):
+    response = staff.post("/admin/settings", SETTINGS_FORM)
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/settings"
+    frame = client.get("/widget/frame").get_data(as_text=True)
+    assert "Welcome to Evergreen!" in frame and "How long does a session last?" in frame
+    urgent = client.post("/api/chat", json={"message": "I lost bladder control and my legs are numb"}).json
+    assert urgent["kind"] == "urgent" and "999" in urgent["reply"]
+    unknown = client.post("/api/chat", json={"message": "What is the airspeed of an unladen swallow?"}).json
+    assert unknown["kind"] == "no_answer" and "Call us on 020 7946 0000." in unknown["reply"]
+    [entry] = [e for e in wf.audit.recent() if e.action == "clinic_settings"]
+    assert entry.actor == EMAIL and entry.detail["CHATBOT_GREETING"]["after"] == "Welcome to Evergreen!"
+    assert staff.post("/admin/settings", SETTINGS_FORM).status_code == 302  # unchanged: nothing audited
+    assert len([e for e in wf.audit.recent() if e.action == "clinic_settings"]) == 1
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"CHATBOT_STARTER_QUESTIONS": "\n".join(f"Question {n}?" for n in range(6))}, "at most 5"),
+    ({"CHATBOT_GREETING": "  "}, "cannot be empty"),
+    ({"CHATBOT_GREETING": "x" * 301}, "at most 300 characters"),
+    ({"CHATBOT_EMERGENCY_NUMBER": "call <script>"}, "digits, spaces"),
+])
+def test_clinic_settings_that_break_a_rule_are_refused_and_nothing_is_saved(staff, wf, change, problem):
+    response = staff.post("/admin/settings", {**SETTINGS_FORM, **change})
+    assert response.status_code == 422 and problem in response.get_data(as_text=True)
+    assert wf.clinic_settings.saved() == {}
+
+
+def test_saved_clinic_settings_reach_another_server_within_its_refresh(app, wf):
+    from chatbot.staff.clinic_settings import LiveClinicSettings
+    other_server = LiveClinicSettings(wf.clinic_settings, app.extensions["chatbot"].settings, refresh_seconds=0)
+    assert other_server.current()["CHATBOT_GREETING"] != "Hi from the database"
+    wf.clinic_settings.save({"CHATBOT_GREETING": "Hi from the database"}, COMMAND_LINE)
+    other_server.current()  # starts a background re-read; the reply never waits for it
+    for _ in range(200):
+        if other_server.current()["CHATBOT_GREETING"] == "Hi from the database":
+            break
+        threading.Event().wait(0.02)
+    assert other_server.current()["CHATBOT_GREETING"] == "Hi from the database"
+
+
+def test_only_administrators_reach_the_settings_and_accounts_pages(own_app):
+    for email in (EDITOR, PUBLISHER):
+        member = Staff(own_app, email)
+        assert "Clinic settings" not in member.text("/admin/")
+        for url in ("/admin/settings", "/admin/accounts", "/admin/accounts/1/password"):
+            assert member.get(url).status_code == 403, (email, url)
+        assert member.post("/admin/settings", SETTINGS_FORM).status_code == 403
+        assert member.post("/admin/accounts/2/role", {"role": "admin"}).status_code == 403
+    with pytest.raises(Forbidden):
+        own_app.extensions["chatbot_workspace"].clinic_settings.save(SETTINGS_FORM, Actor(PUBLISHER, Role.PUBLISHER))
+    assert "Clinic settings" in Staff(own_app).text("/admin/")
+
+
+def test_an_administrator_changes_a_role_disables_enables_and_resets_a_password(own_app):
+    workspace = own_app.extensions["chatbot_workspace"]
+    admin = Staff(own_app)
+    editor = {u.email: u for u in workspace.accounts.list()}[EDITOR]
+    assert admin.post(f"/admin/accounts/{editor.id}/role", {"role": "publisher"}).status_code == 302
+    assert workspace.accounts.get(editor.id).role == "publisher"
+    session = Staff(own_app, EDITOR)
+    assert admin.post(f"/admin/accounts/{editor.id}/disable").status_code == 302
+    assert session.get("/admin/").status_code == 302  # its session has ended
+    assert admin.post(f"/admin/accounts/{editor.id}/enable").status_code == 302
+    new = "a brand new passphrase"
+    assert admin.post(f"/admin/accounts/{editor.id}/password", {"password": new, "confirm": new}).status_code == 302
+    Staff(own_app, EDITOR, new)  # signs in with the new password
+    me = {u.email: u for u in workspace.accounts.list()}[EMAIL]
+    refused = admin.post(f"/admin/accounts/{me.id}/role", {"role": "editor"})
+    assert refused.status_code == 302 and workspace.accounts.get(me.id).role == "admin"
+    assert "cannot lower your own role" in admin.text("/admin/accounts")
+    assert [e.action for e in workspace.audit.recent() if e.actor == EMAIL and e.action.startswith("account_")] == [
+        "account_password_reset", "account_enable", "account_disable", "account_role"]
+
+
+def test_staff_change_their_own_password_and_their_other_sessions_end(app, wf, staff):
+    other = Staff(app)
+    wrong = staff.post("/admin/password", {"current": "not my password", "password": "x" * 12, "confirm": "x" * 12})
+    assert wrong.status_code == 422 and "not your current password" in wrong.get_data(as_text=True)
+    new = "another long passphrase"
+    assert staff.post("/admin/password", {"current": PASSWORD, "password": new, "confirm": new}).status_code == 302
+    assert staff.get("/admin/").status_code == 200  # this session goes on
+    assert other.get("/admin/").status_code == 302  # the other one has ended
+    Staff(app, EMAIL, new)
+    assert ["password_change", "password_change_refused"] == [
+        e.action for e in wf.audit.recent() if e.action.startswith("password_change")]

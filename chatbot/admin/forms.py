@@ -6,10 +6,12 @@ import re
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import URL, DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from ..answer.kinds import ReplyKind
+from ..staff.clinic_settings import EDITABLE as EDITABLE_SETTINGS
 from ..staff.faq_entries import revision
+from ..staff.roles import ROLE_LABELS
 from ..staff.workspace import MIN_OVERRIDE_CHARS
 
 MIN_PASSWORD_CHARS = 12
@@ -141,3 +143,44 @@ class InboxAnswerForm(InboxGroupForm):
 
 class InboxNewAnswerForm(FaqForm, InboxGroupForm):
     """"Write a new answer": the FAQ form, with the group's questions to close once it is saved."""
+
+
+# -- clinic settings, accounts and passwords ------------------------------------------------------
+
+class ClinicSettingsForm(FlaskForm):
+    """One field per clinic setting staff may edit (staff/clinic_settings.py), named after it;
+    the core checks the values."""
+
+    @classmethod
+    def filled(cls, values) -> ClinicSettingsForm:
+        """The form showing `values` (setting name -> value; lists one item per line)."""
+        return cls(data={name: "\n".join(value) if isinstance(value, (list, tuple)) else value
+                         for name, value in values.items()})
+
+    def values(self) -> dict:
+        return {setting.name: self[setting.name].data or "" for setting in EDITABLE_SETTINGS}
+
+
+for _setting in EDITABLE_SETTINGS:
+    _kind = TextAreaField if _setting.is_list or _setting.max_chars > 120 else StringField
+    setattr(ClinicSettingsForm, _setting.name,
+            _kind(_setting.label, [Length(max=_setting.max_chars * (5 if _setting.is_list else 1) + 10)],
+                  render_kw={"rows": 5 if _setting.is_list else 3} if _kind is TextAreaField else {}))
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(f"New password (at least {MIN_PASSWORD_CHARS} characters)",
+                             [InputRequired(), Length(min=MIN_PASSWORD_CHARS, max=1024)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("The new password again",
+                            [InputRequired(), EqualTo("password", "The two passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField("Your current password", [InputRequired(), Length(max=1024)],
+                            render_kw={"autocomplete": "current-password"})
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()])

@@ -30,10 +30,12 @@ from ..index.store import IndexStore
 from ..passages import make_passages
 from ..settings import PROJECT_ROOT, Settings
 from ..storage import Storage, StorageError
+from .account_admin import AccountAdmin
 from .accounts import StaffAccounts
 from .audit import AuditLog
 from .build_job import build_candidate
 from .checks import GateMargins, VersionBot, gate_reasons
+from .clinic_settings import ClinicSettingsStore
 from .faq_csv import ImportTooLarge, faq_to_csv, import_faq
 from .hashing import HashingGate
 from .inbox import Inbox
@@ -89,6 +91,8 @@ class Workspace:
         self.audit = AuditLog(storage)
         self.knowledge = KnowledgeStore(storage)
         self.versions = VersionRegistry(storage)
+        self.account_admin = AccountAdmin(self.accounts, self.audit)
+        self.clinic_settings = ClinicSettingsStore(storage, self.audit)
         self.usage = Usage(storage, self.audit)
         self.inbox = Inbox(storage, self.knowledge, self.audit, settings, published=self._published_bot)
         self.margins = GateMargins.from_settings(settings)

@@ -36,7 +36,7 @@ def demo():
 def frame():
     """The chat panel shown inside the iframe."""
     accent = _option("accent", DEFAULT_ACCENT)
-    config = current_app.config
+    config = current_app.extensions["chatbot"].current_settings()  # with the clinic settings staff saved
     return render_template(
         "frame.html",
         title=_option("title", config["CHATBOT_WIDGET_TITLE"]),
