@@ -387,7 +387,8 @@ def test_staff_retrain_see_the_candidate_publish_it_and_visitors_get_the_new_ans
     assert status["status"] == "candidate" and status["progress"] == 100
     page = staff.text(f"/admin/versions/{version}")
     assert 'http-equiv="refresh"' not in page
-    for shown in ("What was built", "Passages", "On the check questions", "hit@3", "Replies that changed", ">Publish<"):
+    for shown in ("What was built", "Passages", "On the check questions", "Right answer among the first three",
+                  "Replies that changed", ">Publish<"):
         assert shown in page
     tried = staff.post("/admin/try", {"message": "Can I bring my zebra?"}).get_data(as_text=True)
     assert f"Candidate <code>{version}</code>" in tried and "paddock" in tried

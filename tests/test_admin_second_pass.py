@@ -357,3 +357,31 @@ def test_staff_change_their_own_password_and_their_other_sessions_end(app, wf, s
     Staff(app, EMAIL, new)
     assert ["password_change", "password_change_refused"] == [
         e.action for e in wf.audit.recent() if e.action.startswith("password_change")]
+
+
+# -- plain words ----------------------------------------------------------------------------------
+
+def test_versions_are_named_by_date_builder_and_note_with_the_id_kept_small(own_app):
+    workspace = own_app.extensions["chatbot_workspace"]
+    admin = Staff(own_app)
+    form = admin.text("/admin/versions")
+    assert 'name="note"' in form
+    too_long = admin.post("/admin/versions/retrain", {"note": "x" * 201})
+    assert too_long.headers["Location"] == "/admin/versions" and not workspace.versions.list()
+    with pytest.raises(ValueError, match="note is longer"):
+        workspace.start_build(EMAIL, "x" * 201)
+    first = newer_candidate(own_app, "99990101T000000.000000Z-first0")
+    workspace.publish(first, COMMAND_LINE)
+    version = "99990101T000000.000000Z-noted0"
+    workspace.versions.start(version, EDITOR, "  new parking   FAQ ")
+    workspace.versions.finish(version, {"documents": 1, "passages": 1}, {}, [])
+    record = workspace.versions.get(version)
+    assert record.note == "new parking FAQ"
+    listing = admin.text("/admin/versions")
+    built = f"Built {record.created_at:%Y-%m-%d %H:%M} UTC"
+    assert built in listing and f"by {EDITOR} · “new parking FAQ”" in listing
+    assert f'<code class="meta" title="Version id">{version}</code>' in listing
+    assert f'aria-label="Publish… {version}"' in listing and f'aria-label="Roll back… {version}"' not in listing
+    page = admin.text(f"/admin/versions/{version}")
+    assert f"<h1>Version built {record.created_at:%Y-%m-%d %H:%M} UTC</h1>" in page and "“new parking FAQ”" in page
+    assert "hit@" not in page and "hit@" not in admin.text("/admin/")

@@ -174,7 +174,7 @@ def test_the_figures_table_has_plain_labels_with_counts_and_shares():
     evaluation = {"candidate": {**OLD_FIGURES, "hit@1": 0.5758},
                   "published": {**OLD_FIGURES, "kinds": {"answer": {"questions": 33, "correct": 30, "rate": 0.9091}}}}
     rows = {label: (candidate, before) for label, candidate, before in evaluation_rows(evaluation)}
-    assert rows["Right passage shown first (hit@1)"] == ("0.576", "0.879")
+    assert rows["Right answer shown first"] == ("0.576", "0.879")
     assert rows["Answerable questions that get an answer"] == ("33 of 33 (1.00)", "30 of 33 (0.91)")
     assert rows["Urgent questions sent to urgent care"] == ("4 of 4 (1.00)", "—")
 

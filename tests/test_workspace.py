@@ -19,6 +19,7 @@ import pytest
 from admin_client import EMAIL, PASSWORD, Staff
 from chatbot import create_app
 from chatbot.settings import resolve_settings
+from chatbot.staff.roles import Actor, Role
 from chatbot.staff.workspace import MIN_OVERRIDE_CHARS, PUBLISH, ROLLBACK, GateBlocked, NotAllowed, Workspace
 from chatbot.storage import Storage
 from scripts import load_script
@@ -26,6 +27,7 @@ from scripts import load_script
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_CORPUS = REPO_ROOT / "corpus"
 STAFF = "staff@example.org"
+PUBLISHER = Actor(STAFF, Role.PUBLISHER)  # who may publish and roll back
 SHORT_REASON = "x" * (MIN_OVERRIDE_CHARS - 1)
 GOOD_REASON = "Reviewed with the practitioner on duty"
 FALL = "I fell off a ladder and now my back hurts terribly"
@@ -83,7 +85,7 @@ def gated(workspace):
     over the gate with a reason. So `older` qualifies for a rollback, which needs an override."""
     older = objecting_version(workspace)
     live = workspace.build(STAFF)
-    workspace.publish(live, STAFF, GOOD_REASON)
+    workspace.publish(live, PUBLISHER, GOOD_REASON)
     assert workspace.next_step(older) == ROLLBACK and workspace.gate(older)
     return older, live
 
@@ -103,9 +105,9 @@ def test_the_core_refuses_a_short_override_and_takes_a_long_one(workspace):
     version = objecting_version(workspace)
     for reason in (None, "", SHORT_REASON, " " * 20):
         with pytest.raises(GateBlocked):
-            workspace.publish(version, STAFF, reason)
+            workspace.publish(version, PUBLISHER, reason)
     assert workspace.published_version() != version
-    workspace.publish(version, STAFF, GOOD_REASON)
+    workspace.publish(version, PUBLISHER, GOOD_REASON)
     assert workspace.published_version() == version
     entry = next(e for e in workspace.audit.recent() if e.action == "publish")
     assert entry.detail["override_reason"] == GOOD_REASON and entry.detail["gate"]
@@ -115,24 +117,24 @@ def test_a_rollback_to_a_version_the_gate_objects_to_needs_an_override(workspace
     older, live = gated
     for reason in (None, SHORT_REASON):
         with pytest.raises(GateBlocked):
-            workspace.rollback(older, STAFF, reason)
+            workspace.rollback(older, PUBLISHER, reason)
     assert workspace.published_version() == live
-    workspace.rollback(older, STAFF, GOOD_REASON)
+    workspace.rollback(older, PUBLISHER, GOOD_REASON)
     assert workspace.published_version() == older
 
 
 def test_publish_and_rollback_each_apply_only_to_their_own_kind_of_version(workspace, gated):
     older, live = gated
     with pytest.raises(NotAllowed):
-        workspace.publish(older, STAFF, GOOD_REASON)  # older than the live one: a rollback
+        workspace.publish(older, PUBLISHER, GOOD_REASON)  # older than the live one: a rollback
     with pytest.raises(NotAllowed):
-        workspace.rollback(live, STAFF, GOOD_REASON)  # already live
+        workspace.rollback(live, PUBLISHER, GOOD_REASON)  # already live
     with pytest.raises(NotAllowed):
-        workspace.rollback("20990101T000000.000000Z-abcdef", STAFF, GOOD_REASON)
+        workspace.rollback("20990101T000000.000000Z-abcdef", PUBLISHER, GOOD_REASON)
     newer = workspace.build(STAFF)
     assert workspace.next_step(newer) == PUBLISH
     with pytest.raises(NotAllowed):
-        workspace.rollback(newer, STAFF, GOOD_REASON)  # a newer candidate is published, through the gate
+        workspace.rollback(newer, PUBLISHER, GOOD_REASON)  # a newer candidate is published, through the gate
 
 
 # -- the doors ---------------------------------------------------------------------------
@@ -182,7 +184,7 @@ def test_train_py_refuses_a_short_override_for_publish_and_rollback(instance, ga
 
 def test_train_py_refuses_to_roll_back_to_a_never_published_newer_candidate(instance, workspace, capsys):
     live = workspace.build(STAFF)
-    workspace.publish(live, STAFF)
+    workspace.publish(live, PUBLISHER)
     newer = objecting_version(workspace)
     train = load_script("train.py")
     assert train.main(["--instance", str(instance), "--rollback", newer, "--override", GOOD_REASON]) == 1
@@ -205,7 +207,7 @@ def test_train_py_builds_with_the_instance_config_toml(instance, workspace, caps
 
 def test_an_urgent_txt_edit_reaches_visitors_only_through_a_gated_candidate(instance, workspace, app):
     first = workspace.build(STAFF)
-    workspace.publish(first, STAFF)
+    workspace.publish(first, PUBLISHER)
     service = app.extensions["chatbot"]
     service.live_index.refresh()
     served, responder = service.bot()
@@ -222,7 +224,7 @@ def test_an_urgent_txt_edit_reaches_visitors_only_through_a_gated_candidate(inst
     reasons = workspace.gate(candidate)
     assert any(FALL in reason for reason in reasons), reasons
     with pytest.raises(GateBlocked):
-        workspace.publish(candidate, STAFF)
+        workspace.publish(candidate, PUBLISHER)
     assert workspace.published_version() == first
 
 
@@ -234,9 +236,9 @@ def test_the_version_a_fresh_server_builds_is_registered_and_can_be_restored(ins
     assert record is not None and record.status == "candidate"
     assert workspace.versions.download_files(first, instance / "copy")  # its files are in the database
     newer = workspace.build(STAFF)
-    workspace.publish(newer, STAFF)
+    workspace.publish(newer, PUBLISHER)
     assert workspace.next_step(first) == ROLLBACK
-    workspace.rollback(first, STAFF)
+    workspace.rollback(first, PUBLISHER)
     assert workspace.published_version() == first
 
 

@@ -7,9 +7,10 @@ REPORT_FIGURES = (("documents", "Documents"), ("passages", "Passages"),
                   ("duplicates_dropped", "Duplicate passages dropped"), ("vocabulary", "Vocabulary (terms)"),
                   ("synonym_rules", "Synonym rules"), ("files_with_errors", "Files with problems"),
                   ("seconds", "Build time (seconds)"))
-RETRIEVAL_FIGURES = (("hit@1", "Right passage shown first (hit@1)"),
-                     ("hit@3", "Right passage among the first three (hit@3)"),
-                     ("mrr", "Mean reciprocal rank (1.000: the right passage always first)"))
+# In staff's words: "right answer" is the passage or FAQ entry a check question expects.
+RETRIEVAL_FIGURES = (("hit@1", "Right answer shown first"),
+                     ("hit@3", "Right answer among the first three"),
+                     ("mrr", "How high the right answer ranks (1.000: always first, 0.500: second on average)"))
 # In the order staff read them: answers, then what the bot must decline or escalate.
 KIND_LABELS = {ReplyKind.ANSWER: "Answerable questions that get an answer",
                ReplyKind.NO_ANSWER: "Out-of-scope questions declined (“I don't know”)",

@@ -98,6 +98,11 @@ class TryItForm(FlaskForm):
                             render_kw={"rows": 3})
 
 
+class RetrainForm(FlaskForm):
+    note = StringField("Note (optional): why this build, e.g. “new parking FAQ”", [Optional(), Length(max=200)],
+                       filters=[stripped])
+
+
 class PublishForm(FlaskForm):
     override_reason = TextAreaField(f"Why go ahead despite the safety checks "
                                     f"(at least {MIN_OVERRIDE_CHARS} characters)",

@@ -96,6 +96,7 @@ class VersionRecord:
     evaluation: dict
     changes: list
     error: str | None
+    note: str | None = None  # why it was built, in staff's words
 
 
 @dataclass(frozen=True)

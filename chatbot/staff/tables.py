@@ -101,6 +101,7 @@ class IndexVersionRow(Base):
     evaluation: Mapped[dict] = mapped_column(JSON)
     changes: Mapped[list] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # why it was built, in staff's words (migration 0005)
 
 
 class IndexFileRow(Base):

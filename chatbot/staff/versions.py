@@ -26,6 +26,7 @@ MAX_STAGE_LENGTH = 200  # IndexVersionRow.stage
 MAX_FILE_NAME_LENGTH = 64  # IndexFileRow.name
 MAX_ERROR_LENGTH = 4000
 MAX_REASON_LENGTH = 2000
+MAX_NOTE_LENGTH = 200  # a build's note, one line
 
 
 class VersionRegistry:
@@ -36,13 +37,15 @@ class VersionRegistry:
 
     # -- builds --------------------------------------------------------------------
 
-    def start(self, version: str, created_by: str) -> VersionRecord:
-        """Register a new build of `version` ("building", progress 0); ValueError if the id is taken."""
+    def start(self, version: str, created_by: str, note: str | None = None) -> VersionRecord:
+        """Register a new build of `version` ("building", progress 0) with staff's optional `note`
+        (at most MAX_NOTE_LENGTH characters); ValueError if the id is taken."""
         version = checked_version(version)
         created_by = checked_name(created_by, "created_by")
+        note = checked_note(note)
         row = IndexVersionRow(version=version, status="building", created_at=utc_now(), created_by=created_by,
                               progress=0, stage="", heartbeat_at=None, report={}, evaluation={}, changes=[],
-                              error=None)
+                              error=None, note=note)
         try:
             with transaction(self.storage, "registering an index build", write=True) as session:
                 if session.get(IndexVersionRow, version) is not None:
@@ -237,9 +240,22 @@ def _require_status(session, version: str, statuses: tuple[str, ...], doing: str
         raise ValueError(f"index version {version} is {status}: it cannot {doing}")
 
 
+def checked_note(note) -> str | None:
+    """A build's note trimmed (None when blank); ValueError for anything but text of at most MAX_NOTE_LENGTH."""
+    if note is None:
+        return None
+    if not isinstance(note, str):
+        raise ValueError(f"note must be text, not {type(note).__name__}")
+    note = " ".join(note.replace("\x00", "").split())
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ValueError(f"note is longer than {MAX_NOTE_LENGTH} characters")
+    return note or None
+
+
 def _record(row: IndexVersionRow) -> VersionRecord:
     return VersionRecord(row.version, row.status, row.created_at, row.created_by, row.progress, row.stage,
-                         row.heartbeat_at, dict(row.report), dict(row.evaluation), list(row.changes), row.error)
+                         row.heartbeat_at, dict(row.report), dict(row.evaluation), list(row.changes), row.error,
+                         row.note)
 
 
 def _publication(row: PublicationRow) -> Publication:

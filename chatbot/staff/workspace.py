@@ -101,15 +101,15 @@ class Workspace:
         self._lock = threading.Lock()
 
     # -- building ------------------------------------------------------------
-    def _register_build(self, actor: str) -> str:
-        """Register a new version as building (one build at a time) and audit it."""
+    def _register_build(self, actor: str, note: str | None = None) -> str:
+        """Register a new version as building (one build at a time), with staff's note, and audit it."""
         with self._lock:
             self.versions.mark_stale_builds_failed(STALE_BUILD)
             if any(v.status == "building" for v in self.versions.list()):
                 raise RuntimeError("a build is already running")
             version = self.store.new_version_id()
-            self.versions.start(version, actor)
-        self.audit.record(actor, "retrain", {"version": version})
+            record = self.versions.start(version, actor, note)
+        self.audit.record(actor, "retrain", {"version": version, "note": record.note})
         return version
 
     def build(self, actor: str, strict: bool = False) -> str:
@@ -122,9 +122,10 @@ class Workspace:
         build_candidate(self.settings, self.storage, version, strict=strict)
         return version
 
-    def start_build(self, actor: str) -> str:
-        """Start a background build of corpus/ + staff content; the new version's id."""
-        version = self._register_build(actor)
+    def start_build(self, actor: str, note: str | None = None) -> str:
+        """Start a background build of corpus/ + staff content; the new version's id. `note`: why,
+        in staff's words (ValueError when over 200 characters)."""
+        version = self._register_build(actor, note)
         command = [sys.executable, "-m", "chatbot.staff.build_job",
                    "--instance", str(self.settings.instance_path), "--version", version]
         # The build resolves the same settings: the instance's config file plus these values.

@@ -12,9 +12,11 @@ def dashboard():
     workspace = current_workspace()
     versions = workspace.versions.list()
     entries = workspace.knowledge.list_faq()
+    published = workspace.published_version()
     return render_template(
         "admin/dashboard.html",
-        published=workspace.published_version(),
+        published=published,
+        published_record=workspace.versions.get(published) if published else None,
         publication=workspace.versions.published(),
         newest=versions[0] if versions else None,
         faq_count=len(entries),

@@ -8,7 +8,7 @@ from ...staff.workspace import MIN_OVERRIDE_CHARS, PUBLISH, ROLLBACK, GateBlocke
 from ..auth import current_actor, current_staff, requires
 from ..blueprint import bp
 from ..check_report import evaluation_rows, report_rows
-from ..forms import PublishForm
+from ..forms import PublishForm, RetrainForm
 from ..workspace import current_workspace
 
 
@@ -21,14 +21,18 @@ def versions():
     actions = {r.version: workspace.next_step(r.version, published) for r in records}
     return render_template("admin/versions.html", records=records, published=published, actions=actions,
                            ever_published={p.version for p in workspace.versions.history()},
-                           building=any(r.status == "building" for r in records))
+                           building=any(r.status == "building" for r in records), form=RetrainForm())
 
 
 @bp.post("/versions/retrain")
 def retrain():
-    """Start a build of corpus/ and staff content; its page shows the progress."""
+    """Start a build of corpus/ and staff content, with the note staff gave; its page shows the progress."""
+    form = RetrainForm()
+    if not form.validate_on_submit():
+        flash("No new build started: " + " ".join(form.note.errors or ["the form was not complete"]), "error")
+        return redirect(url_for("admin.versions"))
     try:
-        version = current_workspace().start_build(current_actor())
+        version = current_workspace().start_build(current_actor(), form.note.data or None)
     except RuntimeError as error:
         flash(f"No new build started: {error}.", "error")
         return redirect(url_for("admin.versions"))

@@ -3,6 +3,7 @@
 Every account gets a role; the accounts made before roles existed could do
 everything, so they become administrators. Clinic settings (greeting,
 contact text, ...) edited in the workspace are one row per setting name.
+An index version gets the note staff give when they start its build.
 
 Revision ID: 0005
 Revises: 0004
@@ -34,9 +35,12 @@ def upgrade() -> None:
         sa.Column("updated_by", EMAIL, nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_clinic_settings"),
     )
+    op.add_column("index_versions", sa.Column("note", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("index_versions") as batch:
+        batch.drop_column("note")
     op.drop_table("clinic_settings")
     with op.batch_alter_table("staff_users") as batch:
         batch.drop_column("role")
