@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from admin_client import EMAIL, PASSWORD, TOKEN, Staff
+from admin_client import EMAIL, PASSWORD, TOKEN, Staff, upload
 from chatbot import create_app
 from chatbot.staff.faq_entries import EditConflict, revision
 from chatbot.staff.roles import COMMAND_LINE, Actor, Forbidden, Role
@@ -385,3 +385,15 @@ def test_versions_are_named_by_date_builder_and_note_with_the_id_kept_small(own_
     page = admin.text(f"/admin/versions/{version}")
     assert f"<h1>Version built {record.created_at:%Y-%m-%d %H:%M} UTC</h1>" in page and "“new parking FAQ”" in page
     assert "hit@" not in page and "hit@" not in admin.text("/admin/")
+
+
+def test_an_import_report_is_shown_after_a_redirect_and_only_to_whoever_imported(app, wf, staff):
+    csv_text = "question,answer,alternates,source_title,source_url\nIs there parking?,Yes.,,,\n,No question.,,,\n"
+    response = upload(staff, "faq.csv", csv_text.encode(), url="/admin/faq/import", field="csv_file")
+    assert response.status_code == 302 and "report=" in response.headers["Location"]
+    page = staff.text(response.headers["Location"])
+    assert "Added 1 FAQ entry; 1 problem." in page and "<td>3</td>" in page
+    staff.text(response.headers["Location"])  # reloading the report imports nothing
+    assert len(wf.knowledge.list_faq()) == 1
+    wf.accounts.create(EDITOR, PASSWORD)
+    assert "Added 1 FAQ entry" not in Staff(app, EDITOR).text(response.headers["Location"])

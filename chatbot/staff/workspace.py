@@ -48,6 +48,7 @@ from .versions import VersionRegistry
 log = logging.getLogger(__name__)
 STALE_BUILD = timedelta(seconds=30)  # a build whose heartbeat is older than this has died
 MIN_OVERRIDE_CHARS = 10
+MAX_IMPORT_PROBLEMS_KEPT = 500  # an import's problems kept in its audit entry
 PUBLISH, ROLLBACK = "publish", "rollback"
 ROLLBACK_REASON = "rollback"
 
@@ -287,7 +288,10 @@ class Workspace:
             except StorageError:
                 log.warning("FAQ import failed and could not be audited: %s", failure)
             raise
-        self.audit.record(actor, "import_faq", {"added": added, "errors": len(errors)})
+        # The problems by line too: the import's page shows them from here after its redirect.
+        problems = [{"line": e.line, "message": e.message} for e in sorted(errors, key=lambda e: e.line)]
+        self.audit.record(actor, "import_faq", {"added": added, "errors": len(errors),
+                                                "problems": problems[:MAX_IMPORT_PROBLEMS_KEPT]})
         return added, errors
 
 
