@@ -397,3 +397,10 @@ def test_an_import_report_is_shown_after_a_redirect_and_only_to_whoever_imported
     assert len(wf.knowledge.list_faq()) == 1
     wf.accounts.create(EDITOR, PASSWORD)
     assert "Added 1 FAQ entry" not in Staff(app, EDITOR).text(response.headers["Location"])
+
+
+def test_the_audit_log_shows_setting_changes_and_import_problems_in_words(staff, wf):
+    wf.clinic_settings.save({"CHATBOT_EMERGENCY_NUMBER": "112"}, COMMAND_LINE)
+    wf.import_faq_csv("question,answer,alternates,source_title,source_url\n,No question.,,,\n", EMAIL)
+    page = staff.text("/admin/audit")
+    assert "— → 112" in page and "2: " in page and "{" not in page.split("<main", 1)[1]
