@@ -56,3 +56,19 @@ def create_app(test_config: dict | None = None):
     init_admin(app)
     register_cli(app, lambda: app.extensions["chatbot"].storage, app.config["CHATBOT_RETENTION_DAYS"])
     return app
+
+
+def close_app(app) -> None:
+    """Stop what an app started: its chat log's writer (what it holds is written or spooled),
+    the builds it launched, its index watcher, and its database connections.
+
+    For tests and for programs that embed the app; a gunicorn worker ends through
+    its exit hooks (gunicorn.conf.py).
+    """
+    if "chatbot_chat_log" in app.extensions:
+        app.extensions["chatbot_chat_log"].close()
+    if "chatbot_workspace" in app.extensions:
+        app.extensions["chatbot_workspace"].close()
+    service = app.extensions["chatbot"]
+    service.live_index.stop()
+    service.storage.dispose()

@@ -148,16 +148,13 @@ def shared_index_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def app(tmp_path, shared_index_dir):
     """An app over the shared index with its own SQLite database and no rate limit."""
-    from chatbot import create_app
+    from chatbot import close_app, create_app
     application = create_app({"CHATBOT_INDEX_DIR": str(shared_index_dir), "CHATBOT_RATE_LIMIT": "off",
                               "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}",
                               "CHATBOT_SPOOL_DIR": str(tmp_path / "spool"),
                               "CHATBOT_SECRET_KEY": "test-secret-key-not-for-production"})
     yield application
-    if "chatbot_chat_log" in application.extensions:  # its threads, and what it still holds
-        application.extensions["chatbot_chat_log"].close()
-    application.extensions["chatbot"].live_index.stop()
-    application.extensions["chatbot"].storage.dispose()
+    close_app(application)
 
 
 @pytest.fixture

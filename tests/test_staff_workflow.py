@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from chatbot import create_app
+from chatbot import close_app, create_app
 from chatbot.staff import workspace as workspace_module
 from chatbot.staff.checks import GateMargins, gate_reasons
 from chatbot.staff.roles import Actor, Role
@@ -44,9 +44,7 @@ def ask(app, message):
 def staff_app(tmp_path, database_url):
     app = make_app(tmp_path, database_url)
     yield app
-    app.extensions["chatbot_workspace"].close()
-    app.extensions["chatbot"].live_index.stop()
-    app.extensions["chatbot"].storage.dispose()
+    close_app(app)
 
 
 def test_retrain_then_publish_makes_the_chat_serve_the_new_answer(staff_app):
@@ -125,9 +123,7 @@ def test_two_servers_sharing_one_database_both_switch_within_five_seconds(tmp_pa
         assert (tmp_path / "index-two" / "versions" / version).is_dir()
     finally:
         for app in (one, two):
-            app.extensions["chatbot_workspace"].close()
-            app.extensions["chatbot"].live_index.stop()
-            app.extensions["chatbot"].storage.dispose()
+            close_app(app)
 
 
 def test_a_build_killed_midway_is_discarded_and_the_live_version_keeps_serving(staff_app, monkeypatch):

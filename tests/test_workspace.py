@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from admin_client import EMAIL, PASSWORD, Staff
-from chatbot import create_app
+from chatbot import close_app, create_app
 from chatbot.settings import resolve_settings
 from chatbot.staff.roles import Actor, Role
 from chatbot.staff.workspace import MIN_OVERRIDE_CHARS, PUBLISH, ROLLBACK, GateBlocked, NotAllowed, Workspace
@@ -95,8 +95,7 @@ def app(workspace):
     """A server of the same instance (its settings given whole: create_app's instance folder is the project's)."""
     application = create_app(dict(workspace.settings))
     yield application
-    application.extensions["chatbot"].live_index.stop()
-    application.extensions["chatbot"].storage.dispose()
+    close_app(application)
 
 
 # -- the core ----------------------------------------------------------------------------

@@ -247,6 +247,9 @@ class StalledStorage:
         self.stored.update(record["message_id"] for record in exchanges)
         return []
 
+    def dispose(self):
+        """No connections to close."""
+
     def ping(self):
         self.gate.wait(30)
 
@@ -282,6 +285,9 @@ class PickyStorage:
             except IntegrityError as error:
                 raise StorageError("writing the chat log failed: value not allowed") from error
         return self.storage.store_records(exchanges, feedback)
+
+    def dispose(self):
+        self.storage.dispose()
 
     def ping(self):
         self.storage.ping()

@@ -183,7 +183,8 @@ class ChatLogWriter:
         return done.wait(timeout)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Write or spool what is queued and waiting, then stop this process's writer thread."""
+        """Write or spool what is queued and waiting, stop this process's writer thread and close
+        the database connections of its storage (the writer is the storage's only user)."""
         if self._pid != os.getpid() or self._closed:
             return
         self._closed = True
@@ -196,6 +197,7 @@ class ChatLogWriter:
         if self._backlog:
             log.error("chat log: %d record(s) lost at shutdown: neither the database nor the spool took them",
                       len(self._backlog))
+        self.storage.dispose()  # its connections close now, not whenever they are collected
 
     # -- the writer thread -----------------------------------------------------
 
