@@ -230,23 +230,6 @@ def test_bad_lines_are_reported_with_line_numbers_and_good_lines_still_load():
     assert smalltalk.classify("thanks") is None
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "file not found"),
-    (b"[greeting]\nreply: hi \xff\xfe\nhi\n", "not UTF-8"),
-    (b"", "no usable sections"),
-    (b"# only comments\n", "no usable sections"),
-])
-def test_an_unusable_file_is_reported_not_raised_and_matches_nothing(tmp_path, content, message):
-    path = tmp_path / "smalltalk.txt"
-    if content is not None:
-        path.write_bytes(content)
-    smalltalk, errors = Smalltalk.load(path)
-    assert [(e.path, e.line) for e in errors] == [("smalltalk.txt", 0)]
-    assert message in errors[0].message
-    assert smalltalk.classify("hi") is None
-    assert smalltalk.classify("thank you") is None
-
-
 def test_reply_placeholders_are_filled_with_the_clinic_name():
     smalltalk, errors = Smalltalk.from_text(
         "[greeting]\nreply: Hello{welcome}! I answer from {clinic_name}'s documents.\nhi\n")

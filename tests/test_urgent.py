@@ -372,22 +372,6 @@ def test_a_phrase_added_to_ignore_stops_matching(tmp_path):
     assert UrgentScreen.load(path)[0].check("I fell for acupuncture and my back pain eased") is None
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "file not found"),
-    (b"medical: x => fever \xff\xfe + back", "not UTF-8"),
-    (b"", "no usable rules"),
-    (b"# only comments\n", "no usable rules"),
-])
-def test_an_unusable_rules_file_is_reported_not_raised(tmp_path, content, message):
-    path = tmp_path / "urgent.txt"
-    if content is not None:
-        path.write_bytes(content)
-    screen, errors = UrgentScreen.load(path)
-    assert [(e.path, e.line) for e in errors] == [("urgent.txt", 0)]
-    assert message in errors[0].message
-    assert screen.check("I want to kill myself") is None
-
-
 def test_rules_saved_with_a_bom_and_crlf_load():
     text = "\ufeffmedical: chest pain => chest pain\r\nignore: chest cupping\r\ntreatment: acup\r\n"
     screen, errors = UrgentScreen.from_text(text.encode("utf-8").decode("utf-8-sig"))
