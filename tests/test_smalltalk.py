@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from chatbot.answer import Smalltalk, SmalltalkMatch
-from chatbot.corpus.model import LoadError
 from conftest import DEFAULT_CORPUS
+from load_reports import assert_reported
 
 SHIPPED_FILE = DEFAULT_CORPUS / "smalltalk.txt"
 SHIPPED = Smalltalk.load(SHIPPED_FILE)[0]
@@ -212,20 +212,18 @@ filler:
 def test_bad_lines_are_reported_with_line_numbers_and_good_lines_still_load():
     smalltalk, errors = Smalltalk.from_text(BAD_SECTIONS, "smalltalk.txt")
     assert [intent.name for intent in smalltalk.intents] == ["greeting"]
-    reported = {e.line: e.message for e in errors}
-    assert sorted(reported) == [2, 6, 7, 9, 12, 14, 16, 18, 19, 20]
-    assert "before any [section]" in reported[2]
-    assert "already has a reply on line 4" in reported[6]
-    assert "[greeting] is already on line 3" in reported[7]
-    assert "must be letters, digits and _" in reported[9]
-    assert "unknown placeholder {name}" in reported[12]
-    assert "[goodbye] has no 'reply:' line" in reported[14]
-    assert "[about_bot] has no wordings" in reported[16]
-    assert "already in section [greeting] on line 5" in reported[18]
-    assert "unknown line 'replly:'" in reported[19]
-    assert "'filler:' is followed by no words" in reported[20]
-    assert all(isinstance(e, LoadError) and e.path == "smalltalk.txt" for e in errors)
-    assert str(errors[0]).startswith("smalltalk.txt:2: ")
+    assert_reported(errors, "smalltalk.txt", {
+        2: "before any [section]",
+        6: "already has a reply on line 4",
+        7: "[greeting] is already on line 3",
+        9: "must be letters, digits and _",
+        12: "unknown placeholder {name}",
+        14: "[goodbye] has no 'reply:' line",
+        16: "[about_bot] has no wordings",
+        18: "already in section [greeting] on line 5",
+        19: "unknown line 'replly:'",
+        20: "'filler:' is followed by no words",
+    })
     assert smalltalk.classify("hi") == SmalltalkMatch("greeting")
     assert smalltalk.classify("thanks") is None
 

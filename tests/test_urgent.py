@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from chatbot.answer import UrgentMatch, UrgentScreen, urgent_reply
-from chatbot.corpus import LoadError
 from chatbot.text import stem, words
+from load_reports import assert_reported
 
 DATA = Path(__file__).resolve().parent / "data"
 RULES_FILE = Path(__file__).resolve().parents[1] / "corpus" / "urgent.txt"
@@ -293,21 +293,19 @@ treatment: acup
 def test_bad_lines_are_reported_with_line_numbers_and_good_lines_still_load():
     screen, errors = UrgentScreen.from_text(BAD_RULES, "urgent.txt")
     assert [rule.name for rule in screen.rules] == ["fever with back pain", "hyphen is fine"]
-    reported = {e.line: e.message for e in errors}
-    assert sorted(reported) == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
-    assert "expected 'category: rule name => words" in reported[4]
-    assert "unknown category 'emergency'" in reported[5]
-    assert "no name" in reported[6]
-    assert "already defined on line 3" in reported[7]
-    assert "group 2" in reported[8]
-    assert "'my' is too common" in reported[9]
-    assert "'ok' is too short" in reported[10]
-    assert "only once" in reported[11]
-    assert "'unless' is followed by no words" in reported[12]
-    assert "expected 'ignore: phrase, other phrase'" in reported[13]
-    assert "would switch off a warning word" in reported[14]
-    assert all(isinstance(e, LoadError) and e.path == "urgent.txt" for e in errors)
-    assert str(errors[0]).startswith("urgent.txt:4: ")
+    assert_reported(errors, "urgent.txt", {
+        4: "expected 'category: rule name => words",
+        5: "unknown category 'emergency'",
+        6: "no name",
+        7: "already defined on line 3",
+        8: "group 2",
+        9: "'my' is too common",
+        10: "'ok' is too short",
+        11: "only once",
+        12: "'unless' is followed by no words",
+        13: "expected 'ignore: phrase, other phrase'",
+        14: "would switch off a warning word",
+    })
     assert screen.check("I have back pain and a fever") == UrgentMatch("medical",
                                                                        "fever with back pain")
 
