@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from browser import serving
-from chatbot import create_app
+from chatbot import close_app, create_app
 from chatbot.corpus.files import SMALLTALK_FILE, URGENT_FILE
 from chatbot.staff.roles import COMMAND_LINE
 
@@ -59,9 +59,7 @@ def server(tmp_path_factory):
     workspace.publish(workspace.build(EMAIL), COMMAND_LINE)
     with serving(app) as url:
         yield app, url
-    workspace.close(timeout=BUILD_TIMEOUT_MS / 1000)  # builds started through the pages
-    app.extensions["chatbot"].live_index.stop()
-    app.extensions["chatbot"].storage.dispose()
+    close_app(app)  # the chat log writer, builds started through the pages, the watcher, connections
 
 
 def watched_page(browser):
