@@ -177,6 +177,8 @@ def test_dismiss_removes_the_group_and_a_second_dismiss_says_nothing_changed(sta
     ({"message_ids": " ".join(f"id{n}" for n in range(251)), "target": "faq:1"}, "The list of questions was damaged"),
     ({"message_ids": "m000aaaaaaaaaaaaaaaaaaaa", "target": "faq:one"}, "The chosen answer was damaged"),
     ({"message_ids": "m000aaaaaaaaaaaaaaaaaaaa", "target": "page:12"}, "The chosen answer was damaged"),
+    ({"message_ids": "m000aaaaaaaaaaaaaaaaaaaa", "target": "faq:²"}, "The chosen answer was damaged"),
+    ({"message_ids": "m000aaaaaaaaaaaaaaaaaaaa", "target": "faq:" + "9" * 30}, "The chosen answer was damaged"),
     ({"message_ids": "m000aaaaaaaaaaaaaaaaaaaa"}, "Choose an answer."),
 ])
 def test_damaged_forms_change_nothing_and_say_so(staff, parking, wf, fields, message):

@@ -112,6 +112,7 @@ class PublishForm(FlaskForm):
 # -- the inbox of visitor questions ---------------------------------------------------------
 
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+FAQ_ID = re.compile(r"^[0-9]{1,18}$")  # a database integer, never one too large for it
 # At most this many questions per action: their ids (48 characters each) fit the request body
 # limit (CHATBOT_MAX_BODY_BYTES, 16 kB). A larger group keeps the rest and is acted on again.
 MAX_IDS_PER_ACTION = 250
@@ -137,7 +138,7 @@ class InboxAnswerForm(InboxGroupForm):
 
     def validate_target(self, field) -> None:
         kind, _, value = field.data.partition(":")
-        if not (kind == "faq" and value.isdigit() or kind == "passage" and MESSAGE_ID.match(value)):
+        if not (kind == "faq" and FAQ_ID.match(value) or kind == "passage" and MESSAGE_ID.match(value)):
             raise ValidationError("The chosen answer was damaged; reload the page and try again.")
 
     def chosen(self) -> tuple[str, str]:

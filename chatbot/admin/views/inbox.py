@@ -91,7 +91,8 @@ def inbox_answer():
     try:
         if kind == "faq":
             added = workspace.inbox.answer_with_entry(ids, int(target), actor)
-            name = workspace.knowledge.get_faq(int(target)).question
+            entry = workspace.knowledge.get_faq(int(target))
+            name = entry.question if entry is not None else f"FAQ entry {target}"
         else:
             added = workspace.inbox.answer_with_passage(ids, target, actor, bot=bot)
             name = _passage_title(bot, target)
