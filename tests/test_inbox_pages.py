@@ -145,6 +145,17 @@ def test_a_new_answer_without_its_answer_is_shown_again_with_the_text_kept(staff
     assert wf.knowledge.list_faq() == [] and set(parking.message_ids) <= open_ids(wf)
 
 
+def test_a_new_answer_whose_question_an_entry_has_is_flagged_before_it_is_saved(staff, parking, wf):
+    other = wf.knowledge.add_faq(question=PARKING[1], answer="Behind the clinic.", alternates=(), author=EMAIL)
+    response = staff.post(f"/admin/inbox/{parking.key}/new-answer", {
+        "message_ids": " ".join(parking.message_ids), "question": PARKING[1], "answer": "In the car park."})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "An entry with this question exists" in page and f"/admin/faq/{other.id}/edit" in page
+    assert [entry.id for entry in wf.knowledge.list_faq()] == [other.id]
+    assert set(parking.message_ids) <= open_ids(wf)
+
+
 def test_not_something_we_answer_keeps_them_as_no_answer_check_questions(staff, parking, wf):
     response = staff.post("/admin/inbox/not-ours", {"message_ids": " ".join(parking.message_ids)},
                           follow_redirects=True)

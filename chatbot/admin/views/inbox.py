@@ -15,6 +15,7 @@ from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import MAX_IDS_PER_ACTION, InboxAnswerForm, InboxGroupForm, InboxNewAnswerForm
 from ..workspace import current_workspace
+from .faq import _same_question
 
 MAX_GROUPS = 50
 AUDIT_TEXT_CHARS = 200
@@ -50,9 +51,10 @@ def inbox_group(key: str):
 
 @bp.route("/inbox/<key>/new-answer", methods=["GET", "POST"])
 def inbox_new_answer(key: str):
-    """The FAQ form prefilled with the group's wordings; saving it adds the entry and closes the group."""
+    """The FAQ form prefilled with the group's wordings; saving it adds the entry and closes the group.
+    A question another entry has is flagged first, as on the Knowledge form."""
     workspace = current_workspace()
-    form = InboxNewAnswerForm()
+    form, duplicates = InboxNewAnswerForm(), []
     if request.method == "GET":
         group = _group_by_key(key)
         if group is None:
@@ -64,19 +66,27 @@ def inbox_new_answer(key: str):
         if workspace.inbox.group(form.ids()) is None:
             flash(STALE, "error")
             return _back_to_inbox()
-        try:
-            entry = workspace.knowledge.add_faq(**form.entry_fields(), author=current_actor())
-        except ValueError as error:
-            form.form_errors.append(str(error))
-        else:
-            workspace.audit.record(current_actor(), "faq_add",
-                                   {"id": entry.id, "question": entry.question[:AUDIT_TEXT_CHARS]})
-            workspace.inbox.answer_with_entry(form.ids(), entry.id, current_actor())
-            flash(f"Added the FAQ entry “{entry.question}” for these questions. "
-                  f"Retrain to make the bot use it.", "success")
-            return _back_to_inbox()
+        if not (duplicates := _same_question(form)):
+            entry = _add_entry(form)
+            if entry is not None:
+                workspace.inbox.answer_with_entry(form.ids(), entry.id, current_actor())
+                flash(f"Added the FAQ entry “{entry.question}” for these questions. "
+                      f"Retrain to make the bot use it.", "success")
+                return _back_to_inbox()
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("admin/faq_form.html", form=form, entry=None), status
+    return render_template("admin/faq_form.html", form=form, entry=None, duplicates=duplicates), status
+
+
+def _add_entry(form: InboxNewAnswerForm):
+    """The FAQ entry the form describes, added and audited; None, with the reason on the form, if refused."""
+    workspace = current_workspace()
+    try:
+        entry = workspace.knowledge.add_faq(**form.entry_fields(), author=current_actor())
+    except ValueError as error:
+        form.form_errors.append(str(error))
+        return None
+    workspace.audit.record(current_actor(), "faq_add", {"id": entry.id, "question": entry.question[:AUDIT_TEXT_CHARS]})
+    return entry
 
 
 @bp.post("/inbox/answer")
