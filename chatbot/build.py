@@ -35,14 +35,15 @@ class BuildResult:
 def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: list[Document] = (),
                 options: SegmentOptions = SegmentOptions(), progress: bool = False,
                 index_params: dict | None = None, taught_questions: dict[str, tuple[str, ...]] | None = None,
-                ) -> BuildResult:
+                hidden_files: frozenset[str] = frozenset()) -> BuildResult:
     """Build an index from `corpus_dir` (plus `extra_documents`).
 
     Bad files are reported in `errors` and skipped; with `strict` they raise
     CorpusError. A corpus with no usable passage raises CorpusError too.
     `index_params` override PassageIndex's defaults (for evaluation and tuning).
     `taught_questions` (passage id -> wordings staff taught it, staff/inbox.py) join
-    those passages' question field.
+    those passages' question field. `hidden_files` (paths relative to `corpus_dir`, staff/shipped.py)
+    are left out, as staff chose in the workspace.
     """
     started = time.perf_counter()
     corpus_dir = Path(corpus_dir)
@@ -54,7 +55,7 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
     if strict and synonym_errors:
         raise CorpusError(synonym_errors)
     steps.update()
-    documents = loaded.documents + list(extra_documents)
+    documents = [d for d in loaded.documents if d.path not in hidden_files] + list(extra_documents)
     passages, stats = make_passages(documents, options)
     passages = with_taught_questions(passages, taught_questions or {})
     if not passages:
@@ -76,6 +77,7 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
         "synonym_rules": len(rules),
         "files_with_errors": len({e.path for e in errors}),
         "skipped_files": loaded.skipped,
+        "hidden_files": sorted(hidden_files & {d.path for d in loaded.documents}),
         "seconds": round(seconds, 3),
     }
     return BuildResult(index, report, errors)

@@ -404,3 +404,55 @@ def test_the_audit_log_shows_setting_changes_and_import_problems_in_words(staff,
     wf.import_faq_csv("question,answer,alternates,source_title,source_url\n,No question.,,,\n", EMAIL)
     page = staff.text("/admin/audit")
     assert "— → 112" in page and "2: " in page and "{" not in page.split("<main", 1)[1]
+
+
+# -- shipped documents, and the source of an uploaded page ---------------------------------------------
+
+@pytest.fixture
+def small_corpus_app(tmp_path, make_corpus, topic_files):
+    """An app over a small corpus folder of its own (its first start builds from it)."""
+    app = create_app({
+        "CHATBOT_CORPUS_DIR": str(make_corpus(topic_files)), "CHATBOT_INDEX_DIR": str(tmp_path / "index"),
+        "CHATBOT_RATE_LIMIT": "off", "CHATBOT_LOG_LEVEL": "WARNING",
+        "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chatbot.db'}",
+        "CHATBOT_SECRET_KEY": "test-secret-key-not-for-production"})
+    app.extensions["chatbot_workspace"].accounts.create(EMAIL, PASSWORD)
+    app.extensions["chatbot_workspace"].accounts.create(EDITOR, PASSWORD, Role.EDITOR)
+    yield app
+    app.extensions["chatbot"].live_index.stop()
+    app.extensions["chatbot"].storage.dispose()
+
+
+def test_shipped_documents_show_read_only_and_a_hidden_one_is_left_out_of_the_next_build(small_corpus_app):
+    workspace = small_corpus_app.extensions["chatbot_workspace"]
+    editor = Staff(small_corpus_app, EDITOR)
+    knowledge = editor.text("/admin/knowledge")
+    assert "How acupuncture works" in knowledge and "Cupping" in knowledge and "side-effects.md" in knowledge
+    assert "Cupping" not in editor.text("/admin/knowledge?q=needles")
+    page = editor.text("/admin/shipped/cupping.md")
+    assert "glass or silicone cups" in page and "Hide it from the next build" in page
+    assert editor.get("/admin/shipped/no-such-file.md").status_code == 404
+    assert editor.post("/admin/shipped/cupping.md/hide").status_code == 302
+    assert "Hidden" in editor.text("/admin/knowledge") and "Use it again" in editor.text("/admin/shipped/cupping.md")
+    report = workspace.versions.get(workspace.build(EDITOR)).report
+    assert report["hidden_files"] == ["cupping.md"]
+    assert editor.post("/admin/shipped/cupping.md/show").status_code == 302
+    again = workspace.versions.get(workspace.build(EDITOR)).report
+    assert again["hidden_files"] == [] and again["documents"] == report["documents"] + 1
+    assert [(e.actor, e.action, e.detail["path"]) for e in workspace.audit.recent() if "corpus_file" in e.action] == [
+        (EDITOR, "corpus_file_show", "cupping.md"), (EDITOR, "corpus_file_hide", "cupping.md")]
+
+
+def test_an_uploaded_page_gets_a_publisher_and_a_link_used_by_the_next_build(staff, wf):
+    page = wf.knowledge.add_document("parking.md", ".md", "# Parking\n\nPatients park free of charge in the "
+                                     "courtyard behind the clinic, from eight to six.\n", EMAIL)
+    bad = staff.post(f"/admin/pages/{page.id}/source", {"publisher": "Evergreen", "url": "javascript:alert(1)"})
+    assert bad.status_code == 422 and "http://" in bad.get_data(as_text=True)
+    saved = staff.post(f"/admin/pages/{page.id}/source", {"publisher": "Evergreen Clinic",
+                                                         "url": "https://evergreen.example/parking"})
+    assert saved.status_code == 302
+    shown = staff.text(f"/admin/pages/{page.id}")
+    assert "(Evergreen Clinic), https://evergreen.example/parking" in shown
+    [document], _ = wf.knowledge.as_documents()
+    assert (document.publisher, document.url) == ("Evergreen Clinic", "https://evergreen.example/parking")
+    assert "page_source" in [e.action for e in wf.audit.recent()]

@@ -87,7 +87,9 @@ def format_time(moment: datetime | None) -> str:
 def error_page(status: int, title: str, message: str, headers: dict | None = None):
     if wants_json():
         return error_response(status, title.lower().replace(" ", "_"), message, headers)
-    return render_template("admin/error.html", title=title, message=message, status=status), status, headers or {}
+    # page_helpers() given here too: an address under /admin that matches no view has no blueprint.
+    return render_template("admin/error.html", title=title, message=message, status=status,
+                           **page_helpers()), status, headers or {}
 
 
 # Staff read these; the details of an HTTP error are not for them.

@@ -73,6 +73,14 @@ class UploadPageForm(FlaskForm):
                      [FileRequired("Choose a file to upload.")])
 
 
+class PageSourceForm(FlaskForm):
+    """The source visitors see for an uploaded page; empty: the page's own header, if any."""
+    publisher = StringField("Publisher", [Optional(), Length(max=300)], filters=[stripped])
+    url = StringField("Link (http or https)", [Optional(), Length(max=2000), URL(
+        require_tld=False, message="Enter a full link starting with http:// or https://")],
+        filters=[stripped], render_kw={"inputmode": "url"})
+
+
 class ConfirmPageForm(FlaskForm):
     upload = HiddenField(validators=[InputRequired()])
 

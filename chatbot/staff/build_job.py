@@ -25,6 +25,7 @@ from ..settings import Settings, SettingsError, resolve_settings
 from ..storage import Storage
 from .checks import VersionBot, check_questions, compare
 from .knowledge import KnowledgeStore
+from .shipped import hidden_corpus_files
 from .versions import VersionRegistry
 
 HEARTBEAT_SECONDS = 2.0
@@ -78,7 +79,8 @@ def build_candidate(settings: Settings, storage: Storage, version: str, strict: 
             staff_documents, staff_errors = knowledge.as_documents()
             beat.set(15, "Building the index")
             result = build_index(corpus_dir, strict=strict, extra_documents=staff_documents,
-                                 taught_questions=knowledge.taught_questions())
+                                 taught_questions=knowledge.taught_questions(),
+                                 hidden_files=hidden_corpus_files(storage))
             beat.set(60, "Saving the candidate")
             publish_build(result, store.root, corpus_dir, keep=store.keep, publish=False, version=version,
                           extra_info={"staff_sha256": knowledge.fingerprint()})

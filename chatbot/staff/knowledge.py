@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
 from sqlalchemy import delete, select
 
@@ -17,7 +18,7 @@ from .check_questions import CheckQuestionStore
 from .faq_entries import FaqStore
 from .model import BULK, checked_name, checked_texts, transaction, utc_now
 from .pages import DOC_ID_PREFIX, FAQ_DOC_ID, PageStore
-from .tables import CheckQuestionRow, DocumentRow, FaqRow, TaughtQuestionRow
+from .tables import CheckQuestionRow, DocumentRow, FaqRow, HiddenCorpusFileRow, TaughtQuestionRow
 
 FAQ_TITLE = "Clinic FAQ"
 
@@ -40,16 +41,18 @@ class KnowledgeStore(FaqStore, PageStore, CheckQuestionStore):
         with transaction(self.storage, "reading staff content") as session:
             entries = tuple(FaqEntry(row.question, row.answer, tuple(row.alternates), row.source_title,
                                      row.source_url) for row in session.scalars(select(FaqRow).order_by(FaqRow.id)))
-            pages = sorted((row.filename, row.suffix, row.text) for row in session.scalars(select(DocumentRow)))
+            pages = sorted((row.filename, row.suffix, row.text, row.publisher or "", row.url or "")
+                           for row in session.scalars(select(DocumentRow)))
         documents: list[Document] = []
         errors: list[LoadError] = []
         if entries:
             documents.append(Document(FAQ_DOC_ID, FAQ_TITLE, entries, kind="faq", path=FAQ_DOC_ID))
-        for filename, suffix, text in pages:
+        for filename, suffix, text, publisher, url in pages:
             document, problems = parse_document(text, DOC_ID_PREFIX + filename, suffix)
             errors.extend(problems)
-            if document is not None:
-                documents.append(document)
+            if document is not None:  # the source staff gave in the workspace wins over the page's header
+                documents.append(replace(document, publisher=publisher or document.publisher,
+                                         url=url or document.url))
         return documents, errors
 
     def add_taught_questions(self, passage_id: str, questions, author: str) -> int:
@@ -83,7 +86,8 @@ class KnowledgeStore(FaqStore, PageStore, CheckQuestionStore):
         return {passage_id: tuple(questions) for passage_id, questions in taught.items()}
 
     def fingerprint(self) -> str:
-        """SHA-256 over the content of every FAQ entry, page, check question and taught question.
+        """SHA-256 over the content of every FAQ entry, page (with its source), check question, taught
+        question and hidden corpus file.
 
         Content only (no ids, authors or times), in as_documents' order, so it
         changes exactly when a build from this content could differ.
@@ -91,8 +95,10 @@ class KnowledgeStore(FaqStore, PageStore, CheckQuestionStore):
         with transaction(self.storage, "reading staff content") as session:
             items = [("faq", row.question, row.answer, list(row.alternates), row.source_title, row.source_url)
                      for row in session.scalars(select(FaqRow).order_by(FaqRow.id))]
-            items += sorted(("page", row.filename, row.suffix, row.text)
+            items += sorted(("page", row.filename, row.suffix, row.text, row.publisher, row.url)
                             for row in session.scalars(select(DocumentRow)))
+            items += [("hidden", path) for path in
+                      session.scalars(select(HiddenCorpusFileRow.path).order_by(HiddenCorpusFileRow.path))]
             items += [("check", row.question, row.expect, list(row.phrases))
                       for row in session.scalars(select(CheckQuestionRow).order_by(CheckQuestionRow.id))]
             items += [("taught", row.passage_id, row.question)

@@ -68,6 +68,8 @@ class DocumentRecord:
     created_at: datetime
     updated_at: datetime
     updated_by: str
+    publisher: str | None = None  # set in the workspace: wins over the page's own header
+    url: str | None = None
 
 
 @dataclass(frozen=True)

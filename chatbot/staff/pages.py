@@ -29,6 +29,7 @@ from .tables import DocumentRow
 DOCUMENT_SUFFIXES = (".md", ".txt", ".html")
 MAX_DOCUMENT_BYTES = 2_000_000
 MAX_FILENAME_LENGTH = 255  # DocumentRow.filename
+MAX_SOURCE_CHARS = 2000  # a page's publisher or link
 # Staff content gets doc_ids of its own, apart from the corpus folder's; the
 # FAQ entries together are one document, which no page may shadow.
 DOC_ID_PREFIX = "staff/"
@@ -89,6 +90,21 @@ class PageStore:
                 row.text, row.updated_at, row.updated_by = text, utc_now(), editor
             return _document(row)
 
+    def set_source(self, doc_id: int, publisher: str | None, url: str | None, editor: str) -> DocumentRecord | None:
+        """The page with the publisher and link visitors see as its source (None: the page's own
+        header, if any); None for an unknown id. ValueError for a link that is not http(s) or
+        values over MAX_SOURCE_CHARS."""
+        doc_id = checked_id(doc_id, "a page id")
+        publisher, url = checked_source(publisher, url)
+        editor = checked_name(editor, "editor")
+        with transaction(self.storage, "setting a page's source", write=True) as session:
+            row = session.get(DocumentRow, doc_id)
+            if row is None:
+                return None
+            if (publisher, url) != (row.publisher, row.url):
+                row.publisher, row.url, row.updated_at, row.updated_by = publisher, url, utc_now(), editor
+            return _document(row)
+
     def delete_document(self, doc_id: int) -> bool:
         """Delete the page; False for an unknown id."""
         doc_id = checked_id(doc_id, "a page id")
@@ -110,6 +126,23 @@ class PageStore:
         # Sorted here, not by the database: the same order whatever its collation.
         records.sort(key=lambda r: r.filename)
         return [r for r in records if matches_search(words, r.filename, r.text)]
+
+
+def checked_source(publisher, url) -> tuple[str | None, str | None]:
+    """(publisher, url) trimmed, blanks as None; ValueError for non-text, too long, or a link
+    that is not http(s)."""
+    values = []
+    for name, value in (("publisher", publisher), ("link", url)):
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{name} must be text, not {type(value).__name__}")
+        value = " ".join((value or "").replace("\x00", "").split()) or None
+        if value and len(value) > MAX_SOURCE_CHARS:
+            raise ValueError(f"{name} is longer than {MAX_SOURCE_CHARS} characters")
+        values.append(value)
+    publisher, url = values
+    if url and not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE):
+        raise ValueError("the link must start with http:// or https://")
+    return publisher, url
 
 
 def checked_suffix(suffix: str) -> str:
@@ -166,4 +199,4 @@ def _doc_name(filename: str) -> str:
 
 def _document(row: DocumentRow) -> DocumentRecord:
     return DocumentRecord(row.id, row.filename, row.suffix, row.text, row.author, row.created_at,
-                          row.updated_at, row.updated_by)
+                          row.updated_at, row.updated_by, row.publisher, row.url)

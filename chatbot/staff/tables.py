@@ -72,6 +72,19 @@ class DocumentRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_by: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    # The source visitors see, set in the workspace; wins over the page's own header (migration 0005).
+    publisher: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+
+
+class HiddenCorpusFileRow(Base):
+    """A file of the corpus folder staff hid from the next builds (migration 0005); `path` is
+    relative to the corpus folder, as in a Document's path."""
+    __tablename__ = "hidden_corpus_files"
+
+    path: Mapped[str] = mapped_column(String(500), primary_key=True)
+    hidden_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    hidden_by: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
 
 
 class CheckQuestionRow(Base):

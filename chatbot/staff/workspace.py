@@ -42,6 +42,7 @@ from .inbox import Inbox
 from .knowledge import KnowledgeStore
 from .model import Publication, VersionRecord
 from .roles import Actor, Permission, require
+from .shipped import ShippedDocuments
 from .usage import Usage
 from .versions import VersionRegistry
 
@@ -94,6 +95,7 @@ class Workspace:
         self.versions = VersionRegistry(storage)
         self.account_admin = AccountAdmin(self.accounts, self.audit)
         self.clinic_settings = ClinicSettingsStore(storage, self.audit)
+        self.shipped = ShippedDocuments(storage, settings.corpus_dir, self.audit)
         self.usage = Usage(storage, self.audit)
         self.inbox = Inbox(storage, self.knowledge, self.audit, settings, published=self._published_bot)
         self.margins = GateMargins.from_settings(settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from ...staff.faq_entries import EditConflict, revision
+from ...staff.model import matches_search, search_words
 from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import FaqForm
@@ -23,8 +24,11 @@ AUDIT_TEXT_CHARS = 200
 def knowledge():
     """Every FAQ entry and page, or those matching ?q= (case-insensitive)."""
     search = request.args.get("q", "").strip()[:MAX_SEARCH_CHARS]
-    store = current_workspace().knowledge
-    return render_template("admin/knowledge.html", search=search,
+    workspace = current_workspace()
+    store = workspace.knowledge
+    words = search_words(search)
+    shipped = [d for d in workspace.shipped.list() if matches_search(words, d.title, d.path, d.publisher or "")]
+    return render_template("admin/knowledge.html", search=search, shipped=shipped,
                            entries=store.list_faq(search), pages=store.list_documents(search))
 
 

@@ -1,12 +1,14 @@
-"""Uploaded pages: upload -> preview of the passages it yields -> confirm; view; delete."""
+"""Uploaded pages: upload -> preview of the passages it yields -> confirm; view, give a publisher
+and a link; delete. Shipped documents (the corpus folder's): view with their passages, hide from
+the next builds or show again."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from ...corpus import LoadError
-from ..auth import current_actor
+from ..auth import current_actor, current_staff
 from ..blueprint import bp
-from ..forms import ConfirmPageForm, UploadPageForm
+from ..forms import ConfirmPageForm, PageSourceForm, UploadPageForm
 from ..uploads import UploadError, read_uploaded_page, sign_page, submitted_file, too_large_to_preview, unsign_page
 from ..workspace import current_workspace
 
@@ -56,15 +58,61 @@ def confirm_page():
 
 @bp.get("/pages/<int:doc_id>")
 def view_page(doc_id: int):
-    """A stored page with the passages it yields."""
+    """A stored page with the passages it yields (and the form for its source)."""
+    return _page(doc_id, None)
+
+
+@bp.post("/pages/<int:doc_id>/source")
+def page_source(doc_id: int):
+    """Save the publisher and link visitors see for the page (used from the next build)."""
     workspace = current_workspace()
     page = workspace.knowledge.get_document(doc_id) or abort(404)
+    form = PageSourceForm()
+    if form.validate_on_submit():
+        try:
+            saved = workspace.knowledge.set_source(doc_id, form.publisher.data, form.url.data, current_actor())
+        except ValueError as error:
+            form.form_errors.append(str(error))
+        else:
+            if saved is None:
+                abort(404)
+            workspace.audit.record(current_actor(), "page_source", {"id": page.id, "filename": page.filename,
+                                                                   "publisher": saved.publisher, "url": saved.url})
+            flash(f"Saved the source of {page.filename}. Retrain to show it to visitors.", "success")
+            return redirect(url_for("admin.view_page", doc_id=doc_id))
+    return _page(doc_id, form)
+
+
+@bp.get("/shipped/<path:path>")
+def view_shipped(path: str):
+    """A document shipped in the corpus folder, read-only, with its passages."""
+    found = current_workspace().shipped.get(path) or abort(404)
+    document, passages = found
+    return render_template("admin/shipped.html", document=document, passages=passages)
+
+
+@bp.post("/shipped/<path:path>/<any(hide, show):change>")
+def hide_shipped(path: str, change: str):
+    """Hide a shipped document from the next builds, or use it again (audited)."""
+    shipped = current_workspace().shipped
+    shipped.get(path) or abort(404)
+    if shipped.set_hidden(path, change == "hide", current_staff()):
+        flash(f"{path} is left out of the next build." if change == "hide" else
+              f"{path} is used again from the next build.", "success")
+    return redirect(url_for("admin.view_shipped", path=path))
+
+
+def _page(doc_id: int, form: PageSourceForm | None):
+    workspace = current_workspace()
+    page = workspace.knowledge.get_document(doc_id) or abort(404)
+    form = form or PageSourceForm(formdata=None, data={"publisher": page.publisher or "", "url": page.url or ""})
     too_large = too_large_to_preview(page.text)  # stored before pages had a preview limit
     if too_large:
         passages, problems = [], [LoadError(page.filename, 0, f"{too_large} Its passages are not shown.")]
     else:
         passages, problems = workspace.preview_document(page.filename, page.suffix, page.text)
-    return render_template("admin/page.html", page=page, passages=passages, problems=problems)
+    return render_template("admin/page.html", page=page, passages=passages, problems=problems, form=form), \
+        422 if form.errors or form.form_errors else 200
 
 
 @bp.route("/pages/<int:doc_id>/delete", methods=["GET", "POST"])
