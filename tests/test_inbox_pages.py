@@ -109,7 +109,7 @@ def test_this_is_answered_by_a_passage_teaches_its_wordings(staff, parking, wf, 
     assert "inbox.answer_with_passage" in actions(wf)
 
 
-def test_this_is_answered_by_an_faq_entry_adds_the_wordings_as_alternates(staff, parking, wf):
+def test_this_is_answered_by_an_faq_entry_adds_the_wordings_as_alternates(staff, parking, wf, app):
     entry = wf.knowledge.add_faq(question="Is there parking?", answer="Behind the clinic.", alternates=(),
                                  author=EMAIL)
     response = staff.post("/admin/inbox/answer", {"message_ids": " ".join(parking.message_ids),
@@ -117,6 +117,10 @@ def test_this_is_answered_by_an_faq_entry_adds_the_wordings_as_alternates(staff,
     assert "Taught 3 new wordings to “Is there parking?”" in shown(response)
     assert set(wf.knowledge.get_faq(entry.id).alternates) == set(PARKING)
     assert not set(parking.message_ids) & open_ids(wf)
+    again = log_questions(app, PARKING[:1], prefix="r")  # asked again before the retrain
+    response = staff.post("/admin/inbox/answer", {"message_ids": again[0], "target": f"faq:{entry.id}"},
+                          follow_redirects=True)
+    assert "“Is there parking?” knew these wordings already" in shown(response)
 
 
 def test_write_a_new_answer_prefills_the_form_and_closes_the_group(staff, parking, wf):

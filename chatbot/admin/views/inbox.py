@@ -109,7 +109,10 @@ def inbox_answer():
     except ValueError as error:
         flash(f"Nothing changed: {error}.", "error")
         return _back_to_inbox()
-    flash(f"Taught {_wordings(added)} to “{name}”. Retrain to make the bot use them.", "success")
+    if added:
+        flash(f"Taught {_wordings(added)} to “{name}”. Retrain to make the bot use them.", "success")
+    else:
+        flash(f"“{name}” knew these wordings already; the questions are marked as answered by it.", "success")
     return _back_to_inbox()
 
 
