@@ -456,3 +456,26 @@ def test_an_uploaded_page_gets_a_publisher_and_a_link_used_by_the_next_build(sta
     [document], _ = wf.knowledge.as_documents()
     assert (document.publisher, document.url) == ("Evergreen Clinic", "https://evergreen.example/parking")
     assert "page_source" in [e.action for e in wf.audit.recent()]
+
+
+# -- migration 0005 ---------------------------------------------------------------------------------
+
+def test_accounts_made_before_roles_existed_become_administrators(database_url, make_storage, raw):
+    from alembic import command
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from chatbot.storage.migrate import alembic_config, migration_transaction
+    engine = create_engine(database_url, poolclass=NullPool)
+    with engine.connect() as connection, migration_transaction(connection):
+        command.upgrade(alembic_config(connection), "0004")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO staff_users (email, password_hash, active, session_version, created_at) "
+            "VALUES ('old@example.com', 'x', true, 1, CURRENT_TIMESTAMP)"))
+    engine.dispose()
+    storage = make_storage(database_url)
+    storage.migrate()
+    assert raw("SELECT email, role FROM staff_users") == [("old@example.com", "admin")]
+    from chatbot.staff import StaffAccounts
+    assert StaffAccounts(storage).create("new@example.com", PASSWORD).role == Role.EDITOR  # not the first
