@@ -85,7 +85,7 @@ def test_the_inbox_shows_each_group_with_its_wordings_reply_and_redacted_comment
     assert "I wanted the parking, write to [email]" in page
     assert "jane.doe@example.com" not in page
     assert "a visitor said the reply did not help" in page
-    assert "The published version now replies with" in page
+    assert "The published version now replies with “I don" in page
     assert 'aria-current="page">Questions to review' in page
     assert page.count('name="message_ids"') >= 2 * 2  # each group: its candidates, not-ours and dismiss
 

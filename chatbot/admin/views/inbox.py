@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
+from ...answer.kinds import ReplyKind
 from ...service import current_service
 from ...staff.checks import VersionBot
+from ...staff.inbox import LOW_CONFIDENCE, NO_ANSWER, NOT_HELPFUL
 from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import MAX_IDS_PER_ACTION, InboxAnswerForm, InboxGroupForm, InboxNewAnswerForm
@@ -22,11 +24,10 @@ AUDIT_TEXT_CHARS = 200
 MAX_SEARCH_CHARS = 200
 SEARCH_RESULTS = 10
 # What the bot replies now and why the questions are here, in the words staff read.
-REPLY_WORDS = {"answer": "an answer", "no_answer": "“I don't know”", "urgent": "“seek care now”",
-               "smalltalk": "small talk"}
-REASON_WORDS = {"no_answer": "the bot said it did not know",
-                "low_confidence": "the bot answered but was not sure",
-                "not_helpful": "a visitor said the reply did not help"}
+REPLY_WORDS = {ReplyKind.ANSWER: "an answer", ReplyKind.NO_ANSWER: "“I don't know”",
+               ReplyKind.URGENT: "“seek care now”", ReplyKind.SMALLTALK: "small talk"}
+REASON_WORDS = {NO_ANSWER: "the bot said it did not know", LOW_CONFIDENCE: "the bot answered but was not sure",
+                NOT_HELPFUL: "a visitor said the reply did not help"}
 STALE = ("Nothing changed: these questions were handled already, perhaps by a colleague, "
          "or are no longer in the log.")
 
@@ -157,7 +158,7 @@ def _published_bot() -> VersionBot:
 
 
 def _group_by_key(key: str):
-    """The open group with `key` (without the published version's view: the caller adds it), or None
+    """The open group with `key`, as the published version sees it (reply kind, closest answers); None
     when its questions were handled or new ones joined it since the link was made."""
     inbox = current_workspace().inbox
     found = next((g for g in inbox.groups(limit=MAX_GROUPS) if g.key == key), None)
