@@ -165,9 +165,10 @@ class Usage:
                 select(day, func.count(), _conversations(),
                        *(func.sum(case((ExchangeRow.kind == kind, 1), else_=0)) for kind in kinds))
                 .where(in_span).group_by(day))
-            by_day = {_as_date(row[0]): DayFigures(_as_date(row[0]), row[1], row[2], dict(zip(kinds, row[3:],
-                                                                                               strict=True)))
-                      for row in per_day}
+            by_day = {}
+            for when, count, sessions, *kind_counts in per_day:
+                day_ = _as_date(when)
+                by_day[day_] = DayFigures(day_, count, sessions, dict(zip(kinds, kind_counts, strict=True)))
             questions, conversations = session.execute(select(func.count(), _conversations()).where(in_span)).one()
             rated, helpful = session.execute(_latest_verdicts(in_span)).one()
             first_passage = ExchangeRow.passage_ids[0].as_string()
