@@ -479,3 +479,26 @@ def test_accounts_made_before_roles_existed_become_administrators(database_url, 
     assert raw("SELECT email, role FROM staff_users") == [("old@example.com", "admin")]
     from chatbot.staff import StaffAccounts
     assert StaffAccounts(storage).create("new@example.com", PASSWORD).role == Role.EDITOR  # not the first
+
+
+def test_flask_staff_changes_a_role_and_enables_an_account(runner, wf):
+    wf.accounts.create(EMAIL, PASSWORD)
+    wf.accounts.create(EDITOR, PASSWORD)
+    assert runner.invoke(args=["staff", "role", EDITOR, "publisher"]).exit_code == 0
+    assert runner.invoke(args=["staff", "disable", EDITOR]).exit_code == 0
+    assert runner.invoke(args=["staff", "enable", EDITOR]).exit_code == 0
+    assert {(u.email, u.role, u.active) for u in wf.accounts.list()} == {
+        (EMAIL, "admin", True), (EDITOR, "publisher", True)}
+    unknown = runner.invoke(args=["staff", "role", "nobody@example.com", "admin"])
+    assert unknown.exit_code == 1 and "no staff account" in unknown.output
+    assert runner.invoke(args=["staff", "role", EDITOR, "owner"]).exit_code != 0
+
+
+@pytest.mark.parametrize("url", ["/admin/settings", "/admin/accounts/1/role", "/admin/accounts/1/disable",
+                                 "/admin/accounts/1/password", "/admin/password", "/admin/pages/1/source",
+                                 "/admin/shipped/x.md/hide", "/admin/versions/retrain"])
+def test_every_new_form_needs_its_csrf_token(staff, wf, url):
+    wf.knowledge.add_document("parking.md", ".md", "# Parking\n\nIn the courtyard behind the clinic.\n", EMAIL)
+    response = staff.client.post(url, data={"role": "admin", "publisher": "x", "CHATBOT_GREETING": "Hi"})
+    assert response.status_code == 400 and "Form expired" in response.get_data(as_text=True)
+    assert wf.clinic_settings.saved() == {} and wf.knowledge.list_documents()[0].publisher is None

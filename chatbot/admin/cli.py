@@ -1,7 +1,9 @@
 """`flask staff ...`: create, disable and list staff accounts (there is no default account).
 
-    flask --app wsgi staff create EMAIL     # asks for the password twice, hidden
+    flask --app wsgi staff create EMAIL [--role editor|publisher|admin]   # asks for the password twice
     flask --app wsgi staff disable EMAIL    # also ends the account's sessions
+    flask --app wsgi staff enable EMAIL
+    flask --app wsgi staff role EMAIL editor|publisher|admin
     flask --app wsgi staff list
     flask --app wsgi staff export-faq FILE  # FAQ entries as corpus CSV
     flask --app wsgi staff import-faq FILE  # add the entries of such a CSV
@@ -56,15 +58,36 @@ def create_account(email: str, role: str | None) -> None:
 @staff_cli.command("disable", help="Disable a staff account and end all of its sessions.")
 @click.argument("email")
 def disable_account(email: str) -> None:
-    workspace = current_workspace()
+    _account_change(current_workspace().accounts.disable, email, "account_disable", {},
+                    f"Disabled the staff account {email.strip()}; its sessions have ended.")
+
+
+@staff_cli.command("enable", help="Let a disabled staff account sign in again.")
+@click.argument("email")
+def enable_account(email: str) -> None:
+    _account_change(current_workspace().accounts.enable, email, "account_enable", {},
+                    f"{email.strip()} can sign in again.")
+
+
+@staff_cli.command("role", help="Give a staff account a role: editor, publisher or admin.")
+@click.argument("email")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+def set_role(email: str, role: str) -> None:
+    _account_change(lambda e: current_workspace().accounts.set_role(e, role), email, "account_role",
+                    {"role": role}, f"{email.strip()} is now {role}.")
+
+
+def _account_change(change, email: str, action: str, detail: dict, done: str) -> None:
+    """Apply `change(email)`, audit it as the command line and say `done`; an error for an unknown account."""
+    email = email.strip()
     try:
-        known = workspace.accounts.disable(email.strip())
-    except StorageError as error:
+        known = change(email)
+    except (ValueError, StorageError) as error:
         raise click.ClickException(str(error)) from error
     if not known:
-        raise click.ClickException(f"There is no staff account {email.strip()}.")
-    workspace.audit.record(COMMAND_LINE_ACTOR, "account_disable", {"email": email.strip()})
-    click.echo(f"Disabled the staff account {email.strip()}; its sessions have ended.")
+        raise click.ClickException(f"There is no staff account {email}.")
+    current_workspace().audit.record(COMMAND_LINE_ACTOR, action, {"email": email, **detail})
+    click.echo(done)
 
 
 @staff_cli.command("list", help="List the staff accounts, active or not, with their last login.")

@@ -91,10 +91,12 @@ def view_shipped(path: str):
     return render_template("admin/shipped.html", document=document, passages=passages)
 
 
-@bp.post("/shipped/<path:path>/<any(hide, show):change>")
+@bp.post("/shipped/<path:path>/<change>")
 def hide_shipped(path: str, change: str):
-    """Hide a shipped document from the next builds, or use it again (audited)."""
+    """Hide a shipped document from the next builds, or use it again (audited); `change` is hide or show."""
     shipped = current_workspace().shipped
+    if change not in ("hide", "show"):
+        abort(404)
     shipped.get(path) or abort(404)
     if shipped.set_hidden(path, change == "hide", current_staff()):
         flash(f"{path} is left out of the next build." if change == "hide" else

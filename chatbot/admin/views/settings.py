@@ -61,10 +61,12 @@ def set_role(account_id: int):
     return redirect(url_for("admin.accounts"))
 
 
-@bp.post("/accounts/<int:account_id>/<any(disable, enable):change>")
+@bp.post("/accounts/<int:account_id>/<change>")
 @requires(Permission.ADMINISTER)
 def switch_account(account_id: int, change: str):
-    """Disable an account (its sessions end) or enable it again."""
+    """Disable an account (its sessions end) or enable it again; `change` is disable or enable."""
+    if change not in ("disable", "enable"):
+        abort(404)
     account, admin = _account(account_id), current_workspace().account_admin
     operation = admin.disable if change == "disable" else admin.enable
     _done(lambda: operation(current_staff(), account.email),
