@@ -71,7 +71,8 @@ COMMON = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin
     ("GET", "/", None, {"Content-Security-Policy": PAGE.format("'self'"), "Cache-Control": None}),
     ("GET", "/widget/frame", None, {"Content-Security-Policy": PAGE.format("'self' https://clinic.example"),
                                     "Cache-Control": None}),
-    ("GET", "/admin/login", None, {"Content-Security-Policy": PAGE.format("'self'"), "Cache-Control": None}),
+    # Staff pages are never kept in a cache (chatbot/admin/blueprint.py).
+    ("GET", "/admin/login", None, {"Content-Security-Policy": PAGE.format("'self'"), "Cache-Control": "no-store"}),
 ])
 def test_every_response_carries_exactly_its_security_headers(tmp_path, shared_index_dir, method, path, body,
                                                              expected):
