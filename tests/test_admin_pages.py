@@ -284,7 +284,10 @@ def test_a_check_question_expecting_an_answer_needs_a_phrase(staff, wf):
 # -- try it, dashboard, audit -------------------------------------------------------------------
 
 def test_try_it_shows_the_published_reply_with_its_passages_and_scores(staff, app):
-    page = staff.post("/admin/try", {"message": "Are acupuncture needles sterile?"}).get_data(as_text=True)
+    response = staff.post("/admin/try", {"message": "Are acupuncture needles sterile?"})
+    assert response.status_code == 302  # then a GET: a reload never posts the question again
+    page = staff.text(response.headers["Location"])
+    assert "Are acupuncture needles sterile?" in page  # kept in the box
     published = app.extensions["chatbot"].live_index.get().version
     assert f"Published <code>{published}</code>" in page
     assert "kind-answer" in page and "sterile" in page.lower()
