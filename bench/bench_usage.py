@@ -45,7 +45,8 @@ from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from chatbot.staff.usage import DayRange, Usage, _in_span, last_days  # noqa: E402
+from chatbot.staff.usage import DayRange, Usage, last_days  # noqa: E402
+from chatbot.staff.usage_days import in_range  # noqa: E402
 from chatbot.storage import Storage  # noqa: E402
 from chatbot.storage.tables import ExchangeRow, FeedbackRow  # noqa: E402
 
@@ -138,7 +139,7 @@ def median_ms(action, repeat: int) -> float:
 
 def baseline_count(storage: Storage, span: DayRange) -> int:
     with storage.transaction("counting") as session:
-        return session.scalar(select(func.count()).select_from(ExchangeRow).where(_in_span(span)))
+        return session.scalar(select(func.count()).select_from(ExchangeRow).where(in_range(span)))
 
 
 def export_all(usage: Usage, span: DayRange) -> int:

@@ -7,9 +7,9 @@ chatbot/storage/migrations/ build it. A change here needs a new script there.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..storage.tables import ID_LENGTH, KIND_LENGTH, Base, UtcDateTime
@@ -173,6 +173,22 @@ class TaughtQuestionRow(Base):
     question: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class UsageDayRow(Base):
+    """The usage figures of one past UTC day, kept so a long range is summed, not counted again
+    (chatbot/staff/usage_days.py; migration 0006). A cache: it can always be rebuilt from the log."""
+    __tablename__ = "usage_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    questions: Mapped[int]
+    conversations: Mapped[int]
+    continued: Mapped[int]             # conversations of the day seen the day before too
+    kinds: Mapped[dict] = mapped_column(JSON)     # reply kind -> questions
+    rated: Mapped[int]
+    helpful: Mapped[int]
+    passages: Mapped[dict] = mapped_column(JSON)  # first passage of answers -> answers (the day's top)
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 # Every table of the database, the chat log's and the ones above: what the

@@ -5,27 +5,30 @@
     for row in workspace.usage.export_rows(span):  # the redacted log, one list of cells per exchange
         ...
 
-Every figure is one aggregate query (GROUP BY in SQL, never rows counted in
-Python), and each reads an index: ix_exchanges_created_at_kind_session_id
-covers the per-day and per-kind counts, ix_feedback_message_id_created_at the
-visitors' latest verdicts (migration 0004). So the page costs the same at a
-million exchanges as at a thousand, for the same range. The log is read as
-stored: messages were redacted before writing, no IP address is kept, and
-purged exchanges are gone from every figure.
+The figures are summed from per-day totals (usage_days.py): each past day is
+counted once from the log (aggregate queries reading the covering index
+ix_exchanges_created_at_kind_session_id and ix_feedback_message_id_created_at,
+migration 0004) and kept in the usage_days table; the last few days are
+counted at every report. So a year at a million exchanges costs 366 small
+rows once its days are kept. The log is read as stored: messages were
+redacted before writing, no IP address is kept, and purged exchanges are
+gone from every figure.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Date, String, and_, case, cast, distinct, func, or_, select
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import and_, or_, select
 
 from ..answer.kinds import ReplyKind
 from ..storage import Storage
 from ..storage.tables import ExchangeRow, FeedbackRow
 from .audit import AuditLog
+from .usage_days import KINDS, DayRange, day_totals, in_range, top_passages
+
+__all__ = ["DayRange", "RangeError", "Usage", "UsageReport", "last_days", "parse_range"]
 
 DEFAULT_DAYS = 30
 MAX_RANGE_DAYS = 366
@@ -38,26 +41,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run suc
 
 class RangeError(ValueError):
     """A date range staff cannot have: the message says why in plain words."""
-
-
-@dataclass(frozen=True)
-class DayRange:
-    """UTC days from `first` to `last`, both included."""
-    first: date
-    last: date
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first, time(), timezone.utc)
-
-    @property
-    def end(self) -> datetime:
-        """The first moment after the range."""
-        return datetime.combine(self.last + timedelta(days=1), time(), timezone.utc)
-
-    @property
-    def days(self) -> list[date]:
-        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
 
 
 def last_days(today: date, days: int = DEFAULT_DAYS) -> DayRange:
@@ -150,37 +133,22 @@ class Usage:
     """Usage figures and the redacted export over `storage`'s chat log (read only); exports are
     recorded in `audit` when given: who took a copy of the visitors' questions, and of which days."""
 
-    def __init__(self, storage: Storage, audit: AuditLog | None = None):
+    def __init__(self, storage: Storage, audit: AuditLog | None = None,
+                 today: Callable[[], date] = lambda: datetime.now(timezone.utc).date()):
         self.storage = storage
         self.audit = audit
+        self.today = today  # the UTC day now: the last days' figures are counted, not kept
 
     def report(self, span: DayRange, top: int = TOP_PASSAGES) -> UsageReport:
-        """The figures of `span`: four aggregate queries in one read transaction."""
-        with self.storage.transaction("reading usage figures") as session:
-            dialect = session.get_bind().dialect.name
-            in_span = _in_span(span)
-            day = _utc_day(ExchangeRow.created_at, dialect)
-            kinds = [kind.value for kind in ReplyKind]
-            per_day = session.execute(
-                select(day, func.count(), _conversations(),
-                       *(func.sum(case((ExchangeRow.kind == kind, 1), else_=0)) for kind in kinds))
-                .where(in_span).group_by(day))
-            by_day = {}
-            for when, count, sessions, *kind_counts in per_day:
-                day_ = _as_date(when)
-                by_day[day_] = DayFigures(day_, count, sessions, dict(zip(kinds, kind_counts, strict=True)))
-            questions, conversations = session.execute(select(func.count(), _conversations()).where(in_span)).one()
-            rated, helpful = session.execute(_latest_verdicts(in_span)).one()
-            first_passage = ExchangeRow.passage_ids[0].as_string()
-            answers = func.count().label("answers")
-            top_rows = session.execute(
-                select(first_passage, answers)
-                .where(in_span, ExchangeRow.kind == ReplyKind.ANSWER.value, first_passage.is_not(None))
-                .group_by(first_passage).order_by(answers.desc(), first_passage).limit(top))
-            top_passages = [PassageCount(passage_id, count) for passage_id, count in top_rows]
-        days = [by_day.get(d) or DayFigures(d, 0, 0, dict.fromkeys(kinds, 0)) for d in span.days]
-        totals = {kind: sum(figures.kinds[kind] for figures in days) for kind in kinds}
-        return UsageReport(span, days, questions, conversations, totals, rated, int(helpful or 0), top_passages)
+        """The figures of `span`, summed from its days' totals (counted from the log when not kept)."""
+        totals = day_totals(self.storage, span, self.today())
+        days = [DayFigures(t.day, t.questions, t.conversations, t.kinds) for t in totals]
+        kinds = {kind: sum(t.kinds[kind] for t in totals) for kind in KINDS}
+        # A conversation going on across midnight is counted on both days; once is enough.
+        conversations = sum(t.conversations for t in totals) - sum(t.continued for t in totals[1:])
+        top = [PassageCount(passage_id, count) for passage_id, count in top_passages(totals, top)]
+        return UsageReport(span, days, sum(t.questions for t in totals), conversations, kinds,
+                           sum(t.rated for t in totals), sum(t.helpful for t in totals), top)
 
     def export(self, span: DayRange, actor: str) -> Iterator[list[str]]:
         """export_rows(span), once the export is audited as `actor`'s."""
@@ -204,7 +172,7 @@ class Usage:
                 query = (select(ExchangeRow.id, ExchangeRow.created_at, ExchangeRow.session_id, ExchangeRow.message,
                                 ExchangeRow.kind, ExchangeRow.passage_ids, ExchangeRow.scores,
                                 ExchangeRow.message_id)
-                         .where(_in_span(span)).order_by(ExchangeRow.created_at, ExchangeRow.id).limit(batch))
+                         .where(in_range(span)).order_by(ExchangeRow.created_at, ExchangeRow.id).limit(batch))
                 if after is not None:
                     moment, last_id = after
                     query = query.where(or_(ExchangeRow.created_at > moment,
@@ -218,36 +186,6 @@ class Usage:
             if len(rows) < batch:
                 return
             after = (rows[-1].created_at, rows[-1].id)
-
-
-def _in_span(span: DayRange) -> ColumnElement[bool]:
-    return and_(ExchangeRow.created_at >= span.start, ExchangeRow.created_at < span.end)
-
-
-def _conversations() -> ColumnElement[int]:
-    """Distinct session ids; an exchange without one is a conversation of its own."""
-    return func.count(distinct(ExchangeRow.session_id)) + func.count() - func.count(ExchangeRow.session_id)
-
-
-def _utc_day(column, dialect: str) -> ColumnElement:
-    """The UTC day of a stored time, computed from the index's own column."""
-    if dialect == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC
-        return func.substr(column, 1, 10, type_=String)
-    return cast(func.timezone("UTC", column), Date)  # PostgreSQL: timestamptz -> UTC wall time -> day
-
-
-def _as_date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def _latest_verdicts(in_span: ColumnElement[bool]):
-    """(rated, helpful): exchanges of the span with feedback, and those whose newest verdict is helpful."""
-    newest_first = func.row_number().over(partition_by=FeedbackRow.message_id,
-                                          order_by=(FeedbackRow.created_at.desc(), FeedbackRow.id.desc()))
-    verdicts = (select(FeedbackRow.helpful, newest_first.label("rank"))
-                .join(ExchangeRow, ExchangeRow.message_id == FeedbackRow.message_id)
-                .where(in_span).subquery())
-    return select(func.count(), func.sum(case((verdicts.c.helpful, 1), else_=0))).where(verdicts.c.rank == 1)
 
 
 def _verdicts(session, message_ids: list[str]) -> dict[str, str]:
