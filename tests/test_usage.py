@@ -102,6 +102,119 @@ def test_purged_exchanges_leave_the_figures(usage, storage):
     assert [(p.passage_id, p.answers) for p in report.top_passages] == [("p1", 1), ("p2", 1)]
 
 
+# -- per-day totals kept in usage_days ---------------------------------------------------------
+
+NOVEMBER = DayRange(date(2026, 11, 1), TODAY)
+# Exchanges in the last days, which are counted at each report (RECOMPUTE_DAYS): Nov 28-30.
+RECENT = [("r1", "s5", "answer", ["p2"], at(28, 8)), ("r2", "s5", "no_answer", [], at(29, 0, 0, 1)),
+          ("r3", "s6", "answer", ["p1"], at(30, 7))]
+
+
+def from_the_log(storage, span):
+    """The figures of `span` with nothing kept: every day counted from the chat log."""
+    forget_kept_days(storage)
+    report = Usage(storage, today=lambda: TODAY).report(span)
+    forget_kept_days(storage)
+    return report
+
+
+def forget_kept_days(storage) -> None:
+    from sqlalchemy import delete
+
+    from chatbot.staff.tables import UsageDayRow
+    with storage.transaction("forgetting the kept days", write=True) as session:
+        session.execute(delete(UsageDayRow))
+
+
+def figures(report):
+    return (report.days, report.questions, report.conversations, report.kinds, report.rated, report.helpful,
+            report.top_passages)
+
+
+def test_kept_days_give_the_figures_counted_from_the_log_through_late_writes_feedback_and_purges(storage, raw):
+    record_log(storage, LOG + RECENT)
+    usage = Usage(storage, today=lambda: TODAY)
+    first = usage.report(NOVEMBER)
+    kept = [day for (day,) in raw("SELECT day FROM usage_days ORDER BY day")]
+    # Not 31 Oct (the oldest exchange's day) nor 1 Nov (after it): a purge may change them; not 28-30 Nov.
+    assert len(kept) == 26 and str(kept[0]).startswith("2026-11-02") and str(kept[-1]).startswith("2026-11-27")
+    assert figures(first) == figures(from_the_log(storage, NOVEMBER))
+    usage.report(NOVEMBER)  # keeps the days again
+    assert (first.questions, first.conversations) == (12, 7)  # s1 on 1 and 2 Nov, s5 on 28 and 29: once each
+    # Late feedback on an exchange of the last days, and a late (spooled) exchange there.
+    storage.store_records([], [feedback_record("r1", False, None, at(30, 9))])
+    storage.record_exchange(Exchange("late", "s5", "late question", "urgent", [], [], "v1", at(28, 23)))
+    late = usage.report(NOVEMBER)
+    assert (late.questions, late.rated, late.urgent) == (13, first.rated + 1, 2)
+    assert figures(late) == figures(from_the_log(storage, NOVEMBER))
+    # A purge cutting 1 Nov in half, then one taking all of it.
+    usage.report(NOVEMBER)
+    storage.purge(older_than=timedelta(days=1), now=at(2, 12))
+    purged = usage.report(NOVEMBER)
+    assert [d.questions for d in purged.days[:3]] == [1, 3, 0]
+    assert figures(purged) == figures(from_the_log(storage, NOVEMBER))
+    usage.report(NOVEMBER)
+    storage.purge(older_than=timedelta(days=1), now=at(3, 0))
+    assert [d.questions for d in usage.report(NOVEMBER).days[:3]] == [0, 3, 0]
+    assert figures(usage.report(NOVEMBER)) == figures(from_the_log(storage, NOVEMBER))
+    usage.report(NOVEMBER)
+    assert not raw("SELECT day FROM usage_days WHERE day < '2026-11-04'")  # nor are purged days
+
+
+def test_an_emptied_log_has_no_figures_whatever_was_kept(storage, raw):
+    record_log(storage)
+    usage = Usage(storage, today=lambda: TODAY)
+    assert usage.report(NOVEMBER).questions == 9  # with "after", on 4 Nov
+    storage.purge(older_than=timedelta(0), now=at(30))
+    report = usage.report(NOVEMBER)
+    assert (report.questions, report.conversations, report.rated, report.top_passages) == (0, 0, 0, [])
+
+
+def test_a_second_report_reads_no_exchange_of_the_kept_days(storage):
+    record_log(storage, LOG + RECENT)
+    usage = Usage(storage, today=lambda: TODAY)
+    year = DayRange(date(2025, 11, 30), TODAY)
+    # Kept after the first report: 2-27 Nov. Counted again: the oldest exchange's day (31 Oct) and the
+    # day after, the last 3 days; with the day before each counted day, for conversations going on.
+    kept_unread = (at(3, 0), at(27, 0))
+    first = times_read(storage, lambda: usage.report(year))
+    second = times_read(storage, lambda: usage.report(year))
+    assert any(reads_into(moments, kept_unread) for moments in first)
+    assert second and not any(reads_into(moments, kept_unread) for moments in second)
+    assert usage.report(year) == usage.report(year) and usage.report(year).questions == 13
+
+
+def reads_into(moments: list[datetime], span: tuple[datetime, datetime]) -> bool:
+    """Whether a statement bounded by `moments` (created_at bounds) reads any time of `span`."""
+    return bool(moments) and min(moments) < span[1] and max(moments) > span[0]
+
+
+def times_read(storage, action) -> list[list[datetime]]:
+    """For each statement `action` sends that reads the exchanges table: the times it is bounded by."""
+    from sqlalchemy import event
+    engine = storage._engines()[0]
+    sent = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "exchanges" in statement and statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            values = parameters.values() if isinstance(parameters, dict) else parameters
+            sent.append([_moment(value) for value in values if _moment(value) is not None])
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    return sent
+
+
+def _moment(value) -> datetime | None:
+    if isinstance(value, datetime):  # PostgreSQL
+        return value.astimezone(timezone.utc)
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?", value):  # SQLite
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    return None
+
+
 # -- the date range -------------------------------------------------------------------------
 
 def test_blank_range_is_the_last_30_days_ending_today():

@@ -9,10 +9,11 @@ Kept figures are used only when they cannot have changed:
 
 - the last RECOMPUTE_DAYS days are always counted again and never kept, as
   late spooled writes and late feedback land there;
-- the day of the oldest stored exchange is always counted again, as a purge
-  (Storage.purge, which knows nothing of this cache) may have cut it in half;
-  days before it have nothing left and read as zero; their kept rows are
-  deleted the next time figures are stored.
+- the day of the oldest stored exchange, and the day after it, are always
+  counted again, as a purge (Storage.purge, which knows nothing of this
+  cache) may have cut the first in half, and the second's conversations
+  "continued" from it; days before it have nothing left and read as zero;
+  their kept rows are deleted the next time figures are stored.
 
 So the figures equal those counted from the log, as long as no exchange or
 verdict arrives for a day older than RECOMPUTE_DAYS (the chat log writer
@@ -85,15 +86,16 @@ def day_totals(storage: Storage, span: DayRange, today: date) -> list[DayTotals]
     with storage.transaction("reading usage figures") as session:
         oldest = session.scalar(select(func.min(ExchangeRow.created_at)))
         oldest_day = oldest.date() if oldest is not None else None
+        settled = oldest_day + timedelta(days=2) if oldest_day is not None else None  # purges cannot touch it
         kept = {} if oldest_day is None else {
             row.day: _from_row(row) for row in session.scalars(
-                select(UsageDayRow).where(UsageDayRow.day > oldest_day, UsageDayRow.day >= span.first,
+                select(UsageDayRow).where(UsageDayRow.day >= settled, UsageDayRow.day >= span.first,
                                           UsageDayRow.day <= span.last, UsageDayRow.day < recent))}
         wanted = [] if oldest_day is None else [d for d in span.days if d >= oldest_day and d not in kept]
         counted = {}
         for run in _runs(wanted):
             counted.update(count_days(session, run))
-    keep = [counted.get(d) or DayTotals(d) for d in wanted if oldest_day < d < recent]
+    keep = [counted.get(d) or DayTotals(d) for d in wanted if settled <= d < recent]
     if keep:
         _store(storage, keep, oldest_day)
     return [kept.get(d) or counted.get(d) or DayTotals(d) for d in span.days]
