@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Date, String, and_, case, cast, delete, distinct, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
 from ..answer.kinds import ReplyKind
@@ -220,5 +219,5 @@ def _store(storage: Storage, days: list[DayTotals], oldest_day: date) -> None:
             session.add_all(UsageDayRow(day=d.day, questions=d.questions, conversations=d.conversations,
                                         continued=d.continued, kinds=d.kinds, rated=d.rated, helpful=d.helpful,
                                         passages=d.passages, computed_at=now) for d in days)
-    except (StorageError, IntegrityError):
+    except StorageError:  # wraps the IntegrityError of a day another process kept first
         pass
