@@ -170,6 +170,20 @@ def test_an_emptied_log_has_no_figures_whatever_was_kept(storage, raw):
     assert (report.questions, report.conversations, report.rated, report.top_passages) == (0, 0, 0, [])
 
 
+def test_figures_are_given_when_they_cannot_be_kept(storage, monkeypatch):
+    from chatbot.storage import StorageError
+    record_log(storage)
+    reading = storage.transaction
+
+    def read_only(action, write=False):
+        if write:
+            raise StorageError(f"{action} failed: the database is read only")
+        return reading(action, write)
+    monkeypatch.setattr(storage, "transaction", read_only)
+    usage = Usage(storage, today=lambda: TODAY)
+    assert (usage.report(NOV_1_TO_3).questions, usage.report(NOV_1_TO_3).conversations) == (8, 4)
+
+
 def test_a_second_report_reads_no_exchange_of_the_kept_days(storage):
     record_log(storage, LOG + RECENT)
     usage = Usage(storage, today=lambda: TODAY)

@@ -219,5 +219,5 @@ def _store(storage: Storage, days: list[DayTotals], oldest_day: date) -> None:
             session.add_all(UsageDayRow(day=d.day, questions=d.questions, conversations=d.conversations,
                                         continued=d.continued, kinds=d.kinds, rated=d.rated, helpful=d.helpful,
                                         passages=d.passages, computed_at=now) for d in days)
-    except StorageError:  # wraps the IntegrityError of a day another process kept first
+    except StorageError:  # e.g. the IntegrityError of a day another process kept first
         pass
