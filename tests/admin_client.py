@@ -44,8 +44,13 @@ def actions(workspace) -> list[str]:
     return [entry.action for entry in workspace.audit.recent()]
 
 
-def upload(staff: Staff, name: str, content: bytes, url: str = "/admin/pages/upload", field: str = "page"):
+PAGE_UPLOAD = "/admin/pages/upload"
+
+
+def upload(staff: Staff, name: str, content: bytes, url: str = PAGE_UPLOAD, field: str = "page"):
     """POST `content` as the file `name` (the body is built in memory: the test client's own
-    encoder would leave a temporary file open for a large one)."""
+    encoder would leave a temporary file open for a large one). A page upload's answer is its
+    preview, the page the upload redirects to."""
     boundary, body = encode_multipart({"csrf_token": staff.token, field: FileStorage(io.BytesIO(content), name)})
-    return staff.client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    return staff.client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}",
+                             follow_redirects=url == PAGE_UPLOAD)

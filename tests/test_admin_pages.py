@@ -119,15 +119,17 @@ def test_text_typed_by_staff_is_escaped_on_every_page(staff, wf):
 
 def test_an_uploaded_page_is_previewed_as_passages_before_it_is_saved(staff, wf):
     response = upload(staff, "Parking.md", PAGE_TEXT.encode())
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.request.method == "GET"  # redirected to the preview
     preview = response.get_data(as_text=True)
     assert "Preview: parking.md" in preview
     assert "cited as <strong>Parking at the clinic</strong> (Evergreen Acupuncture Clinic)" in preview
     assert "Visitors may park in the courtyard" in preview and "Bicycle stands" in preview
     assert wf.knowledge.list_documents() == []
     token = re.search(r'name="upload" type="hidden" value="([^"]+)"', preview).group(1)
+    assert staff.text(f"/admin/pages/preview/{token}") == preview  # a reload shows it again
     assert staff.post("/admin/pages/confirm", {"upload": token}).status_code == 302
-    [page] = wf.knowledge.list_documents()
+    assert staff.post("/admin/pages/confirm", {"upload": token}).status_code == 302  # a second confirm...
+    [page] = wf.knowledge.list_documents()  # ...saves nothing more
     assert (page.filename, page.suffix, page.text, page.author) == ("parking.md", ".md", PAGE_TEXT, EMAIL)
     assert "page_upload" in actions(wf)
     shown = staff.text(f"/admin/pages/{page.id}")
@@ -198,7 +200,7 @@ def test_an_altered_preview_token_saves_nothing(staff, wf):
     token = re.search(r'name="upload" type="hidden" value="([^"]+)"', preview).group(1)
     response = staff.post("/admin/pages/confirm", {"upload": token[:-3] + "AAA"})
     assert response.status_code == 302
-    assert "could not be read" in staff.text("/admin/pages/upload")
+    assert "That preview is gone" in staff.text("/admin/pages/upload")
     assert wf.knowledge.list_documents() == []
 
 

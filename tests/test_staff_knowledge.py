@@ -5,12 +5,15 @@ names a database (each test gets a schema of its own, dropped afterwards).
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from chatbot.corpus import Document, FaqEntry, LoadError
 from chatbot.index import PassageIndex
 from chatbot.passages import make_passages
 from chatbot.staff import KnowledgeStore
+from chatbot.staff import pages as pages_module
 from chatbot.staff.pages import MAX_DOCUMENT_BYTES, safe_filename
 from chatbot.storage import Storage, StorageError
 
@@ -355,3 +358,26 @@ def test_knowledge_on_a_database_without_the_schema_raises_storage_error(databas
             KnowledgeStore(storage).list_faq()
     finally:
         storage.dispose()
+
+
+# -- uploads waiting on their preview --------------------------------------------------------
+
+def test_a_held_upload_is_read_back_only_by_who_uploaded_it_until_dropped(knowledge):
+    token = knowledge.hold_upload("Parking Info.MD", ".md", "Park in the courtyard.", ANN)
+    stored_name = safe_filename("Parking Info.MD", ".md")
+    assert knowledge.held_upload(token, ANN) == (stored_name, ".md", "Park in the courtyard.")
+    assert knowledge.held_upload(token, "someone.else@example.org") is None
+    assert knowledge.held_upload("no-such-token", ANN) is None
+    knowledge.drop_upload(token)
+    assert knowledge.held_upload(token, ANN) is None
+    assert knowledge.list_documents() == []  # holding an upload saves no page
+
+
+def test_a_held_upload_expires_and_bad_pages_are_not_held(knowledge, monkeypatch):
+    token = knowledge.hold_upload("a.md", ".md", "Some text.", ANN)
+    monkeypatch.setattr(pages_module, "PENDING_UPLOAD_TTL", timedelta(0))
+    assert knowledge.held_upload(token, ANN) is None
+    with pytest.raises(ValueError):
+        knowledge.hold_upload("a.pdf", ".pdf", "Some text.", ANN)
+    with pytest.raises(ValueError):
+        knowledge.hold_upload("a.md", ".md", "   ", ANN)

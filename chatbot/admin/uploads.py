@@ -1,21 +1,17 @@
 """Files staff upload: pages (text, Markdown, HTML) and FAQ CSV files, read and checked.
 
     page = read_uploaded_page(request.files["page"])   # UploadError with a message for staff
-    token = sign_page(page)                             # carried by the preview's confirm form
-    page = unsign_page(token)                           # UploadError if altered or older than an hour
 
 A CSV file must be at most 2 MB, a page at most 500 kB (so that its preview
 takes seconds, not the request's whole time budget); both UTF-8 (a
-byte-order mark is allowed) and holding some text. The signed token makes the confirm step save exactly what was
-previewed, without keeping anything on the server in between.
+byte-order mark is allowed) and holding some text. A page read here is held
+in the database until its preview is confirmed (staff/pages.py hold_upload).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
@@ -27,12 +23,10 @@ MAX_UPLOAD_MB = MAX_UPLOAD_BYTES // 1_000_000
 # 500 kB of text, 4.6 s for 1.9 MB on 2 loaded cores, and some pages take
 # far longer per byte. Larger pages are refused before they are parsed.
 MAX_PAGE_BYTES = 500_000
-# Room for the form around a 2 MB file, or for the signed (base64) text of one.
+# Room for the form around a 2 MB file.
 UPLOAD_BODY_LIMIT = 4 * 1024 * 1024
 PAGE_SUFFIXES = {".txt": ".txt", ".md": ".md", ".markdown": ".md", ".html": ".html", ".htm": ".html"}
 CSV_SUFFIXES = {".csv": ".csv"}
-PREVIEW_MAX_AGE_SECONDS = 3600
-TOKEN_SALT = "chatbot.admin.page-upload"
 
 
 class UploadError(ValueError):
@@ -113,23 +107,3 @@ def _read_text(upload: FileStorage) -> str:
     if not text.strip():
         raise UploadError("The file is empty.")
     return text
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=TOKEN_SALT)
-
-
-def sign_page(page: UploadedPage) -> str:
-    """A tamper-proof token holding the page (compressed when that helps)."""
-    return _serializer().dumps({"filename": page.filename, "suffix": page.suffix, "text": page.text})
-
-
-def unsign_page(token: str) -> UploadedPage:
-    """The page in a token from sign_page(); UploadError when altered or expired."""
-    try:
-        data = _serializer().loads(token, max_age=PREVIEW_MAX_AGE_SECONDS)
-    except SignatureExpired:
-        raise UploadError("The preview is more than an hour old: upload the file again.") from None
-    except BadSignature:
-        raise UploadError("The preview could not be read: upload the file again.") from None
-    return UploadedPage(data["filename"], data["suffix"], data["text"])

@@ -7,7 +7,9 @@ extension when an index is built (knowledge.py), as doc_id
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 
@@ -24,12 +26,13 @@ from .model import (
     transaction,
     utc_now,
 )
-from .tables import DocumentRow
+from .tables import DocumentRow, PendingUploadRow
 
 DOCUMENT_SUFFIXES = (".md", ".txt", ".html")
 MAX_DOCUMENT_BYTES = 2_000_000
 MAX_FILENAME_LENGTH = 255  # DocumentRow.filename
 MAX_SOURCE_CHARS = 2000  # a page's publisher or link
+PENDING_UPLOAD_TTL = timedelta(hours=1)  # how long a previewed upload waits for its confirmation
 # Staff content gets doc_ids of its own, apart from the corpus folder's; the
 # FAQ entries together are one document, which no page may shadow.
 DOC_ID_PREFIX = "staff/"
@@ -126,6 +129,39 @@ class PageStore:
         # Sorted here, not by the database: the same order whatever its collation.
         records.sort(key=lambda r: r.filename)
         return [r for r in records if matches_search(words, r.filename, r.text)]
+
+    # -- uploads waiting for confirmation ------------------------------------------------
+    def hold_upload(self, filename: str, suffix: str, text: str, author: str) -> str:
+        """Keep an uploaded page until `author` confirms it; its token (random, for that author only).
+
+        Uploads held longer than PENDING_UPLOAD_TTL are dropped first; ValueError as for add_document.
+        """
+        suffix = checked_suffix(suffix)
+        text = checked_page_text(text)
+        author = checked_name(author, "author")
+        token, now = secrets.token_urlsafe(24), utc_now()
+        with transaction(self.storage, "keeping an upload", write=True) as session:
+            session.execute(delete(PendingUploadRow).where(PendingUploadRow.created_at < now - PENDING_UPLOAD_TTL),
+                            execution_options=BULK)
+            session.add(PendingUploadRow(token=token, author=author, filename=safe_filename(filename, suffix),
+                                         suffix=suffix, text=text, created_at=now))
+        return token
+
+    def held_upload(self, token: str, author: str) -> tuple[str, str, str] | None:
+        """(filename, suffix, text) of the upload `author` holds under `token`; None when unknown,
+        someone else's or older than PENDING_UPLOAD_TTL."""
+        if not isinstance(token, str) or not token or len(token) > 64:
+            return None
+        with transaction(self.storage, "reading an upload") as session:
+            row = session.get(PendingUploadRow, token)
+            if row is None or row.author != author or row.created_at < utc_now() - PENDING_UPLOAD_TTL:
+                return None
+            return row.filename, row.suffix, row.text
+
+    def drop_upload(self, token: str) -> None:
+        """Forget a held upload (confirmed or abandoned)."""
+        with transaction(self.storage, "dropping an upload", write=True) as session:
+            session.execute(delete(PendingUploadRow).where(PendingUploadRow.token == token), execution_options=BULK)
 
 
 def checked_source(publisher, url) -> tuple[str | None, str | None]:

@@ -60,6 +60,19 @@ class FaqRow(Base):
     reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class PendingUploadRow(Base):
+    """A page uploaded and shown as a preview, kept until staff confirm it (migration 0007): the
+    preview is a page of its own (a GET after the upload's POST), on whichever server answers it."""
+    __tablename__ = "staff_pending_uploads"
+
+    token: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    author: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    filename: Mapped[str] = mapped_column(String(255))
+    suffix: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
 class DocumentRow(Base):
     """A page uploaded by staff (text, Markdown or HTML), kept as uploaded."""
     __tablename__ = "staff_documents"

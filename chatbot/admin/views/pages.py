@@ -9,7 +9,7 @@ from ...corpus import LoadError
 from ..auth import current_actor, current_staff
 from ..blueprint import bp
 from ..forms import ConfirmPageForm, PageSourceForm, UploadPageForm
-from ..uploads import UploadError, read_uploaded_page, sign_page, submitted_file, too_large_to_preview, unsign_page
+from ..uploads import UploadedPage, read_uploaded_page, submitted_file, too_large_to_preview
 from ..workspace import current_workspace
 
 
@@ -20,7 +20,26 @@ def upload_page():
     page = submitted_file(form, form.page, read_uploaded_page)
     if page is None:
         return render_template("admin/upload_page.html", form=form), 422 if form.errors else 200
-    return _preview(page)
+    try:
+        token = current_workspace().knowledge.hold_upload(page.filename, page.suffix, page.text, current_actor())
+    except ValueError as error:
+        form.page.errors.append(str(error))
+        return render_template("admin/upload_page.html", form=form), 422
+    # The preview is a page of its own: reloading it never sends the file again.
+    return redirect(url_for("admin.preview_page", token=token), 303)
+
+
+@bp.get("/pages/preview/<token>")
+def preview_page(token: str):
+    """The passages a held upload would give, with the button that saves it."""
+    page = _held(token)
+    if page is None:
+        return redirect(url_for("admin.upload_page"))
+    passages, problems = current_workspace().preview_document(page.filename, page.suffix, page.text)
+    confirm = ConfirmPageForm(formdata=None, data={"upload": token})
+    replaces, conflict = _same_name(page.filename)
+    return render_template("admin/page_preview.html", page=page, passages=passages, problems=problems,
+                           replaces=replaces, conflict=conflict, confirm=confirm)
 
 
 @bp.post("/pages/confirm")
@@ -29,12 +48,11 @@ def confirm_page():
     form = ConfirmPageForm()
     if not form.validate_on_submit():
         return redirect(url_for("admin.upload_page"))
-    try:
-        page = unsign_page(form.upload.data)
-    except UploadError as error:
-        flash(str(error), "error")
+    page = _held(form.upload.data)
+    if page is None:
         return redirect(url_for("admin.upload_page"))
     workspace, actor = current_workspace(), current_actor()
+    workspace.knowledge.drop_upload(form.upload.data)
     existing, conflict = _same_name(page.filename)
     if conflict is not None:
         flash(f"A page named {conflict.filename} exists already: delete it first or rename the file.", "error")
@@ -131,12 +149,14 @@ def delete_page(doc_id: int):
                            action=url_for("admin.delete_page", doc_id=doc_id))
 
 
-def _preview(page):
-    passages, problems = current_workspace().preview_document(page.filename, page.suffix, page.text)
-    confirm = ConfirmPageForm(formdata=None, data={"upload": sign_page(page)})
-    replaces, conflict = _same_name(page.filename)
-    return render_template("admin/page_preview.html", page=page, passages=passages, problems=problems,
-                           replaces=replaces, conflict=conflict, confirm=confirm)
+def _held(token: str) -> UploadedPage | None:
+    """The upload the signed-in staff member holds under `token`, or None with a message saying why."""
+    held = current_workspace().knowledge.held_upload(token, current_actor())
+    if held is None:
+        flash("That preview is gone (confirmed already, or more than an hour old): upload the file again.",
+              "error")
+        return None
+    return UploadedPage(*held)
 
 
 def _same_name(filename: str):
