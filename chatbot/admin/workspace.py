@@ -9,7 +9,9 @@ import logging
 
 from flask import Flask, current_app
 
+from ..service import current_service
 from ..settings import Settings
+from ..staff.checks import VersionBot
 from ..staff.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -28,3 +30,10 @@ def init_workspace(app: Flask, settings: Settings) -> Workspace:
 
 def current_workspace() -> Workspace:
     return current_app.extensions[EXTENSION]
+
+
+def served_bot() -> tuple[str, VersionBot]:
+    """(version, bot) of what this server answers visitors with now, for the core's operations
+    that compare with or show the published version."""
+    served, responder = current_service().bot()
+    return served.version, VersionBot(responder, served.index)

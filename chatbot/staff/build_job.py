@@ -23,10 +23,10 @@ from ..index.artifact import IndexLoadError
 from ..index.store import IndexStore
 from ..settings import Settings, SettingsError, resolve_settings
 from ..storage import Storage
-from .checks import VersionBot, check_questions, compare
+from .checks import VersionBot, check_questions, compare, version_bot
 from .knowledge import KnowledgeStore
 from .shipped import hidden_corpus_files
-from .versions import VersionRegistry
+from .versions import VersionRegistry, live_version
 
 HEARTBEAT_SECONDS = 2.0
 
@@ -100,14 +100,11 @@ def build_candidate(settings: Settings, storage: Storage, version: str, strict: 
 
 def _published_bot(registry: VersionRegistry, store: IndexStore, settings: Settings) -> VersionBot | None:
     """What visitors get now (the database's publication, else this server's own), or None."""
-    publication = registry.published()
-    version = publication.version if publication is not None else store.current()
+    version = live_version(registry, store)
     if version is None:
         return None
     try:
-        folder = store.receive(version, lambda target: registry.download_files(version, target))
-        responder, _ = load_responder(folder, settings, fallback_dir=settings.corpus_dir)
-        return VersionBot(responder, store.load(version)[0])
+        return version_bot(registry, store, settings, version)
     except (IndexLoadError, OSError):
         return None
 

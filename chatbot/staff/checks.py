@@ -15,8 +15,11 @@ from typing import Any, Mapping, NamedTuple
 
 from ..answer.kinds import ReplyKind
 from ..answer.policy import Responder
+from ..answer.version_rules import load_responder
 from ..evaluate import EvalQuestion, evaluate_kinds, evaluate_retrieval, passage_matches, read_eval_file
 from ..index import PassageIndex
+from ..index.store import IndexStore
+from .versions import VersionRegistry, fetch_version
 
 # Float noise must not turn a drop of exactly the margin into a block.
 _TOLERANCE = 1e-9
@@ -27,6 +30,15 @@ class VersionBot(NamedTuple):
     smalltalk rules) and its index."""
     responder: Responder
     index: PassageIndex
+
+
+def version_bot(registry: VersionRegistry, store: IndexStore, settings: Mapping[str, Any],
+                version: str) -> VersionBot:
+    """The responder (that version's rules, `settings`) and index of `version`, fetched from
+    the database when not on this server; IndexLoadError or OSError when it cannot be had."""
+    folder = fetch_version(registry, store, version)
+    responder, _ = load_responder(folder, settings, fallback_dir=settings["CHATBOT_CORPUS_DIR"])
+    return VersionBot(responder, store.load(version)[0])
 
 
 @dataclass(frozen=True)

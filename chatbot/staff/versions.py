@@ -15,6 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import and_, delete, or_, select, update
 
+from ..index.artifact import IndexLoadError
+from ..index.store import IndexStore
 from ..storage import Storage, StorageError
 from ..storage.tables import ID_LENGTH
 from ..text import squash_spaces
@@ -213,6 +215,20 @@ class VersionRegistry:
         with transaction(self.storage, f"updating index version ({doing})", write=True) as session:
             if session.execute(change, execution_options=BULK).rowcount != 1:
                 _require_status(session, version, statuses, doing)
+
+
+def live_version(registry: VersionRegistry, store: IndexStore) -> str | None:
+    """The version visitors get: the database's publication, else this server's own CURRENT."""
+    publication = registry.published()
+    return publication.version if publication else store.current()
+
+
+def fetch_version(registry: VersionRegistry, store: IndexStore, version: str) -> Path:
+    """The local folder of `version`, fetched from the database when missing here."""
+    def fill(folder: Path) -> None:
+        if not registry.download_files(version, folder):
+            raise IndexLoadError(f"the database has no files for index version {version}")
+    return store.receive(version, fill)
 
 
 def checked_version(version: str) -> str:

@@ -20,12 +20,9 @@ import subprocess
 import sys
 import threading
 from datetime import timedelta
-from pathlib import Path
 from typing import Callable
 
-from ..answer.version_rules import load_responder
 from ..corpus import parse_document
-from ..index.artifact import IndexLoadError
 from ..index.store import IndexStore
 from ..passages import make_passages
 from ..settings import PROJECT_ROOT, Settings
@@ -34,7 +31,7 @@ from .account_admin import AccountAdmin
 from .accounts import StaffAccounts
 from .audit import AuditLog
 from .build_job import build_candidate
-from .checks import GateMargins, VersionBot, gate_reasons
+from .checks import GateMargins, VersionBot, gate_reasons, version_bot
 from .clinic_settings import ClinicSettingsStore
 from .faq_csv import ImportTooLarge, faq_to_csv, import_faq
 from .hashing import HashingGate
@@ -44,7 +41,7 @@ from .model import Publication, VersionRecord
 from .roles import Actor, Permission, require
 from .shipped import ShippedDocuments
 from .usage import Usage
-from .versions import VersionRegistry
+from .versions import VersionRegistry, fetch_version, live_version
 
 log = logging.getLogger(__name__)
 STALE_BUILD = timedelta(seconds=30)  # a build whose heartbeat is older than this has died
@@ -64,14 +61,6 @@ class GateBlocked(Exception):
 
 class NotAllowed(ValueError):
     """The operation does not apply to this version (unknown, not finished, or the other step)."""
-
-
-def fetch_version(registry: VersionRegistry, store: IndexStore, version: str) -> Path:
-    """The local folder of `version`, fetched from the database when missing here."""
-    def fill(folder: Path) -> None:
-        if not registry.download_files(version, folder):
-            raise IndexLoadError(f"the database has no files for index version {version}")
-    return store.receive(version, fill)
 
 
 def open_store(settings: Settings) -> IndexStore:
@@ -171,8 +160,7 @@ class Workspace:
     # -- the gate, publishing and rolling back ----------------------------------
     def published_version(self) -> str | None:
         """The version visitors get: the database's publication, else this server's own."""
-        publication = self.versions.published()
-        return publication.version if publication else self.store.current()
+        return live_version(self.versions, self.store)
 
     def gate(self, version: str) -> list[str]:
         """Reasons the safety gate refuses `version` without an override ([] = none)."""
@@ -232,9 +220,7 @@ class Workspace:
     # -- trying and previewing ----------------------------------------------------
     def bot(self, version: str) -> VersionBot:
         """The responder and index of `version` (fetched from the database if not here)."""
-        folder = fetch_version(self.versions, self.store, version)
-        responder, _ = load_responder(folder, self.settings, fallback_dir=self.settings.corpus_dir)
-        return VersionBot(responder, self.store.load(version)[0])
+        return version_bot(self.versions, self.store, self.settings, version)
 
     def _published_bot(self) -> VersionBot | None:
         """The published version's bot (the inbox's passages), or None when nothing is published."""

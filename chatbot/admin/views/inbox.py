@@ -10,13 +10,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from ...answer.kinds import ReplyKind
-from ...service import current_service
 from ...staff.checks import VersionBot
 from ...staff.inbox import LOW_CONFIDENCE, NO_ANSWER, NOT_HELPFUL
 from ..auth import current_actor
 from ..blueprint import bp
 from ..forms import MAX_IDS_PER_ACTION, InboxAnswerForm, InboxGroupForm, InboxNewAnswerForm
-from ..workspace import current_workspace
+from ..workspace import current_workspace, served_bot
 from .faq import _same_question
 
 MAX_GROUPS = 50
@@ -153,8 +152,7 @@ def _open_ids(form: InboxGroupForm) -> list[str] | None:
 
 def _published_bot() -> VersionBot:
     """What visitors get now: the reply kinds and closest passages are the published version's."""
-    served, responder = current_service().bot()
-    return VersionBot(responder, served.index)
+    return served_bot()[1]
 
 
 def _group_by_key(key: str):

@@ -4,11 +4,9 @@ from __future__ import annotations
 from flask import redirect, render_template, session, url_for
 
 from ...index.artifact import IndexLoadError
-from ...service import current_service
-from ...staff.checks import VersionBot
 from ..blueprint import bp
 from ..forms import TryItForm
-from ..workspace import current_workspace
+from ..workspace import current_workspace, served_bot
 
 TRIED = "try_it_question"  # the last question tried, in this staff member's signed session
 
@@ -28,9 +26,7 @@ def try_it():
     if message:
         form = TryItForm(formdata=None, data={"message": message})
         try:
-            served, responder = current_service().bot()
-            published = (served.version, VersionBot(responder, served.index))
-            result = current_workspace().try_it(message, published)
+            result = current_workspace().try_it(message, served_bot())
         except IndexLoadError as error:
             problem = f"The candidate index could not be loaded: {error}"
     return render_template("admin/try_it.html", form=form, result=result, problem=problem)
