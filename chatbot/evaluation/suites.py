@@ -18,7 +18,7 @@ from .faq_banks import FaqBank, build_bank_index, read_covidfaq, read_stackfaq
 K = 10
 OURS = "ours"
 ROOT = Path(__file__).resolve().parents[2]
-PASSAGE_SUITES = {"dev": "dev.jsonl", "extra": "extra.jsonl", "fresh": "fresh.jsonl",
+PASSAGE_SUITES = {"dev": "dev.jsonl", "extra": "extra.jsonl", "fresh": "fresh.jsonl", "fresh-2": "fresh2.jsonl",
                   "out-of-scope": "out_of_scope.jsonl"}  # files in tests/data
 FAQ_SUITES = {"StackFAQ": ("stackfaq.json", read_stackfaq), "CovidFAQ-dev": ("covidfaq-dev.json", read_covidfaq)}
 
