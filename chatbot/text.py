@@ -37,7 +37,11 @@ where where's whether which while who who's whom whose why why's will with won't
 would wouldn't you you'd you'll you're you've your yours yourself yourselves
 can cannot can't shall anyone anybody someone something anything thing things
 tell know want wondering wonder im ive youre dont doesnt isnt cant
+hi hello hey hiya ok okay lol tho though yeah yep yup u ur r pls plz thx um umm uh hmm
+btw anyway anyways kinda sorta gonna wanna gotta dunno
 """.split())
+# The last two lines: chat words (greetings, "ok", "tho", "u", "gonna") that carry no topic;
+# a document never needs them, and in a question they are not something the documents miss.
 # Visitors often drop the apostrophe ("shouldnt", "wasnt", "theyre"): those forms
 # are stop words too, except where they spell a word of their own ("well", "ill").
 STOP_WORDS = STOP_WORDS | frozenset(
