@@ -42,6 +42,9 @@ DEV = [json.loads(line) for line in
     ("what can you do?", "about_bot"), ("who are you", "about_bot"),
     ("hello, are you a real person?", "about_bot"), ("am I talking to a robot", "about_bot"),
     ("help", "about_bot"), ("waht can you do", "about_bot"),
+    ("what's your name?", "about_bot"), ("ok", "acknowledge"), ("ok cool", "acknowledge"),
+    ("got it, thanks", "thanks"), ("cheers mate", "thanks"), ("alright then", "acknowledge"),
+    ("can I talk to a person please", "human"), ("is there a human I can talk to?", "human"),
 ])
 def test_smalltalk_is_recognised(message, intent):
     assert classify_smalltalk(message) == SmalltalkMatch(intent)
@@ -51,7 +54,8 @@ def test_smalltalk_is_recognised(message, intent):
     "hi, does acupuncture hurt?", "hello, how long do the needles stay in?",
     "thanks, but is it safe?", "thanks, how many sessions do I need?",
     "are you a doctor who does acupuncture?", "what can acupuncture do for back pain?",
-    "good", "ok", "yes", "no", "", "   ", "?!", "hi " * 20, "high", "hell", "help with back pain",
+    "good", "yes", "no", "", "   ", "ok, how many sessions do I need?",
+    "can I talk to a person about acupuncture for my back?", "?!", "hi " * 20, "high", "hell", "help with back pain",
     "who are you going to refer me to?", "bye the way, is cupping safe?",
     "help, my back hurts", "what is acupuncture", "can you help me with sciatica",
     "are you a doctor?", "is this safe?", "what can you do for sciatica?",
@@ -97,6 +101,11 @@ def test_about_bot_reply_says_it_is_automated_uses_the_clinics_documents_and_giv
     assert "can't give medical advice" in reply
 
 
+def test_asking_for_a_person_is_told_how_to_reach_the_clinic():
+    reply = SHIPPED.reply(SmalltalkMatch("human"), None, "Call us on 555 0100.")
+    assert "automated" in reply and reply.endswith("Call us on 555 0100.")
+
+
 def test_clinic_name_appears_in_greeting_and_about_bot_replies():
     assert "welcome to Riverside Acupuncture" in smalltalk_reply(SmalltalkMatch("greeting"),
                                                                  "Riverside Acupuncture")
@@ -127,8 +136,8 @@ def test_everyday_greetings_thanks_and_goodbyes_are_recognised(message, intent):
 def test_the_shipped_smalltalk_file_loads_without_problems():
     smalltalk, errors = Smalltalk.load(SHIPPED_FILE)
     assert errors == []
-    assert [intent.name for intent in smalltalk.intents] == ["greeting", "thanks", "goodbye",
-                                                             "about_bot"]
+    assert [intent.name for intent in smalltalk.intents] == ["greeting", "acknowledge", "thanks", "goodbye",
+                                                             "about_bot", "human"]
 
 
 def test_smalltalk_comes_from_the_file(tmp_path):

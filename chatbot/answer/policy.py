@@ -98,7 +98,8 @@ class Responder:
             return Answer(ReplyKind.URGENT, urgent_reply(urgent, self.settings.urgent_replies))
         smalltalk = self.smalltalk.classify(message)
         if smalltalk is not None:
-            return Answer(ReplyKind.SMALLTALK, self.smalltalk.reply(smalltalk, self.settings.clinic_name or None))
+            return Answer(ReplyKind.SMALLTALK, self.smalltalk.reply(smalltalk, self.settings.clinic_name or None,
+                                                                         self.settings.contact_text))
         hits = index.search(message, max(top_k, CANDIDATE_POOL), highlight=top_k)
         passages = tuple(_answer_passage(h) for h in hits[:top_k])
         confidence = float(index.answer_probability(message, hits)) if hits else None

@@ -106,14 +106,16 @@ class Smalltalk(LoadedFromFile):
             return None
         return SmalltalkMatch(self.intents[max(ranks)].name)   # the section furthest down wins
 
-    def reply(self, match: SmalltalkMatch, clinic_name: str | None = None) -> str:
-        """The plain-text reply of `match`'s section, placeholders filled in."""
+    def reply(self, match: SmalltalkMatch, clinic_name: str | None = None, contact: str = "") -> str:
+        """The plain-text reply of `match`'s section, placeholders filled in (`contact`: how to reach
+        the clinic, the CHATBOT_CONTACT_TEXT setting)."""
         if match.intent not in self._replies:
             raise ValueError(f"no smalltalk section [{match.intent}]")
         name = clinic_name.strip() if clinic_name else ""
         return self._replies[match.intent].format(
             clinic_name=name or "the clinic",
-            welcome=f", and welcome to {name}" if name else "")
+            welcome=f", and welcome to {name}" if name else "",
+            contact=contact.strip())
 
     def _known_word(self, word: str) -> str | None:
         """`word` as a wording or filler word: itself, de-stretched, or a one-edit typo."""

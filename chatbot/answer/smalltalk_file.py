@@ -22,7 +22,7 @@ from ..corpus.model import LoadError
 from ..text import words
 
 MAX_WORDS = 10
-PLACEHOLDERS = frozenset({"clinic_name", "welcome"})
+PLACEHOLDERS = frozenset({"clinic_name", "welcome", "contact"})
 _SECTION = re.compile(r"^\[(?P<name>[^\]]*)\]$")
 # "reply:", "filler:", "not typos:": the colon right after the key ("hi there :)" is a wording).
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
