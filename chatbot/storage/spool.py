@@ -15,6 +15,9 @@ of a live worker are skipped, files of a dead one are picked up by whichever
 process replays next. A replayed file is deleted only after its records were
 written, so a crash during replay means the file is replayed again, which is
 why the database write must be idempotent (Storage.store_records is).
+
+The file, lock and replay helpers below serve the journal too (journal.py):
+its files differ only in their name and in not being fsynced.
 """
 from __future__ import annotations
 
@@ -24,13 +27,14 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .records import parse_record
 
 log = logging.getLogger(__name__)
-PATTERN = "spool-*.jsonl"
+PREFIX = "spool"
+PATTERN = f"{PREFIX}-*.jsonl"
 
 
 class Spool:
@@ -44,7 +48,7 @@ class Spool:
         self._path: Path | None = None
         self._size = 0
         self._records = 0                 # records in this process's open file
-        self._counted: dict[Path, tuple[int, int]] = {}  # other files: size -> lines, as last counted
+        self._lines = LineCounts()        # other files
 
     def append(self, records: list[dict]) -> None:
         """Add `records` durably (written and fsynced) before returning; OSError when that fails.
@@ -54,8 +58,7 @@ class Spool:
         """
         if not records:
             return
-        data = b"".join(json.dumps(record, separators=(",", ":")).encode("ascii") + b"\n"
-                        for record in records)
+        data = b"".join(record_line(record) for record in records)
         with self._lock:
             fd = self._open_own_file()
             try:
@@ -74,24 +77,10 @@ class Spool:
 
     def count(self) -> int:
         """Records waiting in every spool file of the folder (this process's and others')."""
-        total = 0
         with self._lock:
             own, own_records = (self._path if self._pid == os.getpid() else None), self._records
-        counted = {}
-        for path in self._files():
-            if path == own:
-                total += own_records
-                continue
-            try:
-                size = path.stat().st_size
-                if self._counted.get(path, (None,))[0] != size:  # read a file again only when it grew
-                    self._counted[path] = (size, path.read_bytes().count(b"\n"))
-            except OSError:  # replayed and deleted meanwhile
-                continue
-            counted[path] = self._counted[path]
-            total += counted[path][1]
-        self._counted = counted
-        return total
+        files = self._files()
+        return (own_records if own in files else 0) + self._lines.total(path for path in files if path != own)
 
     def has_files(self) -> bool:
         """True when any spool file exists (cheap: one directory listing)."""
@@ -107,30 +96,7 @@ class Spool:
         the next time (already written chunks are written again, harmlessly).
         """
         self.seal()
-        replayed = 0
-        for path in self._files():
-            try:
-                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-            except OSError:  # deleted by another replayer
-                continue
-            try:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue  # a live process appends to it, or another replays it
-                if os.fstat(fd).st_nlink == 0:
-                    continue  # another process replayed and deleted it before we got the lock
-                records = _read_records(fd, path)
-                keep: list[dict] = []
-                for start in range(0, len(records), chunk):
-                    keep.extend(write(records[start:start + chunk]))
-                self.append(keep)
-                os.unlink(path)
-                _sync_folder(self.folder)
-                replayed += len(records)
-            finally:
-                os.close(fd)
-        return replayed
+        return replay_files(self._files(), write, self.append, chunk)
 
     def seal(self) -> None:
         """Close this process's file (releasing its lock) so that replay may take it.
@@ -153,24 +119,116 @@ class Spool:
                 os.close(self._fd)
             self._fd, self._path, self._size, self._records, self._pid = None, None, 0, 0, pid
         if self._fd is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            name = f"spool-{pid}-{secrets.token_hex(4)}.jsonl"
-            # Locked under a name replay does not read, then renamed: replay
-            # can never take (and delete) a file between its creation and its lock.
-            hidden = self.folder / f".{name}.new"
-            fd = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o600)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.rename(hidden, self.folder / name)
-            _sync_folder(self.folder)
-            self._fd, self._path, self._size, self._records = fd, self.folder / name, 0, 0
+            fd, path = create_own_file(self.folder, PREFIX, durable=True)
+            self._fd, self._path, self._size, self._records = fd, path, 0, 0
         return self._fd
 
     def _files(self) -> list[Path]:
+        return files_in(self.folder, PATTERN)
+
+
+def record_line(record: dict) -> bytes:
+    """One record as the line a spool or journal file holds (compact JSON, ASCII, newline)."""
+    return json.dumps(record, separators=(",", ":")).encode("ascii") + b"\n"
+
+
+def create_own_file(folder: Path, prefix: str, durable: bool) -> tuple[int, Path]:
+    """A new file `<prefix>-<pid>-<random>.jsonl` in `folder`, open for appending (O_APPEND) and
+    flocked by this process until it closes the descriptor or dies: (descriptor, path).
+
+    `durable`: the new name is fsynced into the folder (the spool); the
+    journal skips that, as it skips fsync altogether.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{prefix}-{os.getpid()}-{secrets.token_hex(4)}.jsonl"
+    # Locked under a name replay does not read, then renamed: replay
+    # can never take (and delete) a file between its creation and its lock.
+    hidden = folder / f".{name}.new"
+    fd = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(hidden, folder / name)
+        if durable:
+            _sync_folder(folder)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd, folder / name
+
+
+def files_in(folder: Path, pattern: str) -> list[Path]:
+    """The files of `folder` matching `pattern`, oldest first; none when the folder cannot be read."""
+    try:
+        paths = list(folder.glob(pattern))
+    except OSError:
+        return []
+    return sorted(paths, key=_modified)
+
+
+def unheld_files(paths: list[Path]) -> Iterator[tuple[Path, int]]:
+    """Each of `paths` that no live process holds, as (path, read-only descriptor), flocked by this
+    process while the caller works on it (the lock drops when the loop moves on).
+
+    A file whose owner is alive (it keeps its flock while it appends), that
+    another process is replaying, or that was deleted meanwhile, is skipped.
+    """
+    for path in paths:
         try:
-            paths = list(self.folder.glob(PATTERN))
-        except OSError:
-            return []
-        return sorted(paths, key=_modified)
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:  # deleted by another replayer
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live process appends to it, or another replays it
+            if os.fstat(fd).st_nlink == 0:
+                continue  # another process replayed and deleted it before we got the lock
+            yield path, fd
+        finally:
+            os.close(fd)
+
+
+def replay_files(paths: list[Path], write: Callable[[list[dict]], list[dict]],
+                 keep: Callable[[list[dict]], None], chunk: int = 500) -> int:
+    """Hand the records of each of `paths` no live process holds to `write`, in chunks; return how many.
+
+    What `write` returns is handed to `keep` (which must make it durable)
+    before the file is deleted; when `write` or `keep` raises, the file stays
+    for the next time and the exception goes to the caller.
+    """
+    replayed = 0
+    for path, fd in unheld_files(paths):
+        records = _read_records(fd, path)
+        kept: list[dict] = []
+        for start in range(0, len(records), chunk):
+            kept.extend(write(records[start:start + chunk]))
+        keep(kept)
+        os.unlink(path)
+        _sync_folder(path.parent)
+        replayed += len(records)
+    return replayed
+
+
+class LineCounts:
+    """Whole lines (records) in files, each file read again only when its size has changed."""
+
+    def __init__(self):
+        self._counted: dict[Path, tuple[int, int]] = {}  # path -> (size, lines) when last counted
+
+    def total(self, paths: Iterable[Path]) -> int:
+        """Lines in all of `paths` together; a file deleted meanwhile counts 0 (and is forgotten)."""
+        counted: dict[Path, tuple[int, int]] = {}
+        for path in paths:
+            try:
+                size = os.stat(path).st_size
+                if self._counted.get(path, (None,))[0] != size:
+                    self._counted[path] = (size, path.read_bytes().count(b"\n"))
+            except OSError:  # replayed and deleted meanwhile
+                continue
+            counted[path] = self._counted[path]
+        self._counted = counted
+        return sum(lines for _, lines in counted.values())
 
 
 def _modified(path: Path) -> float:

@@ -1,15 +1,19 @@
 """The chat log written off the request path: a bounded queue, batched writes, a spool when the database fails.
 
     writer = ChatLogWriter(Storage(url, timeout=1.0, statement_timeout=5.0), Spool(folder))
-    writer.record_exchange(exchange)             # returns at once
+    writer.record_exchange(exchange)             # journaled, queued, returns at once
     writer.record_feedback(message_id, True, None)
     writer.status()                              # WriterStatus(database="ok", spooled=0, queued=0)
     writer.flush()                               # tests: wait until all submitted is written or spooled
 
-A request only puts its record on an in-process queue. One writer thread per
-process (started on first use, so again in every forked gunicorn worker)
-takes what has queued up, redacts it and writes it in one transaction. The
-database calls run in a second thread and are waited on for a bounded time:
+A request makes its record (redacted: nothing unredacted reaches a disk),
+appends it to this process's journal (journal.py: one write call, no fsync;
+a worker killed with SIGKILL leaves it whole) and puts it on an in-process
+queue. One writer thread per process (started on first use, so again in
+every forked gunicorn worker) takes what has queued up and writes it in one
+transaction; a record stored or spooled is marked done in the journal, which
+then forgets it. Journals of dead processes are replayed like spool files.
+The database calls run in a second thread and are waited on for a bounded time:
 a database that does not answer at all (a stopped server keeps its TCP
 connections open, so no socket timeout fires) stalls that thread only, never
 a request nor the writer.
@@ -44,8 +48,9 @@ from datetime import timedelta
 
 from sqlalchemy.exc import DataError, IntegrityError
 
+from .journal import Journal, Segment
 from .model import Exchange, StorageError
-from .records import EXCHANGE, FEEDBACK, exchange_record, feedback_record, parse_time, utc_now
+from .records import EXCHANGE, exchange_record, feedback_record, parse_time, utc_now
 from .spool import Spool
 from .storage import Storage
 
@@ -116,12 +121,14 @@ class _DatabaseThread:
 class ChatLogWriter:
     """Exchanges and feedback, queued by requests and written in batches; see the module docstring."""
 
-    def __init__(self, storage: Storage, spool: Spool, *, queue_size: int = 10_000, batch_size: int = 500,
+    def __init__(self, storage: Storage, spool: Spool, journal: Journal | None = None, *,
+                 queue_size: int = 10_000, batch_size: int = 500,
                  batch_wait: float = 0.05, write_timeout: float = 2.0, retry_seconds: float = 1.0,
                  ping_seconds: float = 2.0,
                  waiting_grace: float = 30.0, feedback_life: float = 600.0, backlog_limit: int = 100_000):
         self.storage = storage
         self.spool = spool
+        self.journal = journal if journal is not None else Journal(spool.folder)
         self.queue_size = queue_size
         self.batch_size = batch_size
         self.batch_wait = batch_wait
@@ -139,13 +146,15 @@ class ChatLogWriter:
     # -- the request side ------------------------------------------------------
 
     def record_exchange(self, exchange: Exchange) -> None:
-        """Queue `exchange` (give it its created_at); StorageError only when neither queue nor spool takes it."""
-        self._put((EXCHANGE, exchange))
+        """Journal and queue `exchange` (give it its created_at); StorageError only when neither
+        queue nor spool takes it."""
+        self._put(exchange_record(exchange))
 
     def record_feedback(self, message_id: str, helpful: bool, comment: str | None) -> None:
-        """Queue a visitor's verdict; TypeError/ValueError as Storage.record_feedback, StorageError as above."""
+        """Journal and queue a visitor's verdict; TypeError/ValueError as Storage.record_feedback,
+        StorageError as above."""
         # Made (checked and redacted) here, so that a wrong argument is the caller's error.
-        self._put((FEEDBACK, feedback_record(message_id, helpful, comment)))
+        self._put(feedback_record(message_id, helpful, comment))
 
     def status(self, wait: float = 0.5) -> WriterStatus:
         """The database state, never waiting more than `wait` seconds.
@@ -195,8 +204,9 @@ class ChatLogWriter:
         waiting, self._waiting = self._waiting, []
         self._spool_records([record for _, record in waiting])
         if self._backlog:
-            log.error("chat log: %d record(s) lost at shutdown: neither the database nor the spool took them",
-                      len(self._backlog))
+            log.error("chat log: %d record(s) not stored at shutdown: neither the database nor the spool took "
+                      "them", len(self._backlog))
+        self.journal.close()  # its files are deleted, unless they hold records still pending
         self.storage.dispose()  # its connections close now, not whenever they are collected
 
     # -- the writer thread -----------------------------------------------------
@@ -216,10 +226,14 @@ class ChatLogWriter:
             self._wake = threading.Event()
             self._waiting: list[tuple[float, dict]] = []   # (since, feedback record) without its exchange yet
             self._backlog: list[dict] = []                 # records neither the database nor the spool took
+            # Records taken from the queue and not yet stored or spooled, by
+            # id(record): (record, its journal segment).
+            self._journaled: dict[int, tuple[dict, Segment]] = {}
+            self._journal_failing = False
             self._database = _DatabaseThread()
             self._database_ok = True
             self._checked_at = float("-inf")
-            self._spooled = self.spool.count()
+            self._spooled = self._count_kept()
             self._next_maintenance = 0.0
             self._stopping = threading.Event()
             self._closed = False
@@ -228,19 +242,33 @@ class ChatLogWriter:
             self._pid = os.getpid()
             atexit.register(self.close)
 
-    def _put(self, item) -> None:
+    def _put(self, record: dict) -> None:
         self._ensure_started()
         if len(self._items) >= self.queue_size:
             # The writer cannot keep up (the database is slow): keep the record
             # durably from this thread rather than drop it or wait.
             try:
-                self.spool.append([_record(item)])
+                self.spool.append([record])
             except OSError as error:
                 raise StorageError(f"chat log queue full and spool unusable: {error}") from error
             return
-        self._items.append(item)
+        self._items.append((record, self._journal(record)))
         if not self._wake.is_set():
             self._wake.set()
+
+    def _journal(self, record: dict) -> Segment | None:
+        """Append `record` to the journal; None when the journal fails (the record is still queued,
+        as before the journal existed: only a kill of this process could lose it)."""
+        try:
+            segment = self.journal.append(record)
+        except OSError as error:
+            if not self._journal_failing:  # said once, not once per request
+                log.error("chat log journal %s unusable (%s): records are kept in memory until written",
+                          self.journal.folder, error)
+            self._journal_failing = True
+            return None
+        self._journal_failing = False
+        return segment
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -253,12 +281,14 @@ class ChatLogWriter:
     def _cycle(self) -> None:
         items = self._take()
         flushes = [item for item in items if isinstance(item, threading.Event)]
-        records = [_record(item) for item in items if not isinstance(item, threading.Event)]
-        if records:
-            self._write_or_spool(records)
+        entries = [item for item in items if not isinstance(item, threading.Event)]
+        self._journaled.update((id(record), (record, segment)) for record, segment in entries if segment)
+        if entries:
+            self._write_or_spool([record for record, _ in entries])
         if flushes or time.monotonic() >= self._next_maintenance:
             self._maintain()
             self._next_maintenance = time.monotonic() + self.retry_seconds
+        self.journal.tidy()
         for done in flushes:
             done.set()
 
@@ -288,8 +318,16 @@ class ChatLogWriter:
             else:
                 now = time.monotonic()
                 self._waiting.extend((now, record) for record in missing)
+                self._settle(records, but=missing)
                 return
         self._spool_records(records)
+
+    def _settle(self, records: list[dict], but: list[dict] = ()) -> None:
+        """`records` (except `but`) are stored or spooled: their journal lines are no longer needed."""
+        keep = {id(record) for record in but}
+        segments = [self._journaled.pop(id(record), (None, None))[1] for record in records
+                    if id(record) not in keep]
+        self.journal.done(segment for segment in segments if segment is not None)
 
     def _maintain(self) -> None:
         """Every `retry_seconds`: retry waiting feedback, then the spool files, then recount the spool."""
@@ -300,14 +338,25 @@ class ChatLogWriter:
             self._probe()
         if self._database_ok and self._waiting:
             self._retry_waiting()
+        if self._database_ok:
+            # Dead processes' journals first: their feedback may wait in the spool.
+            self._replay("journal", lambda: self.journal.replay(self._store_replayed, self.spool.append,
+                                                               self.batch_size))
         if self._database_ok and self.spool.has_files():
-            try:
-                self.spool.replay(self._store_replayed, self.batch_size)
-            except StorageError:
-                pass  # the file stays; tried again next time
-            except OSError as error:
-                log.error("chat log spool cannot be replayed: %s", error)
-        self._spooled = self.spool.count() if self.spool.has_files() else 0
+            self._replay("spool", lambda: self.spool.replay(self._store_replayed, self.batch_size))
+        self._spooled = self._count_kept()
+
+    def _replay(self, what: str, replay) -> None:
+        try:
+            replay()
+        except StorageError:
+            pass  # the file stays; tried again next time
+        except OSError as error:
+            log.error("chat log %s cannot be replayed: %s", what, error)
+
+    def _count_kept(self) -> int:
+        """Records waiting on disk for the database: in the spool, and in journals of dead processes."""
+        return (self.spool.count() if self.spool.has_files() else 0) + self.journal.orphaned()
 
     def _retry_waiting(self) -> None:
         """Store waiting feedback whose exchange has arrived; spool what waited longer than the grace."""
@@ -317,6 +366,7 @@ class ChatLogWriter:
             missing = {id(record) for record in self._call(lambda: self.storage.store_records([], records))}
         except StorageError:
             missing = {id(record) for record in records}
+        self._settle([record for record in records if id(record) not in missing])
         cutoff = time.monotonic() - self.waiting_grace
         still = [(since, record) for since, record in waiting if id(record) in missing]
         self._waiting = [(since, record) for since, record in still if since > cutoff]
@@ -410,6 +460,7 @@ class ChatLogWriter:
         try:
             self.spool.append(records)
             self._spooled += len(records)
+            self._settle(records)
         except OSError as error:
             room = self.backlog_limit - len(self._backlog)
             if room < len(records):
@@ -422,8 +473,3 @@ def _refused(error: StorageError) -> bool:
     """True when the database answered but refused the data (not when it is down, locked or slow)."""
     return isinstance(error.__cause__, (DataError, IntegrityError))
 
-
-def _record(item) -> dict:
-    """The record of a queued item: an exchange is redacted here, in the writer thread."""
-    kind, value = item
-    return exchange_record(value) if kind == EXCHANGE else value
