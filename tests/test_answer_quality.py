@@ -11,8 +11,17 @@ import pytest
 
 from chatbot.evaluate import corpus_responder, evaluate_retrieval, read_eval_file
 from chatbot.index import PassageIndex
+from chatbot.index.answer_types import (
+    CLOCK_TIME,
+    DEFINITION,
+    MONEY,
+    QUANTITY,
+    question_type,
+    states_clock_time,
+    states_money,
+)
 from chatbot.index.artifact import load_index, save_index
-from chatbot.index.confidence import load_model
+from chatbot.index.confidence import FEATURES, ConfidenceModel, load_model
 from conftest import DEFAULT_CORPUS
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -89,3 +98,53 @@ def test_confidence_is_a_probability_higher_for_a_covered_question_than_an_unrel
         return default_index.answer_probability(question, default_index.search(question, 10))
     covered, unrelated = probability("is acupuncture safe for back pain?"), probability("how do I knit a scarf?")
     assert 0.0 <= unrelated < covered <= 1.0
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("how much is a session?", MONEY), ("what are your fees", MONEY), ("how much do you charge?", MONEY),
+    ("would my health plan cover the cost?", None),
+    ("what time do you open on saturdays", CLOCK_TIME), ("are you open on sundays?", CLOCK_TIME),
+    ("what are your opening hours", CLOCK_TIME), ("how many sessions will I need?", QUANTITY),
+    ("how much is it going to hurt?", QUANTITY), ("is it cheaper than pills?", None),
+    ("what is qi?", DEFINITION),
+])
+def test_the_kind_of_answer_a_question_asks_for(question, kind):
+    assert question_type(question).kind == kind
+
+
+def test_prices_and_clock_times_are_recognised_in_passages():
+    assert states_money("A first session is $85.") and states_money("It costs 45 pounds.")
+    assert not states_money("It is cheaper in the long run than pills.")
+    assert states_clock_time("We open at 9am and close at 5:30 pm.")
+    assert not states_clock_time("The needles stay in for 20 minutes.")
+
+
+def test_a_price_question_is_less_sure_when_no_passage_states_a_price(make_passage):
+    about_sessions = "A session lasts about an hour; most people need six to eight sessions."
+    without_price = PassageIndex().fit([make_passage("sessions", about_sessions)])
+    with_price = PassageIndex().fit([make_passage("sessions", about_sessions + " Each session costs $70.")])
+    question = "how much is a session?"
+    features = [index.answer_features(question, index.search(question, 3)) for index in (without_price,
+                                                                                          with_price)]
+    assert [f["answer_type_met"] for f in features] == [0.0, 1.0]
+
+
+def test_near_domain_questions_stay_below_the_answer_threshold(default_index, fresh):
+    # The clinic's business (prices, hours, insurance) is not in its documents.
+    threshold = corpus_responder(DEFAULT_CORPUS).settings.threshold
+    questions = ["how much does a session cost?", "what time do you close on fridays?",
+                 "do you take my insurance?", "is there parking at the clinic?"]
+    sure = {q: default_index.answer_probability(q, default_index.search(q, 10)) for q in questions}
+    assert all(p < threshold for p in sure.values()), sure
+
+
+def test_a_confidence_model_names_its_features_so_an_older_one_still_loads(default_index):
+    older = {"features": list(FEATURES[:7]), "coefficients": [0.5] * 7, "intercept": 0.1,
+             "means": [0.0] * 7, "scales": [1.0] * 7}
+    model = ConfidenceModel.from_dict(older)
+    assert model.features == FEATURES[:7] and ConfidenceModel.from_dict(model.to_dict()) == model
+    question = "do the needles hurt?"
+    features = default_index.answer_features(question, default_index.search(question, 10))
+    assert 0.0 < model.probability(features) < 1.0
+    with pytest.raises(ValueError, match="features"):
+        ConfidenceModel.from_dict(older | {"features": [*FEATURES[:6], "made_up"]})

@@ -82,10 +82,11 @@ def test_generic_short_answers_push_the_right_passage_down_and_hit_at_1_blocks(p
     before, after = evaluation["published"], evaluation["candidate"]
     assert (before["hit@1"], after["hit@1"]) == (1.0, 0.5)
     assert before["hit@3"] == after["hit@3"] == 1.0  # the old hit@3-only gate saw no problem
-    assert gate_reasons(evaluation, MARGINS) == [
-        "Right passage shown first on the check questions drops from 1.00 to 0.50 (more than 0.05 allowed)."]
+    assert gate_reasons(evaluation, MARGINS)[0] == (
+        "Right passage shown first on the check questions drops from 1.00 to 0.50 (more than 0.05 allowed).")
     assert set(worse(changes)) == {"What are the side effects?", "How does cupping work?"}
-    assert all(why[0].startswith("Right passage → wrong passage") for why in worse(changes).values())
+    assert all(any(reason.startswith("Right passage → wrong passage") for reason in why)
+               for why in worse(changes).values()), worse(changes)
 
 
 def test_an_answer_that_becomes_i_dont_know_is_worse_and_blocks_on_the_answered_share(published, make_passage):

@@ -6,7 +6,13 @@ Two classic question-answering signals, both cheap and language-general:
   passage that states a number or a duration; the quantity word itself
   ("long" in "how long") is not a topic and is dropped from the query;
 - definition questions ("what is an acupoint?") want a passage that defines
-  the term ("... known as acupoints", "Electroacupuncture is a form of ...").
+  the term ("... known as acupoints", "Electroacupuncture is a form of ...");
+- price questions ("how much is a session?", "what are your fees?") want an
+  amount of money, and clock-time questions ("what time do you open?") a time
+  of day. They rank like quantity questions (the answer is a number), and the
+  confidence model is told when the best passage states no price or time, the
+  usual case of a question about the clinic's business that its documents
+  leave out.
 """
 from __future__ import annotations
 
@@ -36,13 +42,34 @@ _WHICH = re.compile(r"\b([\w-]+),\s+which\s+(?:is|are|uses|involves|means)\b", r
 _NAMED_AS_OR_WHICH = re.compile(r"(?:known as|called|referred to as|termed|defined as)\s"
                                 r"|,\s+which\s+(?:is|are|uses|involves|means)", re.I)
 
+# Asking for a price: "how much does it cost / do you charge", "how much is a session",
+# "what are your fees", "cost of a session", "prices?". A money word alone is not
+# enough: "will my plan cover the cost" asks about cover, not a price.
+_MONEY_QUESTION = re.compile(
+    r"\bhow\s+much\b[^?.!]*\b(?:cost|costs|charge|charges|pay)\b"
+    r"|\bhow\s+much\s+(?:is|are|for|does|do|would|will)\s+(?:an?|one|the|each|per|your|a\s+single)\s+\w+"
+    r"(?:\s+(?:of|for)\s+\w+)?\s*[?.!]*\s*$"
+    r"|\bwhat\s+(?:is|are|'s)\s+(?:the\s+|your\s+)?(?:price|prices|cost|costs|fee|fees|charges|rates)\b"
+    r"|\bwhat\s+do\s+you\s+charge\b|\b(?:price|cost|fee)s?\s+(?:of|for|per)\s+(?:an?|one|the|each)\b"
+    r"|^\s*(?:prices?|fees?|costs?|pricing)\s*[?.!]*\s*$", re.I)
+_MONEY = re.compile(r"[$\u00a3\u20ac\u00a5]\s?\d|\b\d+(?:[.,]\d+)?\s?(?:dollars|pounds|euros|usd|gbp|eur)\b"
+                    r"|\b[a-z]+ (?:dollars|pounds|euros)\b|\b(?:free of|no) charge\b", re.I)
+_CLOCK_QUESTION = re.compile(
+    r"\bwhat\s+time\b|\bopening\s+(?:hours|times)\b|\b(?:are|is)\s+(?:you|it|the\s+\w+)\s+open\b"
+    r"|\bwhen\s+(?:are|do|does|is)\s+(?:you|it|the\s+\w+)\s+(?:open|close)\b"
+    r"|\bhours\s+of\s+(?:business|opening)\b", re.I)
+_CLOCK_TIME = re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)|\bo'clock\b|\b\d{1,2}:\d{2}\b", re.I)
+
 QUANTITY = "quantity"
 DEFINITION = "definition"
+MONEY = "money"
+CLOCK_TIME = "clock time"
+NUMERIC_KINDS = frozenset({QUANTITY, MONEY, CLOCK_TIME})  # answered only by a passage that states a number
 
 
 @dataclass(frozen=True)
 class QuestionType:
-    """`kind` is QUANTITY, DEFINITION or None; `subject` holds the defined stems."""
+    """`kind` is QUANTITY, MONEY, CLOCK_TIME, DEFINITION or None; `subject` holds the defined stems."""
     kind: str | None = None
     subject: tuple[str, ...] = ()
     dropped: frozenset[str] = frozenset()
@@ -51,8 +78,13 @@ class QuestionType:
 def question_type(query: str) -> QuestionType:
     """The answer type `query` asks for."""
     quantity = _QUANTITY_QUESTION.search(query)
+    dropped = frozenset(content_stems(quantity.group(1))) if quantity else frozenset()
+    if _MONEY_QUESTION.search(query):
+        return QuestionType(MONEY, (), dropped)
+    if _CLOCK_QUESTION.search(query):
+        return QuestionType(CLOCK_TIME, (), dropped)
     if quantity:
-        return QuestionType(QUANTITY, (), frozenset(content_stems(quantity.group(1))))
+        return QuestionType(QUANTITY, (), dropped)
     definition = _DEFINITION_QUESTION.match(query)
     if definition:
         subject = next(g for g in definition.groups() if g)
@@ -65,6 +97,16 @@ def question_type(query: str) -> QuestionType:
 def states_quantity(text: str) -> bool:
     """True when the passage states a number, a count or a frequency."""
     return bool(_NUMBER.search(text))
+
+
+def states_money(text: str) -> bool:
+    """True when the passage states an amount of money ("$60", "45 pounds", "free of charge")."""
+    return bool(_MONEY.search(text))
+
+
+def states_clock_time(text: str) -> bool:
+    """True when the passage states a time of day ("9am", "5:30 pm", "ten o'clock")."""
+    return bool(_CLOCK_TIME.search(text))
 
 
 def defined_terms(sentences: list[str]) -> set[str]:

@@ -11,6 +11,10 @@ each explainable to a person:
     question_match     similarity to the entry's question (FAQ entries; 0 otherwise)
     common_share       share of the question's words that are everyday English (wordfreq),
                        a query-clarity signal: "what time do you open" is all common words
+    asked_concepts     how many distinct things the question mentions (its concepts): a long
+                       question meets fewer of them in one passage, and is no worse for it
+    answer_type_met    0 when the question asks for a kind of answer (a number, a price, a
+                       clock time, a definition) that the best passage cannot give; else 1
 
 The coefficients are fitted with cross-validation on labelled questions
 (`python -m chatbot.evaluation.calibrate`), shipped as plain JSON and saved
@@ -25,38 +29,48 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FEATURES = ("top_score", "margin", "top_coverage", "rarest_met", "unknown_share", "question_match",
-            "common_share")
+            "common_share", "asked_concepts", "answer_type_met")
 SHIPPED_MODEL = Path(__file__).with_name("confidence_model.json")
 
 
 @dataclass(frozen=True)
 class ConfidenceModel:
-    """Logistic regression over FEATURES, with feature scaling, as plain numbers."""
+    """Logistic regression over `features` (some of FEATURES), with feature scaling, as plain numbers.
+
+    A model names the features it was fitted on, so an index version saved
+    with an older model (fewer features) keeps answering as it was checked.
+    """
     coefficients: tuple[float, ...]
     intercept: float
     means: tuple[float, ...]
     scales: tuple[float, ...]
     provenance: str = ""
+    features: tuple[str, ...] = FEATURES
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.intercept + sum(c * (features[name] - m) / s for c, name, m, s in
-                                 zip(self.coefficients, FEATURES, self.means, self.scales, strict=True))
+                                 zip(self.coefficients, self.features, self.means, self.scales, strict=True))
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
     def to_dict(self) -> dict:
-        return {"features": list(FEATURES), "coefficients": list(self.coefficients), "intercept": self.intercept,
-                "means": list(self.means), "scales": list(self.scales), "provenance": self.provenance}
+        return {"features": list(self.features), "coefficients": list(self.coefficients),
+                "intercept": self.intercept, "means": list(self.means), "scales": list(self.scales),
+                "provenance": self.provenance}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ConfidenceModel":
-        """The model in `data`; ValueError when it is for other features or malformed."""
-        if list(data.get("features", [])) != list(FEATURES):
-            raise ValueError(f"confidence model is for features {data.get('features')}, not {list(FEATURES)}")
-        n = len(FEATURES)
+        """The model in `data`; ValueError when it names a feature this program does not compute,
+        or is malformed."""
+        names = tuple(data.get("features") or ())
+        unknown = [name for name in names if name not in FEATURES]
+        if not names or unknown or len(set(names)) != len(names):
+            raise ValueError(f"confidence model is for features {list(names)}; this program computes {list(FEATURES)}")
+        n = len(names)
         values = [tuple(float(x) for x in data[key]) for key in ("coefficients", "means", "scales")]
         if any(len(v) != n for v in values) or any(s <= 0 for s in values[2]):
             raise ValueError("confidence model: wrong number of coefficients or non-positive scales")
-        return cls(values[0], float(data["intercept"]), values[1], values[2], str(data.get("provenance", "")))
+        return cls(values[0], float(data["intercept"]), values[1], values[2], str(data.get("provenance", "")),
+                   names)
 
 
 def load_model(path: str | Path = SHIPPED_MODEL) -> ConfidenceModel:

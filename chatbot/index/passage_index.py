@@ -44,7 +44,17 @@ from wordfreq import zipf_frequency
 from ..corpus.cleaning import is_cross_reference
 from ..passages.model import Passage
 from ..text import LIGHT_WORD_WEIGHT, LIGHT_WORDS, STOP_WORDS, content_stems, stem, words
-from .answer_types import DEFINITION, QUANTITY, defined_terms, question_type, states_quantity
+from .answer_types import (
+    CLOCK_TIME,
+    DEFINITION,
+    MONEY,
+    NUMERIC_KINDS,
+    defined_terms,
+    question_type,
+    states_clock_time,
+    states_money,
+    states_quantity,
+)
 from .confidence import FEATURES, load_model
 from .field_match import fit_field_matchers, intent_terms
 from .matrices import drop_single_bigrams, group_rows, sentence_spans, term_major, weighted_sum
@@ -256,7 +266,8 @@ class PassageIndex(BaseEstimator):
                 weight *= _lightness(word_stem)
                 concepts.append((weight, tuple(a for a, _ in alternatives)))
             else:
-                unknown += self._unknown_idf
+                # An unknown light word ("basically", "stuff") says as little as a known one.
+                unknown += self._unknown_idf * _lightness(word_stem)
         ids = np.fromiter(weights, dtype=np.int64, count=len(weights))
         values = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
         norm = float(np.sqrt(np.sum(values ** 2) + unknown ** 2)) or 1.0
@@ -472,7 +483,7 @@ class PassageIndex(BaseEstimator):
 
     def _able_to_answer(self, parsed: Query) -> np.ndarray | None:
         """Mask of passages that can give the kind of answer asked for, if any can."""
-        if parsed.kind == QUANTITY:
+        if parsed.kind in NUMERIC_KINDS:
             return self.states_quantity_
         if parsed.kind == DEFINITION:
             rows = [r for r in map(self.definitions_.get, parsed.subject) if r is not None]
@@ -481,6 +492,15 @@ class PassageIndex(BaseEstimator):
                 mask[np.concatenate(rows)] = True
                 return mask
         return None
+
+    def _gives_answer_type(self, parsed: Query, row: int, text: str) -> bool:
+        """Whether passage `row` (its `text`) can give the kind of answer the query asks for (True if none)."""
+        if parsed.kind == MONEY:
+            return states_money(text)
+        if parsed.kind == CLOCK_TIME:
+            return states_clock_time(text)
+        able = self._able_to_answer(parsed)
+        return able is None or bool(able[row])
 
     def _coverage(self, concepts, n: int) -> np.ndarray:
         """Share of the query's concepts (by weight) that each passage meets."""
@@ -515,7 +535,8 @@ class PassageIndex(BaseEstimator):
         """The confidence signals of `hits` (the ranking of `query`), named as in confidence.FEATURES."""
         parsed = self._parsed(query)
         if not hits:
-            return dict.fromkeys(FEATURES, 0.0) | {"unknown_share": 1.0, "common_share": _common_share(query)}
+            return dict.fromkeys(FEATURES, 0.0) | {"unknown_share": 1.0, "common_share": _common_share(query),
+                                                   "asked_concepts": float(len(parsed.concepts))}
         row = self.passage_ids_[hits[0].passage.id]
         met = [(weight, any(self._meets(t, row) for t in term_ids)) for weight, term_ids in parsed.concepts]
         rarest = max(met, key=lambda m: m[0], default=(0.0, False))
@@ -528,11 +549,21 @@ class PassageIndex(BaseEstimator):
                 "rarest_met": float(rarest[1]),
                 "unknown_share": max(0.0, 1.0 - sum(w for w, _ in parsed.concepts)),
                 "question_match": matched,
-                "common_share": _common_share(query)}
+                "common_share": _common_share(query),
+                "asked_concepts": float(len(parsed.concepts)),
+                "answer_type_met": float(self._gives_answer_type(parsed, row, hits[0].passage.text))}
 
     def answer_probability(self, query: str, hits: list[Hit]) -> float:
-        """Calibrated probability that the passages shown for `hits` answer `query` (confidence.py)."""
-        return self.confidence_.probability(self.answer_features(query, hits))
+        """Calibrated probability that the passages shown for `hits` answer `query` (confidence.py).
+
+        0 for a price or clock-time question whose best passage states no price
+        or time: such a passage cannot answer it, however well its words match
+        ("how much is a session?" against a page about sessions).
+        """
+        features = self.answer_features(query, hits)
+        if self._parsed(query).kind in (MONEY, CLOCK_TIME) and not features["answer_type_met"]:
+            return 0.0
+        return self.confidence_.probability(features)
 
     def _meets(self, term_id: int, row: int) -> bool:
         postings = self.postings_
