@@ -280,7 +280,7 @@ medical:  => chest pain
 medical: fever with back pain => fever, chills + backache
 medical: empty group => fever + + back pain
 medical: too common => my + back pain
-self_harm: short word => ok, suicide
+self_harm: short word => ox, suicide
 medical: two unless => fell + back pain unless years ago unless last year
 medical: nothing after unless => fell + back pain unless
 ignore:
@@ -300,7 +300,7 @@ def test_bad_lines_are_reported_with_line_numbers_and_good_lines_still_load():
         7: "already defined on line 3",
         8: "group 2",
         9: "'my' is too common",
-        10: "'ok' is too short",
+        10: "'ox' is too short",
         11: "only once",
         12: "'unless' is followed by no words",
         13: "expected 'ignore: phrase, other phrase'",
