@@ -23,7 +23,7 @@ from .matrices import term_major
 from .memo import LastCall
 from .ranking import RowMaxima, accumulate, accumulate_at
 from .tables import TermTable
-from .terms import CountingVectorizer
+from .terms import TermCounter
 
 # Words that never tell two FAQ intents apart. Question words, modal verbs and
 # negations are deliberately absent.
@@ -140,13 +140,13 @@ def fit_field_matchers(fields: list[tuple[list[str], np.ndarray]], background: l
     # each distinct text is tokenized once, its row then used wherever it stands.
     distinct: dict[str, int] = {}
     rows = np.fromiter((distinct.setdefault(t, len(distinct)) for t in [*texts, *background]), dtype=np.int64)
-    counter = CountingVectorizer(analyzer=intent_terms, dtype=np.float64)
+    counter = TermCounter(FILLER_WORDS, bigrams=False, dtype=np.float64)  # the terms of intent_terms
     try:
-        counts = counter.fit_transform(list(distinct)).tocsr()[rows]
+        counts = counter.fit_transform(distinct)[rows]
     except ValueError:  # nothing but filler words
         return [FieldMatcher(n_passages=n_passages) for _ in fields]
     del distinct
-    vocabulary = TermTable.of_vocabulary(counter.vocabulary_)
+    vocabulary = TermTable.of(counter.terms_)
     n_docs = counts.shape[0]
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))

@@ -32,6 +32,7 @@ matrices at fit time and a query reads only the rows of its own terms.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
@@ -47,13 +48,13 @@ from ..text import LIGHT_WORD_WEIGHT, LIGHT_WORDS, STOP_WORDS, content_stems, st
 from .answer_types import DEFINITION, QUANTITY, defined_terms, question_type, states_quantity
 from .confidence import FEATURES, load_model
 from .field_match import fit_field_matchers, intent_terms
-from .matrices import drop_single_bigrams, group_rows, sentence_spans, term_major, weighted_sum
+from .matrices import group_rows, sentence_spans, term_major, weighted_sum
 from .memo import LastCall
 from .ranking import RowMaxima, accumulate, find_columns, top_k
 from .spelling import SpellingMatcher
 from .synonyms import SynonymExpander
 from .tables import TermRows, TermTable
-from .terms import CountingVectorizer, RecordingAnalyzer, ngrams
+from .terms import TermCounter, ngrams
 
 _LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
 # A query word the documents never use weighs like 1.5 of their rarest word: the
@@ -133,15 +134,12 @@ class PassageIndex(BaseEstimator):
         aside = np.array([is_cross_reference(t) for t in sentences], dtype=bool)
         sections = [p.section or "" for p in passages]
         questions = [" ".join((p.question or "", *p.alternates)) for p in passages]
-        analyzer = RecordingAnalyzer()
-        counter = CountingVectorizer(analyzer=analyzer, dtype=np.float32)
-        counts = counter.fit_transform(sentences + sections + questions).tocsr()
-        vocabulary = counter.vocabulary_
-        del counter  # its vocabulary is the largest object of a build: keep one only
-        if n >= self.prune_bigrams_from:
-            # Most stem bigrams of a large corpus occur once: they cannot match two
-            # passages, yet they were most of its vocabulary (3.5 M terms at 250k).
-            counts, vocabulary = drop_single_bigrams(counts, vocabulary)
+        # Most stem bigrams of a large corpus occur once: they cannot match two
+        # passages, yet they were most of its vocabulary (3.5 M terms at 250k).
+        counter = TermCounter(STOP_WORDS, bigrams=True, min_bigram_rows=2 if n >= self.prune_bigrams_from else 1)
+        counts = counter.fit_transform(chain(sentences, sections, questions))
+        terms, seen = counter.terms_, counter.seen_
+        del counter
         m = len(sentences)
         per_sentence = counts[:m]
         per_field = {
@@ -156,15 +154,13 @@ class PassageIndex(BaseEstimator):
         transformer.fit(sum(per_field.values()))
         # A shared word pair is good evidence, but it should not outweigh a rare
         # word on its own: bigrams count at `bigram_weight` of their idf.
-        is_bigram = np.zeros(len(vocabulary), dtype=bool)
-        is_bigram[[c for t, c in vocabulary.items() if " " in t]] = True
+        is_bigram = np.fromiter((" " in t for t in terms), dtype=bool, count=len(terms))
         transformer.idf_ = np.where(is_bigram, transformer.idf_ * self.bigram_weight, transformer.idf_)
         weights = {"text": self.text_weight, "aside": self.aside_weight,
                    "section": self.section_weight, "question": self.question_weight}
         vectors = {f: normalize(transformer.transform(m)) for f, m in per_field.items()}
         del per_field
         self.passages_ = list(passages)
-        self.vocabulary_ = vocabulary
         self.idf_ = transformer.idf_.astype(np.float32)
         self.postings_ = term_major(weighted_sum(vectors, weights))
         # Sentences: the same fields, with each sentence as the text.
@@ -182,10 +178,15 @@ class PassageIndex(BaseEstimator):
             for term in sorted(defined_terms(sentences[first:last])):  # the same files whatever the hash seed
                 definitions.setdefault(term, []).append(i)
         self.definitions_ = TermRows.of(definitions)
-        self.spelling_ = SpellingMatcher().fit(self._known_words(analyzer.seen))
-        # From here on the index holds tables, as a loaded one does (artifact.py):
-        # the same lookups, whether built in this process or memory-mapped.
-        self.vocabulary_ = TermTable.of_vocabulary(vocabulary)
+        del sentences, spans
+        unigrams = {t for t in terms if " " not in t}
+        self.spelling_ = SpellingMatcher().fit(_known_words(seen, unigrams))
+        del unigrams
+        del seen
+        # The index holds tables, as a loaded one does (artifact.py): the same
+        # lookups, whether built in this process or memory-mapped.
+        self.vocabulary_ = TermTable.of(terms)
+        del terms
         self.passage_ids_ = TermTable.of(p.id for p in passages)
         self.confidence_ = load_model()
         wordings = [(i, w) for i, p in enumerate(passages) if p.question for w in (p.question, *p.alternates)]
@@ -196,10 +197,6 @@ class PassageIndex(BaseEstimator):
             background=[p.text for p in passages] if wordings else [], n_passages=n)
         self._prepare()
         return self
-
-    def _known_words(self, seen: set[str]) -> list[str]:
-        """The words of `seen` (the words of the indexed texts) whose stem is an indexed unigram."""
-        return sorted(w for w in seen if w.isalpha() and w not in STOP_WORDS and stem(w) in self.vocabulary_)
 
     def _prepare(self) -> None:
         """Derived, unsaved state: synonym rules and the weight of unknown words."""
@@ -256,7 +253,8 @@ class PassageIndex(BaseEstimator):
                 weight *= _lightness(word_stem)
                 concepts.append((weight, tuple(a for a, _ in alternatives)))
             else:
-                unknown += self._unknown_idf
+                # An unknown light word ("basically", "stuff") says as little as a known one.
+                unknown += self._unknown_idf * _lightness(word_stem)
         ids = np.fromiter(weights, dtype=np.int64, count=len(weights))
         values = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
         norm = float(np.sqrt(np.sum(values ** 2) + unknown ** 2)) or 1.0
@@ -568,6 +566,11 @@ def _sentence_rows(vectors: dict, per_sentence: sparse.csr_matrix, owner: np.nda
         chunks.append(weighted_sum(fields, weights).astype(np.float32))
         del fields, tfidf
     return sparse.vstack(chunks, format="csr") if len(chunks) > 1 else chunks[0]
+
+
+def _known_words(seen: set[str], unigrams: set[str]) -> list[str]:
+    """The words of `seen` (the words of the indexed texts) whose stem is one of the indexed `unigrams`."""
+    return sorted(w for w in seen if w.isalpha() and w not in STOP_WORDS and stem(w) in unigrams)
 
 
 def _common_share(query: str) -> float:

@@ -1,0 +1,63 @@
+"""TermCounter: the counts scikit-learn's CountVectorizer gives with the index's analyzers, bigram pruning."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+
+from chatbot.index.field_match import FILLER_WORDS, intent_terms
+from chatbot.index.terms import TermCounter, word_terms
+from chatbot.text import words
+
+TEXTS = [
+    "Acupuncture may ease chronic lower back pain; lower back pain is common.",
+    "How long does a session last? Sessions last 20 to 40 minutes.",
+    "",  # an empty text is an empty row
+    "the of and",  # stop words only
+    "Caf\u00e9 \u201cquoted\u201d words \u2014 and na\u00efve ones, NFKC: \ufb01ne.",
+    "Needles needles NEEDLES: the same stem three times, back pain again.",
+    "supercalifragilisticexpialidociousandmuchlongerstillword is too long to index",
+]
+
+
+def _dense(matrix) -> np.ndarray:
+    return matrix.toarray()
+
+
+@pytest.mark.parametrize(("analyzer", "options"), [
+    (word_terms, {}),
+    (intent_terms, {"dropped": FILLER_WORDS, "bigrams": False}),
+], ids=["word_terms", "intent_terms"])
+def test_counts_and_columns_are_those_of_count_vectorizer(analyzer, options):
+    expected = CountVectorizer(analyzer=analyzer, dtype=np.float32).fit(TEXTS)
+    counter = TermCounter(**options)
+    counts = counter.fit_transform(TEXTS)
+    assert counter.terms_ == expected.get_feature_names_out().tolist()
+    assert np.array_equal(_dense(counts), _dense(expected.transform(TEXTS)))
+    assert counts.has_sorted_indices
+    assert counter.seen_ == {w for text in TEXTS for w in words(text)}
+
+
+def test_bigrams_one_text_uses_are_dropped_before_counting():
+    texts = ["lower back pain eases", "lower back pain returns", "tight shoulders ache", "tight shoulders"]
+    counter = TermCounter(min_bigram_rows=2)
+    counts = counter.fit_transform(texts)
+    bigrams = {t for t in counter.terms_ if " " in t}
+    assert bigrams == {"lower back", "back pain", "tight shoulder"}
+    everything = TermCounter()
+    full = everything.fit_transform(texts)
+    assert {t for t in everything.terms_ if " " not in t} == {t for t in counter.terms_ if " " not in t}
+    kept = [everything.terms_.index(t) for t in counter.terms_]  # the same counts in the kept columns
+    assert np.array_equal(_dense(counts), _dense(full)[:, kept])
+
+
+def test_a_bigram_used_twice_by_one_text_only_is_dropped():
+    counter = TermCounter(min_bigram_rows=2)
+    counter.fit_transform(["back pain and back pain", "shoulder ache"])
+    assert "back pain" not in counter.terms_
+    assert "back" in counter.terms_ and "pain" in counter.terms_
+
+
+def test_texts_without_a_term_are_refused_like_count_vectorizer():
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        TermCounter().fit_transform(["the of", ""])
