@@ -77,6 +77,10 @@ _INNER_BREAK = re.compile(r"(?P<word>[^\s]*?)(?P<stop>[.!?])[\"')\]\u201d\u2019]
 # is (its word may be empty), and far cheaper to look for (no lazy prefix tried at
 # every position), so a text of one sentence is settled by one scan.
 _ANY_BREAK = re.compile(r"[.!?][\"')\]\u201d\u2019]*\s+\S")
+# A mark inside a token ("3.5", "e.g.", "U.S", "?!", "II).[4]"), where Punkt may cut
+# or not although no break above is there.
+_MARK_INSIDE_TOKEN = re.compile(r"[.!?](?![\"')\]\u201d\u2019]*(?:\s|$))")
+_NOT_A_START = frozenset(".\"')]}\u201d\u2019")
 _PUNKT_PARAMS = PunktParameters()
 _PUNKT_PARAMS.abbrev_types = set(ABBREVIATIONS)
 _SENTENCE_SPLITTER = PunktSentenceTokenizer(_PUNKT_PARAMS)
@@ -120,10 +124,12 @@ def split_sentences(text: str) -> list[str]:
     breaks = list(_INNER_BREAK.finditer(text)) if _ANY_BREAK.search(text) else []
     if not breaks:
         return [text]  # no full stop, ? or ! before the end: one sentence
-    if all(_is_clear_break(text, b) for b in breaks):
+    if (all(_is_clear_break(text, b) for b in breaks)
+            or not _MARK_INSIDE_TOKEN.search(text) and all(_is_word_end(text, b) for b in breaks)):
         # Every break is unambiguous (no abbreviation, initial or number before
-        # it, a capital after it): Punkt would cut at each one, so cut directly;
-        # it is 20 times faster, and index builds split hundreds of thousands.
+        # it, a capital after it, or a plain word before it): Punkt would cut at
+        # each one, so cut directly; it is 20 times faster, and index builds
+        # split hundreds of thousands.
         cuts = [0, *(b.start("next") for b in breaks), len(text)]
         return [text[a:b].strip() for a, b in pairwise(cuts)]
     return [s.strip() for s in _SENTENCE_SPLITTER.tokenize(text) if s.strip()]
@@ -134,6 +140,25 @@ def _is_clear_break(text: str, match: re.Match) -> bool:
     return (match.group("next").isupper() and match.group("stop") != "."
             or match.group("next").isupper() and len(before) > 1 and not before.isdigit()
             and before not in ABBREVIATIONS and "." not in before)
+
+
+def _is_word_end(text: str, match: re.Match) -> bool:
+    """Whether the break ends a whole token of two letters or more that is not an abbreviation,
+    with white space right after the mark.
+
+    Punkt marks such a token a sentence end on its first pass and revisits only
+    abbreviations, initials and numbers, so it cuts there whatever follows
+    ("... cancer. - Radiation" in a list, "... rest. then"). Left to Punkt: a
+    next "." (an ellipsis?), a closing quote or bracket (Punkt moves it to the
+    sentence before) and texts with a mark inside a token (_MARK_INSIDE_TOKEN).
+    """
+    if match.group("next") in _NOT_A_START or not text[match.end("stop")].isspace():
+        return False
+    start = match.start("word")
+    while start > 0 and not text[start - 1].isspace():  # the word may begin before the match
+        start -= 1
+    token = text[start:match.start("stop")]
+    return len(token) > 1 and token.isalpha() and token.lower() not in ABBREVIATIONS
 
 
 def word_count(text: str) -> int:

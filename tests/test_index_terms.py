@@ -61,3 +61,31 @@ def test_a_bigram_used_twice_by_one_text_only_is_dropped():
 def test_texts_without_a_term_are_refused_like_count_vectorizer():
     with pytest.raises(ValueError, match="empty vocabulary"):
         TermCounter().fit_transform(["the of", ""])
+
+
+# -- sentence splitting: the direct cut is Punkt's cut ---------------------------
+
+PUNKT_CASES = [
+    "Treatments include: - Surgery. - Radiation therapy. - Chemotherapy.",  # a list run into one line
+    "Rest for a day. then walk a little. Avoid lifting.",  # a lower-case start after a plain word
+    "It helps some patients (about 3.5 in 10). Others feel no change.",  # a mark inside a token
+    "Ask Dr. Smith. He knows.",  # an abbreviation
+    "Caused by H. pylori. Treated with antibiotics.",  # an initial
+    "The risk rises after the condition. \" Next, the cells grow.",  # a quote Punkt moves back
+    "Wait for it. . . then breathe.",  # an ellipsis
+    "Why does it hurt? Because the muscle is tight! Rest helps.",
+]
+
+
+@pytest.mark.parametrize("line", PUNKT_CASES)
+def test_split_sentences_cuts_where_punkt_does(line):
+    from chatbot.text import _SENTENCE_SPLITTER, split_sentences
+    assert split_sentences(line) == [s.strip() for s in _SENTENCE_SPLITTER.tokenize(line) if s.strip()]
+
+
+def test_a_list_run_into_one_line_is_cut_without_punkt(monkeypatch):
+    from chatbot import text
+    monkeypatch.setattr(text, "_SENTENCE_SPLITTER", None)  # any call to Punkt fails
+    assert text.split_sentences(PUNKT_CASES[0]) == ["Treatments include: - Surgery.", "- Radiation therapy.",
+                                                    "- Chemotherapy."]
+    assert text.split_sentences(PUNKT_CASES[1]) == ["Rest for a day.", "then walk a little.", "Avoid lifting."]

@@ -86,9 +86,9 @@ class TermCounter:
         del stem_ids
         n_texts, n_stems = len(lengths), len(stems)
         ids = np.frombuffer(flat, dtype=np.int32)
-        rows = np.repeat(np.arange(n_texts, dtype=np.int64), np.frombuffer(lengths, dtype=np.int64))
+        rows = np.repeat(np.arange(n_texts, dtype=np.int32), np.frombuffer(lengths, dtype=np.int64))
         kept = ids >= 0
-        ids, rows = ids[kept].astype(np.int64), rows[kept]
+        ids, rows = ids[kept], rows[kept]  # int32: one per word of every text, the largest arrays here
         del flat, kept
         if not len(ids):
             raise ValueError("empty vocabulary; the texts hold only dropped words")
@@ -96,11 +96,12 @@ class TermCounter:
         terms = stems
         if self.bigrams:
             follows = np.flatnonzero(rows[1:] == rows[:-1])  # a word and the next one of the same text
-            pairs, pair_ids = np.unique(ids[follows] * n_stems + ids[follows + 1], return_inverse=True)
+            pairs, pair_ids = np.unique(ids[follows].astype(np.int64) * n_stems + ids[follows + 1],
+                                        return_inverse=True)
             pair_rows = rows[follows]
             del follows
             # Texts using each pair: its distinct (row, pair) entries.
-            used = _distinct(pair_rows * len(pairs) + pair_ids)[0] % len(pairs)
+            used = _distinct(pair_rows.astype(np.int64) * len(pairs) + pair_ids)[0] % len(pairs)
             keep = np.bincount(used, minlength=len(pairs)) >= self.min_bigram_rows
             del used
             number = np.full(len(pairs), -1, dtype=np.int64)
@@ -117,7 +118,7 @@ class TermCounter:
         column[order] = np.arange(len(terms))
         del terms, order
         n_terms = len(self.terms_)
-        keys = np.concatenate([row * n_terms + column[term] for row, term in entries])
+        keys = np.concatenate([row.astype(np.int64) * n_terms + column[term] for row, term in entries])
         del entries, rows, ids
         keys, counts = _distinct(keys)
         indptr = np.zeros(n_texts + 1, dtype=np.int64)
