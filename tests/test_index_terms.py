@@ -89,3 +89,22 @@ def test_a_list_run_into_one_line_is_cut_without_punkt(monkeypatch):
     assert text.split_sentences(PUNKT_CASES[0]) == ["Treatments include: - Surgery.", "- Radiation therapy.",
                                                     "- Chemotherapy."]
     assert text.split_sentences(PUNKT_CASES[1]) == ["Rest for a day.", "then walk a little.", "Avoid lifting."]
+
+
+# -- the FAQ fields: each field's texts are its own ----------------------------
+
+def test_each_faq_field_scores_its_own_texts(make_passage):
+    from chatbot.index import PassageIndex
+    passages = [
+        make_passage("a", "Thin sterile needles are used once.", question="Do the needles hurt?",
+                     alternates=("Is it painful?", "Will I feel the pins?")),
+        make_passage("b", "Most people feel relaxed afterwards.", question="How will I feel after a session?"),
+        make_passage("c", "Sessions last about thirty minutes.", question="How long is a session?"),
+        make_passage("d", "Cupping uses suction on the skin."),  # no question: in the background only
+    ]
+    index = PassageIndex().fit(passages)
+    for words_of, question_rows, answer_rows in ((["needl"], [0], [0]), (["relax"], [], [1]),
+                                                 (["pain"], [0], []), (["minut"], [], [2]),
+                                                 (["cup"], [], [])):
+        assert np.flatnonzero(index.question_match_.scores(words_of)).tolist() == question_rows, words_of
+        assert np.flatnonzero(index.answer_match_.scores(words_of)).tolist() == answer_rows, words_of
