@@ -108,3 +108,12 @@ def test_each_faq_field_scores_its_own_texts(make_passage):
                                                  (["cup"], [], [])):
         assert np.flatnonzero(index.question_match_.scores(words_of)).tolist() == question_rows, words_of
         assert np.flatnonzero(index.answer_match_.scores(words_of)).tolist() == answer_rows, words_of
+
+
+@pytest.mark.parametrize("line", [*PUNKT_CASES, "a. b", ". X", "x.!  Y", "Go. A. Next", "3.5mg. Next",
+                                  "e.g. this. That", "\u00a0x. y", "a.\u2003b", "word.\"  (Next)", "end."])
+def test_breaks_are_the_matches_of_the_break_pattern(line):
+    from chatbot.text import _INNER_BREAK, _breaks
+    expected = [(m["word"], m["stop"], m["next"], m.start("word"), m.start("next"))
+                for m in _INNER_BREAK.finditer(line)]
+    assert [(b.word, b.stop, b.next, b.word_start, b.next_start) for b in _breaks(line)] == expected
