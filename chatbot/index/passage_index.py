@@ -141,7 +141,11 @@ class PassageIndex(BaseEstimator):
         definitions: dict[str, list[int]] = {}
         for i, sentences in enumerate(self._sentences_of(passages)):
             first = int(self.sentence_starts_[i])
-            aside[first:first + len(sentences)] = [is_cross_reference(t) for t in sentences]
+            joined = "\n".join(sentences)
+            # A sentence that matches matches in the joined text too (a line break is an
+            # edge for \b as the text's ends are), so most passages take one scan.
+            if len(sentences) == 1 or is_cross_reference(joined):
+                aside[first:first + len(sentences)] = [is_cross_reference(t) for t in sentences]
             for term in sorted(defined_terms(sentences)):  # the same files whatever the hash seed
                 definitions.setdefault(term, []).append(i)
         self.definitions_ = TermRows.of(definitions)
