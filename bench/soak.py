@@ -13,14 +13,20 @@ database, unless --database-url names a PostgreSQL one), and keeps
   * a rollback to the first version (`train.py --rollback`);
   * a worker killed (SIGTERM by default, as a restart or a deploy does;
     `--kill-signal KILL` for a crash, which loses the requests that worker
-    had in flight by nature: nothing can answer them);
+    had in flight by nature: nothing can answer them; their connections are
+    reset. The replies it had already sent are not lost: their exchanges are
+    in its journal, replayed by the other processes);
   * the database stopped for a few seconds: SQLite held under an exclusive
     lock, or, with --db-pid, the PostgreSQL server paused with SIGSTOP.
 
 At the end it waits until /api/health says "ok" (the spool drained), then
 counts failed requests (anything but a 200 with a message_id) and lost
 exchanges (message_ids a visitor received that are not in the database).
-Prints one table and a JSON line; exit status 1 when either count is not 0.
+Failures within KILL_WINDOW seconds after the kill signal are also counted
+apart: under SIGKILL those are the requests in flight in the killed worker
+(or sent on its keep-alive connections before the reset reached the client).
+Prints one table and a JSON line; exit status 1 when an exchange is lost or
+a request failed (under SIGKILL: a request failed other than at the kill).
 Talks only to 127.0.0.1.
 """
 from __future__ import annotations
@@ -47,6 +53,7 @@ PYTHON = sys.executable
 QUESTIONS = ["Does acupuncture hurt?", "How many sessions will I need for back pain?",
              "Are the needles sterile?", "can it help sciatica down my leg", "what should I wear",
              "Is acupuncture safe during pregnancy?", "hello", "What is the weather tomorrow?"]
+KILL_WINDOW = 1.0  # seconds after the kill signal in which a failure counts as "at the kill"
 SOAK_PAGE = """---
 title: Soak test page {n}
 kind: article
@@ -68,6 +75,7 @@ class Tally:
         self.lock = threading.Lock()
         self.message_ids: list[str] = []
         self.failures: dict[str, int] = {}
+        self.failed_at: list[float] = []  # time.monotonic() of each failure
         self.versions: dict[str, int] = {}
 
     def ok(self, message_id: str, version: str) -> None:
@@ -78,6 +86,11 @@ class Tally:
     def fail(self, reason: str) -> None:
         with self.lock:
             self.failures[reason] = self.failures.get(reason, 0) + 1
+            self.failed_at.append(time.monotonic())
+
+    def failed_between(self, start: float, end: float) -> int:
+        with self.lock:
+            return sum(start <= moment <= end for moment in self.failed_at)
 
 
 def visitor(port: int, stop: threading.Event, tally: Tally, seed: int) -> None:
@@ -208,6 +221,7 @@ def main() -> int:
             for thread in threads:
                 thread.start()
             events = []
+            killed_at: list[float] = []
             started = time.monotonic()
 
             def at(share: float, name: str, action) -> None:
@@ -227,6 +241,7 @@ def main() -> int:
                 pids = worker_pids(server.pid)
                 if not pids:
                     raise RuntimeError("no worker found")
+                killed_at.append(time.monotonic())
                 os.kill(pids[0], getattr(signal, f"SIG{args.kill_signal}"))
 
             def stop_database():
@@ -256,17 +271,21 @@ def main() -> int:
                 server.kill()
         lost = len(set(tally.message_ids) - stored)
         failed = sum(tally.failures.values())
+        at_kill = tally.failed_between(killed_at[0], killed_at[0] + KILL_WINDOW) if killed_at else 0
         print(f"soak: {args.seconds:.0f} s, {args.clients} clients, {args.workers} workers, "
               f"{'PostgreSQL' if args.database_url else 'SQLite'}")
         for name, outcome, took in events:
             print(f"  {name:32s} {outcome} ({took:.1f} s)")
         print(f"  replies            {len(tally.message_ids)}")
         print(f"  failed requests    {failed} {tally.failures or ''}")
+        print(f"    at the kill      {at_kill} (within {KILL_WINDOW:g} s after SIG{args.kill_signal})")
         print(f"  lost exchanges     {lost}")
         print(f"  health at the end  {health.get('status')} (index {health.get('index_version')})")
-        print(json.dumps({"replies": len(tally.message_ids), "failed": failed, "failures": tally.failures,
-                          "lost": lost, "events": events, "versions": tally.versions}))
-        return 0 if failed == 0 and lost == 0 and all(e[1] == "done" for e in events) else 1
+        print(json.dumps({"replies": len(tally.message_ids), "failed": failed, "failed_at_kill": at_kill,
+                          "failures": tally.failures, "lost": lost, "events": events, "versions": tally.versions}))
+        # A SIGKILL cannot answer what the killed worker had in flight; anything else must not fail.
+        tolerated = at_kill if args.kill_signal == "KILL" else 0
+        return 0 if failed == tolerated and lost == 0 and all(e[1] == "done" for e in events) else 1
 
 
 if __name__ == "__main__":

@@ -244,6 +244,29 @@ def test_a_process_killed_before_its_writer_wrote_loses_nothing(tmp_path, log_st
         writer.close()
 
 
+def test_a_dead_journal_moves_to_the_spool_while_the_database_is_down(tmp_path, log_storage):
+    folder = tmp_path / "spool"
+    die_after(folder, "from chatbot.storage.journal import Journal\n"
+                      "from chatbot.storage.records import exchange_record\n"
+                      "journal = Journal(folder)\n"
+                      "for i in range(3): journal.append(exchange_record(exchange(f'out{i}')))\n")
+    holder = sqlite3.connect(tmp_path / "chatbot.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    writer = ChatLogWriter(log_storage, Spool(folder), retry_seconds=0.1, write_timeout=1.0)
+    try:
+        writer.record_exchange(exchange("live"))  # finds the database down
+        assert writer.flush() and writer.flush()
+        assert writer.status().database == "unavailable"
+        assert Journal(folder).orphaned() == 0 and journal_bytes(folder) == 0  # ours is empty, the dead one gone
+        assert Spool(folder).count() == 4  # durable in the spool now
+        holder.execute("ROLLBACK")
+        assert writer.flush() and writer.flush()
+        assert stored_ids(log_storage) == {"out0", "out1", "out2", "live"}
+    finally:
+        holder.close()
+        writer.close()
+
+
 def test_an_unusable_journal_is_said_once_and_records_are_still_written(tmp_path, log_storage, caplog):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the journal's folder should be")

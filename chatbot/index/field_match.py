@@ -23,7 +23,7 @@ from .matrices import term_major
 from .memo import LastCall
 from .ranking import RowMaxima, accumulate, accumulate_at
 from .tables import TermTable
-from .terms import CountingVectorizer
+from .terms import TermCounter
 
 # Words that never tell two FAQ intents apart. Question words, modal verbs and
 # negations are deliberately absent.
@@ -140,26 +140,29 @@ def fit_field_matchers(fields: list[tuple[list[str], np.ndarray]], background: l
     # each distinct text is tokenized once, its row then used wherever it stands.
     distinct: dict[str, int] = {}
     rows = np.fromiter((distinct.setdefault(t, len(distinct)) for t in [*texts, *background]), dtype=np.int64)
-    counter = CountingVectorizer(analyzer=intent_terms, dtype=np.float64)
+    counter = TermCounter(FILLER_WORDS, bigrams=False, dtype=np.float64)  # the terms of intent_terms
     try:
-        counts = counter.fit_transform(list(distinct)).tocsr()[rows]
+        counts = counter.fit_transform(distinct)  # a row per distinct text
     except ValueError:  # nothing but filler words
         return [FieldMatcher(n_passages=n_passages) for _ in fields]
     del distinct
-    vocabulary = TermTable.of_vocabulary(counter.vocabulary_)
-    n_docs = counts.shape[0]
-    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    vocabulary = TermTable.of(counter.terms_)
+    n_docs = len(rows)
+    # Document frequency over every text, a distinct text counting as often as it stands.
+    uses = np.bincount(rows, minlength=counts.shape[0])
+    df = np.bincount(counts.indices, weights=np.repeat(uses, np.diff(counts.indptr)), minlength=counts.shape[1])
     idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
     matchers, start = [], 0
     for field, owners in fields:
-        block = counts[start:start + len(field)].tocsr()
+        block = counts[rows[start:start + len(field)]]
         start += len(field)
         if not len(field):
             matchers.append(FieldMatcher(vocabulary, idf, None, None, n_passages))
             continue
         lengths = np.asarray(block.sum(axis=1)).ravel()
-        rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+        row_of_entry = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
         tf = block.data
-        block.data = idf[block.indices] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[rows] / lengths.mean()))
+        block.data = idf[block.indices] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[row_of_entry]
+                                                                    / lengths.mean()))
         matchers.append(FieldMatcher(vocabulary, idf, term_major(block), owners, n_passages))
     return matchers

@@ -56,15 +56,3 @@ def term_major(matrix: sparse.spmatrix) -> sparse.csr_matrix:
     postings.sort_indices()
     return postings
 
-
-def drop_single_bigrams(counts: sparse.csr_matrix, vocabulary: dict[str, int]) -> tuple[sparse.csr_matrix, dict]:
-    """(counts, vocabulary) without the bigram columns (terms with a space) that only one row uses.
-
-    The kept terms keep their order; their ids close up the gaps.
-    """
-    rows_using = np.bincount(counts.indices, minlength=counts.shape[1])
-    keep = rows_using > 1
-    keep[[column for term, column in vocabulary.items() if " " not in term]] = True
-    new_id = np.cumsum(keep) - 1
-    kept_vocabulary = {term: int(new_id[column]) for term, column in vocabulary.items() if keep[column]}
-    return counts[:, np.flatnonzero(keep)].tocsr(), kept_vocabulary

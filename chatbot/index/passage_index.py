@@ -32,6 +32,7 @@ matrices at fit time and a query reads only the rows of its own terms.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
@@ -56,14 +57,14 @@ from .answer_types import (
     states_quantity,
 )
 from .confidence import FEATURES, load_model
-from .field_match import fit_field_matchers, intent_terms
-from .matrices import drop_single_bigrams, group_rows, sentence_spans, term_major, weighted_sum
+from .field_match import FieldMatcher, fit_field_matchers, intent_terms
+from .matrices import group_rows, sentence_spans, term_major, weighted_sum
 from .memo import LastCall
 from .ranking import RowMaxima, accumulate, find_columns, top_k
 from .spelling import SpellingMatcher
 from .synonyms import SynonymExpander
 from .tables import TermRows, TermTable
-from .terms import CountingVectorizer, RecordingAnalyzer, ngrams
+from .terms import TermCounter, ngrams
 
 _LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
 # A query word the documents never use weighs like 1.5 of their rarest word: the
@@ -134,25 +135,47 @@ class PassageIndex(BaseEstimator):
         if not passages:
             raise ValueError("cannot build an index from zero passages")
         n = len(passages)
+        self.passages_ = list(passages)
+        self.passage_ids_ = TermTable.of(p.id for p in passages)
+        self.confidence_ = load_model()
+        # The FAQ fields first: their working memory is given back before the
+        # large matrices below exist (the peak of a large build).
+        self.question_match_, self.answer_match_ = _fit_faq_fields(passages)
         # Every text is tokenized once, sentence by sentence: a passage's text
         # field is the sum of its sentences, and a sentence that points to other
         # pages ("see our article on ...") goes to the weaker aside field.
-        spans = [sentence_spans(p.text) for p in passages]
-        sentences = [p.text[a:b] for p, passage_spans in zip(passages, spans, strict=True) for a, b in passage_spans]
-        owner = np.repeat(np.arange(n), [len(s) for s in spans])
-        aside = np.array([is_cross_reference(t) for t in sentences], dtype=bool)
-        sections = [p.section or "" for p in passages]
-        questions = [" ".join((p.question or "", *p.alternates)) for p in passages]
-        analyzer = RecordingAnalyzer()
-        counter = CountingVectorizer(analyzer=analyzer, dtype=np.float32)
-        counts = counter.fit_transform(sentences + sections + questions).tocsr()
-        vocabulary = counter.vocabulary_
-        del counter  # its vocabulary is the largest object of a build: keep one only
-        if n >= self.prune_bigrams_from:
-            # Most stem bigrams of a large corpus occur once: they cannot match two
-            # passages, yet they were most of its vocabulary (3.5 M terms at 250k).
-            counts, vocabulary = drop_single_bigrams(counts, vocabulary)
-        m = len(sentences)
+        # Sentences are held as (start, end) arrays, their strings made when read.
+        self.sentence_spans_, self.sentence_starts_ = _spans_of(passages)
+        owner = np.repeat(np.arange(n), np.diff(np.append(self.sentence_starts_, len(self.sentence_spans_))))
+        aside = np.zeros(len(self.sentence_spans_), dtype=bool)
+        definitions: dict[str, list[int]] = {}
+        for i, sentences in enumerate(self._sentences_of(passages)):
+            first = int(self.sentence_starts_[i])
+            joined = "\n".join(sentences)
+            # A sentence that matches matches in the joined text too (a line break is an
+            # edge for \b as the text's ends are), so most passages take one scan.
+            if len(sentences) == 1 or is_cross_reference(joined):
+                aside[first:first + len(sentences)] = [is_cross_reference(t) for t in sentences]
+            for term in sorted(defined_terms(sentences)):  # the same files whatever the hash seed
+                definitions.setdefault(term, []).append(i)
+        self.definitions_ = TermRows.of(definitions)
+        del definitions
+        self.states_quantity_ = np.array([states_quantity(p.text) for p in passages], dtype=bool)
+        sections = (p.section or "" for p in passages)
+        questions = (" ".join((p.question or "", *p.alternates)) for p in passages)
+        # Most stem bigrams of a large corpus occur once: they cannot match two
+        # passages, yet they were most of its vocabulary (3.5 M terms at 250k).
+        counter = TermCounter(STOP_WORDS, bigrams=True, min_bigram_rows=2 if n >= self.prune_bigrams_from else 1)
+        counts = counter.fit_transform(chain(chain.from_iterable(self._sentences_of(passages)), sections, questions))
+        terms = counter.terms_
+        self.spelling_ = SpellingMatcher().fit(_known_words(counter.seen_, {t for t in terms if " " not in t}))
+        del counter
+        # The index holds tables, as a loaded one does (artifact.py): the same
+        # lookups, whether built in this process or memory-mapped.
+        self.vocabulary_ = TermTable.of(terms)
+        is_bigram = np.fromiter((" " in t for t in terms), dtype=bool, count=len(terms))
+        del terms
+        m = len(self.sentence_spans_)
         per_sentence = counts[:m]
         per_field = {
             "text": group_rows(per_sentence, owner, ~aside, n),
@@ -166,50 +189,29 @@ class PassageIndex(BaseEstimator):
         transformer.fit(sum(per_field.values()))
         # A shared word pair is good evidence, but it should not outweigh a rare
         # word on its own: bigrams count at `bigram_weight` of their idf.
-        is_bigram = np.zeros(len(vocabulary), dtype=bool)
-        is_bigram[[c for t, c in vocabulary.items() if " " in t]] = True
         transformer.idf_ = np.where(is_bigram, transformer.idf_ * self.bigram_weight, transformer.idf_)
         weights = {"text": self.text_weight, "aside": self.aside_weight,
                    "section": self.section_weight, "question": self.question_weight}
         vectors = {f: normalize(transformer.transform(m)) for f, m in per_field.items()}
         del per_field
-        self.passages_ = list(passages)
-        self.vocabulary_ = vocabulary
         self.idf_ = transformer.idf_.astype(np.float32)
         self.postings_ = term_major(weighted_sum(vectors, weights))
+        del vectors["text"], vectors["aside"]  # a sentence's text and aside are its own
         # Sentences: the same fields, with each sentence as the text.
         sentence_rows = _sentence_rows(vectors, per_sentence, owner, aside, transformer, weights)
         del vectors, per_sentence
         self.sentence_postings_ = term_major(sentence_rows)
         del sentence_rows
-        self.sentence_spans_ = np.asarray([span for passage_spans in spans for span in passage_spans],
-                                          dtype=np.int32).reshape(-1, 2)
-        self.sentence_starts_ = np.concatenate([[0], np.cumsum([len(s) for s in spans])[:-1]]).astype(np.int64)
-        self.states_quantity_ = np.array([states_quantity(p.text) for p in passages], dtype=bool)
-        definitions: dict[str, list[int]] = {}
-        for i in range(n):
-            first, last = self.sentence_starts_[i], (self.sentence_starts_[i + 1] if i + 1 < n else len(sentences))
-            for term in sorted(defined_terms(sentences[first:last])):  # the same files whatever the hash seed
-                definitions.setdefault(term, []).append(i)
-        self.definitions_ = TermRows.of(definitions)
-        self.spelling_ = SpellingMatcher().fit(self._known_words(analyzer.seen))
-        # From here on the index holds tables, as a loaded one does (artifact.py):
-        # the same lookups, whether built in this process or memory-mapped.
-        self.vocabulary_ = TermTable.of_vocabulary(vocabulary)
-        self.passage_ids_ = TermTable.of(p.id for p in passages)
-        self.confidence_ = load_model()
-        wordings = [(i, w) for i, p in enumerate(passages) if p.question for w in (p.question, *p.alternates)]
-        answers = [i for i, p in enumerate(passages) if p.question]
-        self.question_match_, self.answer_match_ = fit_field_matchers(
-            [([w for _, w in wordings], np.array([i for i, _ in wordings], dtype=np.int64)),
-             ([passages[i].text for i in answers], np.array(answers, dtype=np.int64))],
-            background=[p.text for p in passages] if wordings else [], n_passages=n)
         self._prepare()
         return self
 
-    def _known_words(self, seen: set[str]) -> list[str]:
-        """The words of `seen` (the words of the indexed texts) whose stem is an indexed unigram."""
-        return sorted(w for w in seen if w.isalpha() and w not in STOP_WORDS and stem(w) in self.vocabulary_)
+    def _sentences_of(self, passages: list[Passage]):
+        """The sentences of each passage (a list of strings per passage), cut at the fitted spans."""
+        spans, starts = self.sentence_spans_, self.sentence_starts_
+        ends = np.append(starts[1:], len(spans))
+        for passage, first, last in zip(passages, starts.tolist(), ends.tolist(), strict=True):
+            text = passage.text
+            yield [text[a:b] for a, b in spans[first:last].tolist()]
 
     def _prepare(self) -> None:
         """Derived, unsaved state: synonym rules and the weight of unknown words."""
@@ -599,6 +601,29 @@ def _sentence_rows(vectors: dict, per_sentence: sparse.csr_matrix, owner: np.nda
         chunks.append(weighted_sum(fields, weights).astype(np.float32))
         del fields, tfidf
     return sparse.vstack(chunks, format="csr") if len(chunks) > 1 else chunks[0]
+
+
+def _spans_of(passages: list[Passage]) -> tuple[np.ndarray, np.ndarray]:
+    """(every sentence's (start, end) in its passage's text, int32 n x 2; each passage's first sentence, int64)."""
+    spans = [sentence_spans(p.text) for p in passages]
+    sizes = np.fromiter(map(len, spans), dtype=np.int64, count=len(spans))
+    flat = np.fromiter(chain.from_iterable(chain.from_iterable(spans)), dtype=np.int32, count=2 * int(sizes.sum()))
+    return flat.reshape(-1, 2), np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+
+def _fit_faq_fields(passages: list[Passage]) -> list[FieldMatcher]:
+    """(question match, answer match) of the FAQ entries among `passages` (field_match.py)."""
+    wordings = [(i, w) for i, p in enumerate(passages) if p.question for w in (p.question, *p.alternates)]
+    answers = [i for i, p in enumerate(passages) if p.question]
+    return fit_field_matchers(
+        [([w for _, w in wordings], np.array([i for i, _ in wordings], dtype=np.int64)),
+         ([passages[i].text for i in answers], np.array(answers, dtype=np.int64))],
+        background=[p.text for p in passages] if wordings else [], n_passages=len(passages))
+
+
+def _known_words(seen: set[str], unigrams: set[str]) -> list[str]:
+    """The words of `seen` (the words of the indexed texts) whose stem is one of the indexed `unigrams`."""
+    return sorted(w for w in seen if w.isalpha() and w not in STOP_WORDS and stem(w) in unigrams)
 
 
 def _common_share(query: str) -> float:

@@ -23,7 +23,9 @@ A file is flocked by its process for as long as it is open, exactly like a
 spool file (the same helpers), so replay takes only the files of dead
 processes. Their records are written with the writer's idempotent write
 (Storage.store_records): a record the dead writer had stored already is
-stored once.
+stored once. While the database cannot take them, the writer moves them to
+the spool as they are (replayed with a `write` that keeps everything), where
+they are fsynced.
 
 The journal stays small: each record counts as pending in the file it went
 to until the writer calls done() for it (stored, or safely in the spool).

@@ -338,13 +338,21 @@ class ChatLogWriter:
             self._probe()
         if self._database_ok and self._waiting:
             self._retry_waiting()
-        if self._database_ok:
-            # Dead processes' journals first: their feedback may wait in the spool.
-            self._replay("journal", lambda: self.journal.replay(self._store_replayed, self.spool.append,
-                                                               self.batch_size))
+        self._replay("journal", self._replay_journals)
         if self._database_ok and self.spool.has_files():
             self._replay("spool", lambda: self.spool.replay(self._store_replayed, self.batch_size))
         self._spooled = self._count_kept()
+
+    def _replay_journals(self) -> None:
+        """Store dead processes' journals (before the spool: their feedback may go there). When the
+        database cannot take them, move them to the spool as they are: fsynced there, not just cached."""
+        if self._database_ok:
+            try:
+                self.journal.replay(self._store_replayed, self.spool.append, self.batch_size)
+                return
+            except StorageError:
+                pass
+        self.journal.replay(list, self.spool.append, self.batch_size)
 
     def _replay(self, what: str, replay) -> None:
         try:
