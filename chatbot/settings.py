@@ -94,7 +94,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATBOT_CONTACT_TEXT",
             "Please contact the clinic by phone or through the contact page of this website, "
             "and a member of our team will be glad to help.",
-            "What the bot says about reaching the clinic when it cannot answer."),
+            "What the bot says about reaching the clinic when it cannot answer, and in smalltalk replies "
+            "that use `{contact}` (a visitor asking for a person)."),
     Setting("CHATBOT_NOTICE",
             "This is general information, not medical advice. Please talk to a qualified practitioner "
             "about your own situation.",
