@@ -282,7 +282,12 @@ def print_size(result: dict) -> None:
               f"{row['start_rss_mb']:8.0f} {row['disk_mb']:8.0f} {mean['load_seconds']:7.2f} {mean['rss_mb']:11.0f} "
               f"{mean['pss_mb']:11.0f} {mean['index_pss_mb']:10.0f} {row['p50_ms']:7.3f} {row['p99_ms']:7.3f} "
               f"{row['found_at_k']:6.3f}")
-    ours = result["systems"]["ours"]
+    ours, bm25 = result["systems"]["ours"], result["systems"]["bm25s"]
+    if "error" not in ours and "error" not in bm25:
+        print(f"ours / bm25s: build CPU {ours['cpu_seconds'] / bm25['cpu_seconds']:.2f}x, "
+              f"build wall {ours['build_seconds'] / bm25['build_seconds']:.2f}x, "
+              f"peak build RSS {ours['peak_rss_mb'] / bm25['peak_rss_mb']:.2f}x, "
+              f"p50 {ours['p50_ms'] / bm25['p50_ms']:.2f}x")
     if "vocabulary" in ours:
         print(f"ours: {ours['vocabulary']} terms, {ours['postings']} postings, "
               f"{ours['sentence_postings']} sentence postings; save {ours['save_seconds']:.1f} s")

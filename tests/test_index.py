@@ -358,11 +358,12 @@ def test_the_pruned_top_k_survives_saving_and_loading(faq_index, tmp_path):
         assert loaded.search(query, 5) == faq_index.search(query, 5), query
 
 
-def test_sentence_postings_built_in_chunks_are_those_of_one_pass(faq_index, monkeypatch):
+def test_postings_built_in_chunks_are_those_of_one_pass(faq_index, monkeypatch):
     import chatbot.index.passage_index as passage_index
-    monkeypatch.setattr(passage_index, "SENTENCE_CHUNK", 7)  # many chunks, one cut inside a passage
+    monkeypatch.setattr(passage_index, "BUILD_CHUNK", 7)  # many chunks, one cut inside a passage
     chunked = PassageIndex().fit(faq_index.passages_)
-    for name in ("indptr", "indices", "data"):
-        assert np.array_equal(getattr(chunked.sentence_postings_, name),
-                              getattr(faq_index.sentence_postings_, name)), name
-    assert chunked.sentence_postings_.dtype == np.float32
+    for matrix in ("postings_", "sentence_postings_"):
+        for name in ("indptr", "indices", "data"):
+            assert np.array_equal(getattr(getattr(chunked, matrix), name),
+                                  getattr(getattr(faq_index, matrix), name)), (matrix, name)
+        assert getattr(chunked, matrix).dtype == np.float32

@@ -58,7 +58,7 @@ from .answer_types import (
 )
 from .confidence import FEATURES, load_model
 from .field_match import FieldMatcher, fit_field_matchers, intent_terms
-from .matrices import group_rows, sentence_spans, term_major, weighted_sum
+from .matrices import group_rows, sentence_spans, term_major, weighted_sum, weighted_sum_in_chunks
 from .memo import LastCall
 from .ranking import RowMaxima, accumulate, find_columns, top_k
 from .spelling import SpellingMatcher
@@ -74,7 +74,7 @@ UNKNOWN_WORD_WEIGHT = 1.5
 # Passages of the rarest query terms scored first for a floor under the k-th
 # score (PassageIndex._candidate_plan): enough that it is rarely zero.
 SEED_PASSAGES = 64
-SENTENCE_CHUNK = 100_000  # sentences weighted at a time in a build (about 1/25 of them at 250k passages)
+BUILD_CHUNK = 100_000  # rows (passages, sentences) weighted at a time in a build (1/25 of the sentences at 250k)
 COMMON_WORD_ZIPF = 5.0  # "open", "time", "pay" are above; "needle", "sciatica" below
 
 
@@ -195,7 +195,7 @@ class PassageIndex(BaseEstimator):
         vectors = {f: normalize(transformer.transform(m)) for f, m in per_field.items()}
         del per_field
         self.idf_ = transformer.idf_.astype(np.float32)
-        self.postings_ = term_major(weighted_sum(vectors, weights))
+        self.postings_ = term_major(weighted_sum_in_chunks(vectors, weights, BUILD_CHUNK))
         del vectors["text"], vectors["aside"]  # a sentence's text and aside are its own
         # Sentences: the same fields, with each sentence as the text.
         sentence_rows = _sentence_rows(vectors, per_sentence, owner, aside, transformer, weights)
@@ -586,14 +586,14 @@ def _sentence_rows(vectors: dict, per_sentence: sparse.csr_matrix, owner: np.nda
                    transformer: TfidfTransformer, weights: dict) -> sparse.csr_matrix:
     """Sentences x terms, float32: the fields weighted as for passages, each sentence as the text.
 
-    Built SENTENCE_CHUNK rows at a time: every step works row by row, so the
+    Built BUILD_CHUNK rows at a time: every step works row by row, so the
     rows are those of one pass over all sentences, but a build holds one
     chunk's four fields at a time instead of four sentence-level matrices
     (the peak of a large build). float32 as the postings are stored.
     """
     chunks = []
-    for start in range(0, per_sentence.shape[0], SENTENCE_CHUNK):
-        rows = slice(start, start + SENTENCE_CHUNK)
+    for start in range(0, per_sentence.shape[0], BUILD_CHUNK):
+        rows = slice(start, start + BUILD_CHUNK)
         fields = {f: vectors[f][owner[rows]] for f in ("section", "question")}
         tfidf = normalize(transformer.transform(per_sentence[rows]))
         fields["text"] = sparse.diags((~aside[rows]).astype(np.float32)) @ tfidf

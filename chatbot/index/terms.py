@@ -84,7 +84,7 @@ class TermCounter:
         self.seen_ = seen
         stems = stem_ids.stems
         del stem_ids
-        n_texts, n_stems = len(lengths), len(stems)
+        n_texts = len(lengths)
         ids = np.frombuffer(flat, dtype=np.int32)
         rows = np.repeat(np.arange(n_texts, dtype=np.int32), np.frombuffer(lengths, dtype=np.int64))
         kept = ids >= 0
@@ -95,37 +95,66 @@ class TermCounter:
         entries = [(rows, ids)]  # (row, term number) of every occurrence; bigram numbers follow the stems
         terms = stems
         if self.bigrams:
-            follows = np.flatnonzero(rows[1:] == rows[:-1])  # a word and the next one of the same text
-            pairs, pair_ids = np.unique(ids[follows].astype(np.int64) * n_stems + ids[follows + 1],
-                                        return_inverse=True)
-            pair_rows = rows[follows]
-            del follows
-            # Texts using each pair: its distinct (row, pair) entries.
-            used = _distinct(pair_rows.astype(np.int64) * len(pairs) + pair_ids)[0] % len(pairs)
-            keep = np.bincount(used, minlength=len(pairs)) >= self.min_bigram_rows
-            del used
-            number = np.full(len(pairs), -1, dtype=np.int64)
-            number[keep] = n_stems + np.arange(int(keep.sum()))
-            pair_ids = number[pair_ids]
-            kept = pair_ids >= 0
-            entries.append((pair_rows[kept], pair_ids[kept]))
-            first, second = np.divmod(pairs[keep], n_stems)
-            terms = stems + [f"{stems[a]} {stems[b]}" for a, b in zip(first.tolist(), second.tolist(), strict=True)]
-            del pairs, pair_ids, pair_rows, kept, number, first, second
+            bigram_rows, bigram_numbers, bigram_terms = self._kept_bigrams(rows, ids, stems)
+            entries.append((bigram_rows, bigram_numbers))
+            terms = stems + bigram_terms
+            del bigram_rows, bigram_numbers, bigram_terms
         order = sorted(range(len(terms)), key=terms.__getitem__)
         self.terms_ = [terms[i] for i in order]
         column = np.empty(len(terms), dtype=np.int64)
         column[order] = np.arange(len(terms))
-        del terms, order
+        del terms, order, rows, ids
         n_terms = len(self.terms_)
-        keys = np.concatenate([row.astype(np.int64) * n_terms + column[term] for row, term in entries])
-        del entries, rows, ids
+        # One (row, column) key per occurrence, written part by part into one array.
+        keys = np.empty(sum(len(row) for row, _ in entries), dtype=np.int64)
+        at = 0
+        while entries:
+            row, term = entries.pop(0)
+            part = keys[at:at + len(row)]
+            np.multiply(row, n_terms, out=part, dtype=np.int64)
+            part += column[term]
+            at += len(row)
+            del row, term, part
         keys, counts = _distinct(keys)
         indptr = np.zeros(n_texts + 1, dtype=np.int64)
         np.cumsum(np.bincount(keys // n_terms, minlength=n_texts), out=indptr[1:])
         index_dtype = np.int32 if n_terms < 2 ** 31 and len(keys) < 2 ** 31 else np.int64
         return sparse.csr_matrix((counts.astype(self.dtype), (keys % n_terms).astype(index_dtype),
                                   indptr.astype(index_dtype)), shape=(n_texts, n_terms))
+
+    def _kept_bigrams(self, rows: np.ndarray, ids: np.ndarray,
+                      stems: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """(row, term number) of every kept bigram occurrence, numbered from len(stems) on,
+        and the kept bigrams' strings in number order.
+
+        Written for memory: pairs of stem ids are int64 codes, at most two arrays
+        of one entry per word alive at once besides `rows` and `ids`.
+        """
+        n_stems = len(stems)
+        follows = np.flatnonzero(rows[1:] == rows[:-1])  # a word and the next one of the same text
+        codes = ids[follows].astype(np.int64)
+        codes *= n_stems
+        follows += 1
+        codes += ids[follows]
+        pair_rows = rows[follows]
+        del follows
+        pairs = _distinct(codes.copy())[0]
+        pair_ids = np.searchsorted(pairs, codes).astype(np.int32)
+        del codes
+        # Texts using each pair: its distinct (row, pair) entries.
+        used = pair_rows.astype(np.int64)
+        used *= len(pairs)
+        used += pair_ids
+        used = _distinct(used)[0] % len(pairs)
+        keep = np.bincount(used, minlength=len(pairs)) >= self.min_bigram_rows
+        del used
+        number = np.full(len(pairs), -1, dtype=np.int32)
+        number[keep] = n_stems + np.arange(int(keep.sum()), dtype=np.int32)
+        pair_ids = number[pair_ids]
+        kept = pair_ids >= 0
+        first, second = np.divmod(pairs[keep], n_stems)
+        terms = [f"{stems[a]} {stems[b]}" for a, b in zip(first.tolist(), second.tolist(), strict=True)]
+        return pair_rows[kept], pair_ids[kept], terms
 
 
 def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
