@@ -117,3 +117,12 @@ def test_breaks_are_the_matches_of_the_break_pattern(line):
     expected = [(m["word"], m["stop"], m["next"], m.start("word"), m.start("next"))
                 for m in _INNER_BREAK.finditer(line)]
     assert [(b.word, b.stop, b.next, b.word_start, b.next_start) for b in _breaks(line)] == expected
+
+
+def test_counts_sorted_a_few_texts_at_a_time_are_those_of_one_pass(monkeypatch):
+    import chatbot.index.terms as terms
+    whole = TermCounter().fit_transform(TEXTS)
+    monkeypatch.setattr(terms, "KEY_BLOCK", 2)
+    blocked = TermCounter().fit_transform(TEXTS)
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(blocked, name), getattr(whole, name)), name

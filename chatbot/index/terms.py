@@ -24,6 +24,9 @@ def word_terms(text: str) -> list[str]:
     return ngrams(content_stems(text))
 
 
+KEY_BLOCK = 250_000  # texts whose (row, term) keys are sorted at a time
+
+
 class _StemIds(dict):
     """Surface word -> id of its stem (-1 for a word that makes no term); each new word stemmed once."""
 
@@ -105,22 +108,28 @@ class TermCounter:
         column[order] = np.arange(len(terms))
         del terms, order, rows, ids
         n_terms = len(self.terms_)
-        # One (row, column) key per occurrence, written part by part into one array.
-        keys = np.empty(sum(len(row) for row, _ in entries), dtype=np.int64)
-        at = 0
-        while entries:
-            row, term = entries.pop(0)
-            part = keys[at:at + len(row)]
-            np.multiply(row, n_terms, out=part, dtype=np.int64)
-            part += column[term]
-            at += len(row)
-            del row, term, part
-        keys, counts = _distinct(keys)
-        indptr = np.zeros(n_texts + 1, dtype=np.int64)
-        np.cumsum(np.bincount(keys // n_terms, minlength=n_texts), out=indptr[1:])
-        index_dtype = np.int32 if n_terms < 2 ** 31 and len(keys) < 2 ** 31 else np.int64
-        return sparse.csr_matrix((counts.astype(self.dtype), (keys % n_terms).astype(index_dtype),
-                                  indptr.astype(index_dtype)), shape=(n_texts, n_terms))
+        index_dtype = np.int32 if n_terms < 2 ** 31 and sum(len(row) for row, _ in entries) < 2 ** 31 else np.int64
+        # Rows are counted KEY_BLOCK at a time: one (row, column) key per occurrence of
+        # the block's terms, sorted; the keys of every text at once were the peak of a build.
+        columns, values, sizes = [], [], []
+        for first in range(0, n_texts, KEY_BLOCK):
+            last = min(first + KEY_BLOCK, n_texts)
+            parts = []
+            for row, term in entries:  # each sorted by row
+                start, end = np.searchsorted(row, (first, last))
+                part = np.multiply(row[start:end], n_terms, dtype=np.int64)
+                part += column[term[start:end]]
+                parts.append(part)
+            keys, counts = _distinct(np.concatenate(parts))
+            del parts
+            sizes.append(np.bincount(keys // n_terms - first, minlength=last - first))
+            columns.append((keys % n_terms).astype(index_dtype))
+            values.append(counts.astype(self.dtype))
+            del keys, counts
+        del entries
+        indptr = np.zeros(n_texts + 1, dtype=index_dtype)
+        np.cumsum(np.concatenate(sizes), out=indptr[1:])
+        return sparse.csr_matrix((np.concatenate(values), np.concatenate(columns), indptr), shape=(n_texts, n_terms))
 
     def _kept_bigrams(self, rows: np.ndarray, ids: np.ndarray,
                       stems: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -162,6 +171,8 @@ def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     np.unique's hash table path is three times slower on tens of millions of keys.
     """
+    if not len(keys):
+        return keys, np.zeros(0, dtype=np.int64)
     keys.sort()
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     return keys[starts], np.diff(np.r_[starts, len(keys)])
