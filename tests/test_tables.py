@@ -89,3 +89,11 @@ def test_term_rows_give_each_term_its_rows():
     assert rows.get("needl").tolist() == []
     assert rows.get("gua sha") is None
     assert rows.to_dict() == {"cup": [1, 4], "moxa": [2], "needl": []}
+
+
+def test_a_term_table_answers_the_same_from_its_recent_lookups():
+    table = TermTable.of(["needl", "pain", "back pain"])
+    for _ in range(2):  # the second round is answered from the remembered lookups
+        assert [table.get(t) for t in ("pain", "needl", "back pain")] == [1, 0, 2]
+        assert table.get("sciatica") is None and table.get("sciatica", -1) == -1
+        assert "pain" in table and "sciatica" not in table

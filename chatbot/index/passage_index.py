@@ -464,24 +464,30 @@ class PassageIndex(BaseEstimator):
     def _sentence_scores(self, parsed: Query) -> np.ndarray:
         return accumulate(self.sentence_postings_, parsed.ids, parsed.weights, len(self.sentence_spans_))
 
-    def _best_sentence(self, parsed: Query, row: int) -> int:
-        """The sentence of passage `row` that scores highest for the query (the first on a tie).
+    def _best_sentences(self, parsed: Query, rows: np.ndarray) -> list[int]:
+        """For each passage row, its sentence that scores highest for the query (the first on a tie).
 
-        Reads only that passage's columns of each query term's row (binary search
-        in its sorted sentence ids), not every sentence of the corpus; the sums
-        are added in the same order as `_sentence_scores`, so the values are equal.
+        Reads only those passages' columns of each query term's row (one binary
+        search per term for all of them, in its sorted sentence ids), not every
+        sentence of the corpus; each sentence's sum is added in the same order as
+        `_sentence_scores`, so the values are equal.
         """
         starts = self.sentence_starts_
-        first = int(starts[row])
-        last = int(starts[row + 1]) if row + 1 < len(starts) else len(self.sentence_spans_)
-        local = np.zeros(last - first)
+        rows = np.asarray(rows, dtype=np.int64)
+        firsts = starts[rows]
+        lasts = np.where(rows + 1 < len(starts), starts[np.minimum(rows + 1, len(starts) - 1)],
+                         len(self.sentence_spans_))
+        local = [np.zeros(int(last - first)) for first, last in zip(firsts, lasts, strict=True)]
+        bounds = np.column_stack([firsts, lasts]).ravel()
         postings = self.sentence_postings_
         for term, weight in zip(parsed.ids, parsed.weights, strict=True):
             start, end = postings.indptr[term], postings.indptr[term + 1]
             columns = postings.indices[start:end]
-            low, high = np.searchsorted(columns, (first, last))
-            local[columns[low:high] - first] += postings.data[start + low:start + high] * weight
-        return first + int(np.argmax(local))
+            found = np.searchsorted(columns, bounds).reshape(-1, 2)
+            for i in np.flatnonzero(found[:, 1] > found[:, 0]):
+                low, high = found[i]
+                local[i][columns[low:high] - firsts[i]] += postings.data[start + low:start + high] * weight
+        return [int(first) + int(np.argmax(scores)) for first, scores in zip(firsts, local, strict=True)]
 
     def _able_to_answer(self, parsed: Query) -> np.ndarray | None:
         """Mask of passages that can give the kind of answer asked for, if any can."""
@@ -527,9 +533,9 @@ class PassageIndex(BaseEstimator):
         parsed = self._parsed(query)
         rows, scores = self._top(parsed, k)
         spans: list[tuple[int, int] | None] = [None] * len(rows)
-        for i, row in enumerate(rows[:highlight]):
-            best = self._best_sentence(parsed, int(row))
-            spans[i] = (int(self.sentence_spans_[best][0]), int(self.sentence_spans_[best][1]))
+        if highlight > 0 and len(rows):
+            for i, best in enumerate(self._best_sentences(parsed, rows[:highlight])):
+                spans[i] = (int(self.sentence_spans_[best][0]), int(self.sentence_spans_[best][1]))
         return [Hit(self.passages_[row], round(float(score), 6), span)
                 for row, score, span in zip(rows, scores, spans, strict=True)]
 

@@ -23,6 +23,8 @@ import numpy as np
 from ..passages.model import Passage
 
 PASSAGE_CACHE_SIZE = 4096  # decoded passages kept per process: the ones hits show again and again
+RECENT_TERMS = 50_000  # term lookups remembered per table (a few MB), forgotten all at once when full
+_NOT_SEEN = object()
 
 
 def term_hash(term: str) -> int:
@@ -104,6 +106,7 @@ class TermTable(StringTable):
             raise ValueError("term table hashes do not match its terms")
         self._hashes = hashes  # sorted
         self._ids = ids  # ids[i] is the term whose hash is hashes[i]
+        self._recent: dict[str, int | None] = {}
 
     @classmethod
     def of(cls, terms: Iterable[str]) -> "TermTable":
@@ -125,8 +128,19 @@ class TermTable(StringTable):
         return {**super().arrays(), "hashes": self._hashes, "ids": self._ids}
 
     def get(self, term: str, default=None):
-        # A parsed query makes dozens of these calls: the array method, not
-        # np.searchsorted, whose dispatch costs ten times the search itself.
+        # A parsed query makes dozens of these calls, mostly for the same few
+        # thousand words: a small dict of recent answers (a tenth of the time)
+        # in front of the search.
+        row = self._recent.get(term, _NOT_SEEN)
+        if row is _NOT_SEEN:
+            row = self._search(term)
+            if len(self._recent) >= RECENT_TERMS:
+                self._recent.clear()
+            self._recent[term] = row
+        return default if row is None else row
+
+    def _search(self, term: str) -> int | None:
+        # The array method, not np.searchsorted, whose dispatch costs ten times the search itself.
         hashes = self._hashes
         wanted = np.uint64(term_hash(term))
         position = int(hashes.searchsorted(wanted))
@@ -136,7 +150,7 @@ class TermTable(StringTable):
             if self._bytes(row) == encoded:
                 return row
             position += 1
-        return default
+        return None
 
     def __contains__(self, term) -> bool:
         return isinstance(term, str) and self.get(term) is not None
