@@ -126,3 +126,23 @@ def test_counts_sorted_a_few_texts_at_a_time_are_those_of_one_pass(monkeypatch):
     blocked = TermCounter().fit_transform(TEXTS)
     for name in ("indptr", "indices", "data"):
         assert np.array_equal(getattr(blocked, name), getattr(whole, name)), name
+
+
+# -- postings from chunks of rows -----------------------------------------------
+
+@pytest.mark.parametrize("blocks", [1, 3, 40])
+def test_term_major_of_chunks_is_the_transposed_stack(blocks):
+    from scipy import sparse
+
+    from chatbot.index.matrices import term_major, term_major_of_chunks
+    rng = np.random.default_rng(0)
+    dense = rng.random((50, 30)) * (rng.random((50, 30)) < 0.2)
+    dense[7] = 0  # an empty row
+    whole = sparse.csr_matrix(dense)
+    chunks = [whole[a:a + 8].copy() for a in range(0, 50, 8)]
+    expected = term_major(whole.copy())
+    found = term_major_of_chunks(iter(chunks), n_terms=30, n_columns=50, blocks=blocks)
+    assert found.shape == expected.shape and found.dtype == np.float32
+    for name in ("indptr", "indices", "data"):
+        assert getattr(found, name).dtype == getattr(expected, name).dtype, name
+        assert np.array_equal(getattr(found, name), getattr(expected, name)), name

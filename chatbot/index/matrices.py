@@ -78,3 +78,46 @@ def weighted_sum_in_chunks(vectors: dict, weights: dict, chunk: int) -> sparse.c
         parts.append(part)
     return sparse.vstack(parts, format="csr") if len(parts) > 1 else parts[0]
 
+
+def term_major_of_chunks(chunks, n_terms: int, n_columns: int, blocks: int = 16) -> sparse.csr_matrix:
+    """term_major(vstack(chunks)), the same arrays, for an iterable of consecutive row chunks.
+
+    Transposing a stacked matrix holds it twice (stacked and transposed), the
+    peak of a large build. Here each chunk is transposed when it comes and cut
+    into `blocks` ranges of terms; the result is then filled one term range at
+    a time while that range's pieces are freed, so the pieces and the result
+    together stay about one copy of the matrix.
+    """
+    edges = np.linspace(0, n_terms, blocks + 1).astype(np.int64)
+    column_dtype = np.int32 if max(n_columns, n_terms) < 2 ** 31 else np.int64
+    pieces: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(blocks)]
+    lengths = np.zeros(n_terms, dtype=np.int64)
+    first_column = 0
+    for chunk in chunks:
+        transposed = term_major(chunk)  # terms x the chunk's rows, columns ascending
+        row_lengths = np.diff(transposed.indptr).astype(np.int64)
+        lengths += row_lengths
+        for block, (start, end) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+            low, high = transposed.indptr[start], transposed.indptr[end]
+            pieces[block].append((np.add(transposed.indices[low:high], first_column, dtype=column_dtype),
+                                  transposed.data[low:high].copy(), row_lengths[start:end]))
+        first_column += chunk.shape[0]
+        del transposed, chunk
+    nnz = int(lengths.sum())
+    index_dtype = np.int32 if max(nnz, n_columns, n_terms) < 2 ** 31 else np.int64  # as scipy picks
+    indptr = np.zeros(n_terms + 1, dtype=index_dtype)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.empty(nnz, dtype=index_dtype)
+    data = np.empty(nnz, dtype=np.float32)
+    for block, (start, end) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        filled = indptr[start:end].astype(np.int64)  # next free position of each term's row
+        while pieces[block]:
+            columns, values, row_lengths = pieces[block].pop(0)
+            within = np.arange(len(columns)) - np.repeat(np.cumsum(row_lengths) - row_lengths, row_lengths)
+            target = np.repeat(filled, row_lengths) + within
+            indices[target] = columns
+            data[target] = values
+            filled += row_lengths
+    matrix = sparse.csr_matrix((data, indices, indptr), shape=(n_terms, n_columns))
+    matrix.sort_indices()
+    return matrix

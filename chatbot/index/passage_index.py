@@ -58,7 +58,14 @@ from .answer_types import (
 )
 from .confidence import FEATURES, load_model
 from .field_match import FieldMatcher, fit_field_matchers, intent_terms
-from .matrices import group_rows, sentence_spans, term_major, weighted_sum, weighted_sum_in_chunks
+from .matrices import (
+    group_rows,
+    sentence_spans,
+    term_major,
+    term_major_of_chunks,
+    weighted_sum,
+    weighted_sum_in_chunks,
+)
 from .memo import LastCall
 from .ranking import RowMaxima, accumulate, find_columns, top_k
 from .spelling import SpellingMatcher
@@ -198,10 +205,10 @@ class PassageIndex(BaseEstimator):
         self.postings_ = term_major(weighted_sum_in_chunks(vectors, weights, BUILD_CHUNK))
         del vectors["text"], vectors["aside"]  # a sentence's text and aside are its own
         # Sentences: the same fields, with each sentence as the text.
-        sentence_rows = _sentence_rows(vectors, per_sentence, owner, aside, transformer, weights)
+        self.sentence_postings_ = term_major_of_chunks(
+            _sentence_rows(vectors, per_sentence, owner, aside, transformer, weights),
+            n_terms=len(self.idf_), n_columns=len(self.sentence_spans_))
         del vectors, per_sentence
-        self.sentence_postings_ = term_major(sentence_rows)
-        del sentence_rows
         self._prepare()
         return self
 
@@ -589,24 +596,24 @@ class PassageIndex(BaseEstimator):
 
 
 def _sentence_rows(vectors: dict, per_sentence: sparse.csr_matrix, owner: np.ndarray, aside: np.ndarray,
-                   transformer: TfidfTransformer, weights: dict) -> sparse.csr_matrix:
-    """Sentences x terms, float32: the fields weighted as for passages, each sentence as the text.
+                   transformer: TfidfTransformer, weights: dict):
+    """Sentences x terms, float32, in chunks of BUILD_CHUNK consecutive rows: the fields
+    weighted as for passages, each sentence as the text.
 
-    Built BUILD_CHUNK rows at a time: every step works row by row, so the
-    rows are those of one pass over all sentences, but a build holds one
-    chunk's four fields at a time instead of four sentence-level matrices
-    (the peak of a large build). float32 as the postings are stored.
+    Every step works row by row, so the rows are those of one pass over all
+    sentences, but a build holds one chunk's four fields at a time instead of
+    four sentence-level matrices (the peak of a large build).
     """
-    chunks = []
     for start in range(0, per_sentence.shape[0], BUILD_CHUNK):
         rows = slice(start, start + BUILD_CHUNK)
         fields = {f: vectors[f][owner[rows]] for f in ("section", "question")}
         tfidf = normalize(transformer.transform(per_sentence[rows]))
         fields["text"] = sparse.diags((~aside[rows]).astype(np.float32)) @ tfidf
         fields["aside"] = sparse.diags(aside[rows].astype(np.float32)) @ tfidf
-        chunks.append(weighted_sum(fields, weights).astype(np.float32))
+        chunk = weighted_sum(fields, weights)
         del fields, tfidf
-    return sparse.vstack(chunks, format="csr") if len(chunks) > 1 else chunks[0]
+        chunk.data = chunk.data.astype(np.float32)
+        yield chunk
 
 
 def _spans_of(passages: list[Passage]) -> tuple[np.ndarray, np.ndarray]:
