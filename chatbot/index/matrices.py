@@ -1,6 +1,8 @@
 """Sparse-matrix building blocks of the index: sentence spans, field sums, postings."""
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 from scipy import sparse
 
@@ -118,6 +120,29 @@ def term_major_of_chunks(chunks, n_terms: int, n_columns: int, blocks: int = 16)
             indices[target] = columns
             data[target] = values
             filled += row_lengths
+            del columns, values, row_lengths
+        release_freed_memory()  # this range's pieces, before the next range's part of the result is touched
     matrix = sparse.csr_matrix((data, indices, indptr), shape=(n_terms, n_columns))
     matrix.sort_indices()
     return matrix
+
+
+def _malloc_trim():
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to call
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Give the memory freed so far back to the system, where the C library allows it (glibc).
+
+    Arrays of a few megabytes come from the heap once glibc has raised its mmap
+    threshold, and freeing them does not lower the process's RSS: the pieces a
+    large build frees while it fills a result would still count at its peak.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -33,11 +34,20 @@ def term_hash(term: str) -> int:
 
 
 def _blob(strings: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(UTF-8 bytes of the strings one after another, offsets with a final end)."""
-    encoded = [s.encode("utf-8") for s in strings]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum([len(e) for e in encoded], out=offsets[1:])
-    return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
+    """(UTF-8 bytes of the strings one after another, offsets with a final end).
+
+    Appended to one buffer as they come: a list of every encoded string and
+    its join were two more copies of the passages when a large index is saved.
+    """
+    blob = bytearray()
+    lengths = array("q")
+    for s in strings:
+        encoded = s.encode("utf-8")
+        blob += encoded
+        lengths.append(len(encoded))
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(np.frombuffer(lengths, dtype=np.int64), out=offsets[1:])
+    return np.frombuffer(blob, dtype=np.uint8), offsets
 
 
 class _Table(Sequence):
