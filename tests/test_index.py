@@ -367,3 +367,10 @@ def test_postings_built_in_chunks_are_those_of_one_pass(faq_index, monkeypatch):
             assert np.array_equal(getattr(getattr(chunked, matrix), name),
                                   getattr(getattr(faq_index, matrix), name)), (matrix, name)
         assert getattr(chunked, matrix).dtype == np.float32
+
+
+@pytest.mark.parametrize("values", [[], [7], [3, 1, 3, 2, 1], list(range(50, 0, -1)) * 3])
+def test_sorted_unique_gives_what_np_unique_gives(values):
+    from chatbot.index.ranking import sorted_unique
+    array = np.array(values, dtype=np.int64)
+    assert np.array_equal(sorted_unique(array), np.unique(array)) and sorted_unique(array).dtype == np.int64

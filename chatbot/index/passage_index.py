@@ -67,7 +67,7 @@ from .matrices import (
     weighted_sum_in_chunks,
 )
 from .memo import LastCall
-from .ranking import RowMaxima, accumulate, find_columns, top_k
+from .ranking import RowMaxima, accumulate, find_columns, sorted_unique, top_k
 from .spelling import SpellingMatcher
 from .synonyms import SynonymExpander
 from .tables import TermRows, TermTable
@@ -375,7 +375,7 @@ class PassageIndex(BaseEstimator):
         while seeded < len(terms) and size < SEED_PASSAGES:
             size += terms[seeded].length
             seeded += 1
-        seed = np.unique(np.concatenate([term.passages() for term in terms[:seeded]]))
+        seed = sorted_unique(np.concatenate([term.passages() for term in terms[:seeded]]))
         scores = self._scores_at(parsed, terms, seed)
         best = top_k(scores, k)
         floor = float(scores[best[-1]]) if len(best) == k else 0.0
@@ -389,7 +389,7 @@ class PassageIndex(BaseEstimator):
             kept -= 1
         if sum(term.length for term in terms[:kept]) > len(self.passages_) // 4:  # as dear as the dense pass
             return self._dense_top(parsed, k)
-        candidates = np.unique(np.concatenate([seed, *(term.passages() for term in terms[seeded:kept])]))
+        candidates = sorted_unique(np.concatenate([seed, *(term.passages() for term in terms[seeded:kept])]))
         scores = self._scores_at(parsed, terms, candidates)
         best = top_k(scores, k)
         if len(best) == k and _above(float(scores[best[-1]]), bounds[kept]):
