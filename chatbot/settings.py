@@ -78,7 +78,8 @@ SETTINGS: tuple[Setting, ...] = (
             "instance folder; use `postgresql+psycopg://...` when several servers share one database."),
     Setting("CHATBOT_SPOOL_DIR", lambda instance: str(instance / "spool"),
             "Folder where exchanges and feedback wait, on local disk, while the database cannot take "
-            "them; replayed into the database when it works again. Default: `spool/` in the instance folder."),
+            "them; replayed into the database when it works again. Each worker's journal (what it has "
+            "answered and not yet stored) lives here too. Default: `spool/` in the instance folder."),
     Setting("CHATBOT_RATE_LIMIT", "30/minute",
             "Requests per visitor address to the chat and feedback endpoints, e.g. `30/minute`; `off` disables it."),
     Setting("CHATBOT_ANSWER_THRESHOLD", 0.55,
