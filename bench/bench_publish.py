@@ -190,7 +190,9 @@ def analyse(replies: list, started: float, published: float, old: str, new: str,
         "lowest_1s": lowest_1, "lowest_5s": lowest_5, "switch_seconds": round(switched - t_publish, 2),
         "p99_before_ms": 1000 * percentile(latency_before, 0.99),
         "p99_during_ms": 1000 * percentile(latency_during, 0.99),
-        "errors": errors, "replies": len(ok), "ratio": lowest_5 / median_before, "ratio_1s": lowest_1 / median_before,
+        "errors": errors, "replies": len(ok),
+        "ratio": lowest_5 / median_before if median_before else float("nan"),  # no reply before: nothing to compare
+        "ratio_1s": lowest_1 / median_before if median_before else float("nan"),
         "other_versions": sum(1 for _, _, v in ok if v not in (old, new)),
     }
 
