@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from admin_client import EMAIL, PASSWORD, Staff, actions, upload
+from admin_client import EMAIL, PASSWORD, TOKEN, Staff, actions, upload
 from chatbot import create_app
 
 BUILD_TIMEOUT_SECONDS = 180
@@ -16,6 +16,13 @@ PAGE_TEXT = ("---\ntitle: Parking at the clinic\npublisher: Evergreen Acupunctur
              "# Parking\n\nVisitors may park in the courtyard behind the clinic. The courtyard gate opens "
              "at eight in the morning and closes at six in the evening on weekdays.\n\n"
              "# Bicycles\n\nBicycle stands are next to the entrance, under the roof.\n")
+
+
+def without_csrf(page: str) -> str:
+    """`page` with its CSRF tokens blanked (a token holds the time it was made)."""
+    blanked, found = TOKEN.subn('name="csrf_token" value=""', page)
+    assert found, "no CSRF token on the page"
+    return blanked
 
 
 @pytest.fixture
@@ -126,7 +133,8 @@ def test_an_uploaded_page_is_previewed_as_passages_before_it_is_saved(staff, wf)
     assert "Visitors may park in the courtyard" in preview and "Bicycle stands" in preview
     assert wf.knowledge.list_documents() == []
     token = re.search(r'name="upload" type="hidden" value="([^"]+)"', preview).group(1)
-    assert staff.text(f"/admin/pages/preview/{token}") == preview  # a reload shows it again
+    # A reload shows it again (each page carries a fresh CSRF token: it holds the time).
+    assert without_csrf(staff.text(f"/admin/pages/preview/{token}")) == without_csrf(preview)
     assert staff.post("/admin/pages/confirm", {"upload": token}).status_code == 302
     assert staff.post("/admin/pages/confirm", {"upload": token}).status_code == 302  # a second confirm...
     [page] = wf.knowledge.list_documents()  # ...saves nothing more
