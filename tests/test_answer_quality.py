@@ -109,10 +109,22 @@ def test_confidence_is_a_probability_higher_for_a_covered_question_than_an_unrel
     ("what time do you open on saturdays", CLOCK_TIME), ("are you open on sundays?", CLOCK_TIME),
     ("what are your opening hours", CLOCK_TIME), ("how many sessions will I need?", QUANTITY),
     ("how much is it going to hurt?", QUANTITY), ("is it cheaper than pills?", None),
-    ("what is qi?", DEFINITION),
+    ("what is qi?", DEFINITION), ("whats cupping, do they use it with the needles", DEFINITION),
+    ("what even is acupuncture", DEFINITION), ("what is it like afterwards and does it hurt?", DEFINITION),
+    ("what do the needles do", None),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question, kind):
     assert question_type(question).kind == kind
+
+
+def test_the_defined_term_of_a_misspelt_definition_question_is_looked_up_as_corrected(make_passage):
+    index = PassageIndex().fit([
+        make_passage("table", "Technique Key Focus\nElectroacupuncture Electric stimulation of the needles"),
+        make_passage("defined", "Electroacupuncture is a form of acupuncture where a small electric current "
+                                "passes between pairs of needles."),
+        make_passage("other", "Cupping places cups on the skin of the back.")])
+    assert index.parse_query("what is electroaccupuncture").subject == ("electroacupunctur",)
+    assert index.search("what is electroaccupuncture", 1)[0].passage.source.doc_id == "defined"
 
 
 def test_prices_and_clock_times_are_recognised_in_passages():

@@ -10,7 +10,7 @@ from sklearn.exceptions import NotFittedError
 from chatbot.build import build_index
 from chatbot.corpus import load_corpus
 from chatbot.index import Hit, PassageIndex
-from chatbot.index.spelling import SpellingMatcher, allowed_edits
+from chatbot.index.spelling import SpellingMatcher, allowed_edits, are_relatives
 from chatbot.passages import make_passages
 
 QUERIES = ["Does acupuncture help lower back pain?", "Is acupuncture safe?",
@@ -193,6 +193,30 @@ def test_synonym_scores_like_the_word_it_stands_for(topic_passages):
     by_word = index.search("needles", 1)[0]
     assert by_synonym.passage.id == by_word.passage.id
     assert by_synonym.score == pytest.approx(by_word.score)
+
+
+@pytest.mark.parametrize("a, b, related", [
+    ("pregnant", "pregnanc", True), ("inflamm", "inflammatori", True), ("realis", "realiz", True),
+    ("cheap", "cheaper", True), ("after", "afternoon", False), ("stand", "standard", False),
+    ("medic", "medicar", False), ("physic", "physician", False), ("pain", "paint", False),
+])
+def test_word_families_the_stemmer_keeps_apart_are_recognised_and_no_others(a, b, related):
+    assert are_relatives(a, b) is related and are_relatives(b, a) is related
+
+
+def test_a_real_word_without_postings_is_met_by_its_relative(make_passage):
+    passages = [make_passage("avoid", "Reasons to avoid treatment include bleeding disorders and pregnancy."),
+                make_passage("weeks", "Most people feel better within six weeks of weekly sessions."),
+                make_passage("needles", "The needles are single-use and very fine.")]
+    assert top_doc(PassageIndex().fit(passages), "I am pregnant, is it ok?") == "avoid"
+    assert PassageIndex(relative_weight=0.0).fit(passages).search("I am pregnant, is it ok?", 1) == []
+
+
+def test_a_number_in_a_question_weighs_less_than_its_topic(make_passage):
+    passages = [make_passage("study", "A study followed 20 patients for a year."),
+                make_passage("avoid", "Pregnancy is a reason to avoid some points."),
+                make_passage("cupping", "Cupping places cups on the skin of the back.")]
+    assert top_doc(PassageIndex().fit(passages), "20 weeks pregnant") == "avoid"
 
 
 # -- stable passage ids ------------------------------------------------------

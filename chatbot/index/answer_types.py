@@ -28,8 +28,11 @@ _DIGIT = re.compile(r"\d")
 _NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
     r"|forty|fifty|hundred|thousand|dozen|several|few|once|twice|daily|weekly|monthly)\b", re.I)
+# "what is X", "whats X", "what even is X", "what exactly is X": the subject ends at the
+# end of the message or of its first clause ("whats cupping, do they ...").
 _DEFINITION_QUESTION = re.compile(
-    r"^\s*(?:what|who)(?:\s+is|\s+are|'s|\s+exactly\s+is)\s+(?:an?\s+|the\s+)?(?P<subject>[^?.!,]{2,60}?)\s*[?.!]*\s*$"
+    r"^\s*(?:what|who)(?:\s+is|\s+are|'s|s|\s+exactly\s+is|\s+even\s+is|\s+is\s+(?:exactly|even))\s+(?:an?\s+|the\s+)?"
+    r"(?P<subject>[^?.!,]{2,60}?)(?:\s+(?:actually|exactly|anyway|then|again))?\s*(?:[?.!,].*)?$"
     r"|^\s*(?:define|definition of|meaning of)\s+(?:an?\s+|the\s+)?(?P<subject2>[^?.!,]{2,60}?)\s*[?.!]*\s*$"
     r"|^\s*what\s+does\s+(?:an?\s+|the\s+)?(?P<subject3>[^?.!,]{2,60}?)\s+mean\s*[?.!]*\s*$", re.I)
 # "... known as acupoints", "called qi", "referred to as meridians"

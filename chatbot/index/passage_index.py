@@ -121,6 +121,7 @@ class PassageIndex(BaseEstimator):
                  bigram_weight: float = 0.5, coverage_weight: float = 0.15,
                  sentence_weight: float = 0.0, answer_type_penalty: float = 0.35,
                  question_match_weight: float = 0.8, answer_match_weight: float = 0.15,
+                 relative_weight: float = 0.8,
                  sublinear_tf: bool = True, synonyms: tuple = (), prune_bigrams_from: int = 50_000):
         self.text_weight = text_weight
         self.aside_weight = aside_weight
@@ -132,6 +133,7 @@ class PassageIndex(BaseEstimator):
         self.answer_type_penalty = answer_type_penalty
         self.question_match_weight = question_match_weight
         self.answer_match_weight = answer_match_weight
+        self.relative_weight = relative_weight
         self.sublinear_tf = sublinear_tf
         self.synonyms = synonyms
         self.prune_bigrams_from = prune_bigrams_from
@@ -270,13 +272,23 @@ class PassageIndex(BaseEstimator):
                     corrected[word_stem] = known_stem
                     alternatives.append((known_id, similarity))
                     weights[known_id] = max(weights.get(known_id, 0.0), similarity * float(self.idf_[known_id]))
+                if not candidates and self.relative_weight > 0:
+                    # A real word the stemmer keeps apart from its family ("pregnant" and
+                    # "pregnancy"): met by its relatives, a little less than by itself.
+                    for known_stem in self.spelling_.relatives(word):
+                        known_id = self.vocabulary_.get(known_stem)
+                        if known_id is not None:
+                            alternatives.append((known_id, self.relative_weight))
+                            weights[known_id] = max(weights.get(known_id, 0.0),
+                                                    self.relative_weight * float(self.idf_[known_id]))
             if alternatives:
                 weight = max(similarity * float(self.idf_[a]) for a, similarity in alternatives)
                 weight *= _lightness(word_stem)
                 concepts.append((weight, tuple(a for a, _ in alternatives)))
             else:
-                # An unknown light word ("basically", "stuff") says as little as a known one.
-                unknown += self._unknown_idf * _lightness(word_stem)
+                # An unknown light word ("basically", "stuff") says as little as a known one;
+                # a number nobody wrote ("the square root of 144") is what the question is about.
+                unknown += self._unknown_idf * (1.0 if word_stem.isdigit() else _lightness(word_stem))
         ids = np.fromiter(weights, dtype=np.int64, count=len(weights))
         values = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
         norm = float(np.sqrt(np.sum(values ** 2) + unknown ** 2)) or 1.0
@@ -284,7 +296,9 @@ class PassageIndex(BaseEstimator):
         concepts = [(w / total, alternatives) for w, alternatives in concepts]
         intent = tuple(corrected.get(t, t) for t in intent_terms(query))
         content = tuple(corrected.get(t, t) for t in stems)
-        return Query(ids, values / norm, norm, tuple(concepts), qtype.kind, qtype.subject, intent, content)
+        # "what is electroaccupuncture": the defined term is looked up as corrected.
+        subject = tuple(corrected.get(t, t) for t in qtype.subject)
+        return Query(ids, values / norm, norm, tuple(concepts), qtype.kind, subject, intent, content)
 
     def scores(self, query: str) -> np.ndarray:
         """Score in [0, 1] of every passage for `query` (dense, one per passage)."""
@@ -646,8 +660,10 @@ def _common_share(query: str) -> float:
 
 
 def _lightness(term: str) -> float:
-    """Query weight factor of a term: LIGHT_WORD_WEIGHT if any of its stems is light."""
-    return LIGHT_WORD_WEIGHT if any(part in _LIGHT_STEMS for part in term.split(" ")) else 1.0
+    """Query weight factor of a term: LIGHT_WORD_WEIGHT if any of its stems is light or a
+    number: in a visitor's question a number is mostly context ("20 weeks pregnant",
+    "my mum is 78"), and it would match any passage citing a study's figures."""
+    return LIGHT_WORD_WEIGHT if any(part in _LIGHT_STEMS or part.isdigit() for part in term.split(" ")) else 1.0
 
 
 @dataclass(frozen=True)

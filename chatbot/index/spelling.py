@@ -11,6 +11,13 @@ so "needels" becomes "needles" but "joke" does not become "woke".
 A word that is common English in its own right ("scarf", "president") is a
 different word, not a typo: it is never corrected. How common a word is comes
 from wordfreq, which ships its frequency tables inside the package.
+
+Such a real word can still be a relative of a known one that the stemmer keeps
+apart: "pregnant" and "pregnancy" stem to "pregnant" and "pregnanc",
+"inflammatory" and "inflammation" to "inflammatori" and "inflamm". The same
+n-gram lookup finds those relatives (`relatives`): a known word whose stem is
+the other's plus a derivational ending, or differs from it only in a last
+letter that spelling or derivation changes (t/c, s/z, f/v).
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ from nltk.metrics.distance import edit_distance
 from sklearn.feature_extraction.text import TfidfVectorizer
 from wordfreq import zipf_frequency
 
+from ..text import stem
 from .ranking import accumulate, top_k
 from .tables import TermTable
 
@@ -29,6 +37,15 @@ CHAR_NGRAMS = (2, 4)
 # real English: "scarf" is 3.7, "acupunture" 0, "pian" 2.0.
 REAL_WORD_ZIPF = 3.0
 MATCH_CACHE_SIZE = 10_000
+# Relatives share a stem prefix of at least this many letters, and then differ
+# only by an ending the Snowball stemmer leaves on: one stem is the other plus a
+# derivational ending ("inflamm-atori", "cheap-er", "diagnos-i"), or their last
+# letters are a spelling or derivation pair ("pregnan-t"/"pregnan-c",
+# "realis"/"realiz", "relie-f"/"relie-v"). Looser rules (any shared prefix)
+# matched "afternoon" to "after" and "standing" to "standard".
+RELATIVE_MIN_PREFIX = 5
+DERIVATIONAL_ENDINGS = frozenset({"i", "e", "er", "al", "ic", "ur", "ure", "ist", "ori", "atori", "ous", "iv"})
+LAST_LETTER_PAIRS = frozenset({("c", "t"), ("s", "z"), ("f", "v"), ("i", "y")})
 
 
 class SpellingMatcher:
@@ -67,7 +84,36 @@ class SpellingMatcher:
             self._cache[word] = matches
         return matches
 
+    def relatives(self, word: str) -> list[str]:
+        """Known words of `word`'s family under another stem ("pregnancy" for "pregnant"), closest first."""
+        key = ("relatives", word)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        own = stem(word)
+        found = []
+        for i, _ in self._candidates(word):
+            known = self.words_[i]
+            known_stem = stem(known)
+            if known_stem != own and known_stem not in found and are_relatives(own, known_stem):
+                found.append(known_stem)
+        if len(self._cache) < MATCH_CACHE_SIZE:
+            self._cache[key] = found
+        return found
+
     def _match(self, word: str) -> list[tuple[str, float]]:
+        matches = []
+        for i, _ in self._candidates(word):
+            known = self.words_[i]
+            distance = edit_distance(word, known, transpositions=True)
+            same_start = word[0] == known[0] or word[:2] == known[1::-1]
+            if distance <= allowed_edits(word) and same_start:
+                matches.append((known, 1.0 - distance / max(len(word), len(known))))
+        matches.sort(key=lambda m: -m[1])
+        return matches[: self.max_matches]
+
+    def _candidates(self, word: str) -> list[tuple[int, float]]:
+        """Rows of the known words closest to `word` by n-gram cosine, best first, with the cosine."""
         grams: dict[int, int] = {}
         for g in self._analyzer(word):
             gid = self.grams_.get(g)
@@ -83,15 +129,18 @@ class SpellingMatcher:
         weights = tf * self.idf_[ids]
         norm = np.sqrt(np.sum(weights ** 2) + unknown * float(self.idf_.max()) ** 2)
         scores = accumulate(self.postings_, ids, weights, len(self.words_)) / norm
-        matches = []
-        for i in top_k(scores, self.candidates):
-            known = self.words_[i]
-            distance = edit_distance(word, known, transpositions=True)
-            same_start = word[0] == known[0] or word[:2] == known[1::-1]
-            if distance <= allowed_edits(word) and same_start:
-                matches.append((known, 1.0 - distance / max(len(word), len(known))))
-        matches.sort(key=lambda m: -m[1])
-        return matches[: self.max_matches]
+        return [(int(i), float(scores[i])) for i in top_k(scores, self.candidates)]
+
+
+def are_relatives(a: str, b: str) -> bool:
+    """True when stems `a` and `b` are one word family (see RELATIVE_MIN_PREFIX)."""
+    shorter, longer = sorted((a, b), key=len)
+    if len(shorter) < RELATIVE_MIN_PREFIX:
+        return False
+    if longer.startswith(shorter):
+        return longer[len(shorter):] in DERIVATIONAL_ENDINGS
+    return (len(shorter) == len(longer) and shorter[:-1] == longer[:-1]
+            and tuple(sorted((shorter[-1], longer[-1]))) in LAST_LETTER_PAIRS)
 
 
 def allowed_edits(word: str) -> int:
