@@ -31,7 +31,6 @@ shapes do not match is refused with IndexLoadError.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import threading
@@ -49,6 +48,7 @@ from .field_match import FieldMatcher
 from .passage_index import PassageIndex
 from .spelling import SpellingMatcher
 from .tables import PassageTable, StringTable, TermRows, TermTable
+from .verification import first_mismatch, sha256_of
 
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
@@ -78,14 +78,6 @@ def library_versions() -> dict[str, str]:
     from .. import __version__
     return {"chatbot": __version__, "python": platform.python_version(), "numpy": np.__version__,
             "scipy": scipy.__version__, "scikit-learn": sklearn.__version__, "nltk": nltk.__version__}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _grouped(prefix: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -133,7 +125,7 @@ def save_index(index: PassageIndex, folder: str | Path, info: dict | None = None
         "counts": {"passages": len(index.passages_), "vocabulary": len(index.vocabulary_),
                    "postings": int(index.postings_.nnz), "spelling_words": len(index.spelling_.words_)},
         **(info or {}),
-        "files": {name: _sha256(folder / name) for name in DATA_FILES},
+        "files": {name: sha256_of(folder / name) for name in DATA_FILES},
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     return manifest
@@ -247,22 +239,29 @@ def _consistent(index: PassageIndex) -> bool:
             and all(_matcher_fits(m, n_passages) for m in (index.question_match_, index.answer_match_)))
 
 
-def load_index(folder: str | Path, verify: bool = True) -> tuple[PassageIndex, dict]:
+def load_index(folder: str | Path, verify: bool = True,
+               record: Path | None = None) -> tuple[PassageIndex, dict]:
     """(index, manifest) read from `folder`; IndexLoadError if anything does not check out.
 
     The arrays are memory-mapped, not copied: the files must stay in place
     while the index is used (versions are never changed once written).
-    `verify` checks every file against its SHA-256 in the manifest first.
+    `verify` checks every file against its SHA-256 in the manifest first;
+    with a `record` (verification.py), files this server has already found
+    whole and that are unchanged since are not hashed again.
     """
     folder = Path(folder)
     manifest = read_manifest(folder)
     files = manifest.get("files") or {}
     for name in DATA_FILES:
-        path = folder / name
-        if not path.is_file():
+        if not (folder / name).is_file():
             raise IndexLoadError(f"{folder}: missing data file {name}")
-        if verify and files.get(name) != _sha256(path):
-            raise IndexLoadError(f"{folder}: {name} does not match its checksum; the index is corrupt")
+    if verify:
+        try:
+            corrupt = first_mismatch(folder, DATA_FILES, files if isinstance(files, dict) else {}, record)
+        except OSError as exc:  # removed or unreadable since it was found
+            raise IndexLoadError(f"{folder}: cannot read index data ({exc})") from None
+        if corrupt is not None:
+            raise IndexLoadError(f"{folder}: {corrupt} does not match its checksum; the index is corrupt")
     try:
         arrays = {name: _map(folder / f"{name}.npy") for name in ARRAYS}
         index = _assemble(arrays, manifest, folder)

@@ -197,7 +197,8 @@ class LiveIndex:
             except Exception as exc:  # the database is down, or the disk is full
                 raise IndexLoadError(f"index version {version} could not be fetched again "
                                      f"({type(exc).__name__}: {exc})") from None
-        return self.store.load(version)
+            # Checked while the others wait: they then find it recorded whole and do not hash it again.
+            return self.store.load(version)
 
     # -- the watcher -------------------------------------------------------------
 

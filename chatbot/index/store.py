@@ -3,6 +3,8 @@
     INDEX_DIR/
       versions/20261121T101500.123456Z-3f9a1c/   one complete index each
       CURRENT                             the id of the published version
+      verified/<version>.json             which files of a version this server has checked
+                                          (verification.py: one checksum pass per server)
 
 A version is written under a hidden temporary name and renamed into place
 only when complete; publishing replaces the one-line CURRENT file with
@@ -28,6 +30,7 @@ from .artifact import IndexLoadError, load_index, read_manifest, save_index
 from .passage_index import PassageIndex
 
 POINTER = "CURRENT"
+VERIFIED = "verified"
 STALE_BUILD_SECONDS = 3600
 
 
@@ -49,6 +52,7 @@ class IndexStore:
         self.root = Path(root)
         self.keep = keep
         self.versions_dir = self.root / "versions"
+        self.verified_dir = self.root / VERIFIED
 
     def current(self) -> str | None:
         """The published version id, or None when nothing is published yet."""
@@ -140,7 +144,9 @@ class IndexStore:
         """
         folder = self.path(version)
         if check:
-            load_index(folder)  # refuse a missing, corrupt or foreign version before anyone serves it
+            # Refuse a missing, corrupt or foreign version before anyone serves it; the record
+            # this check leaves spares the workers, who load it next, hashing it again.
+            load_index(folder, record=self.verification_record(version))
         temporary = self.root / f".{POINTER}.{os.getpid()}.{secrets.token_hex(3)}"
         temporary.write_text(version + "\n", encoding="utf-8")
         with open(temporary, "rb") as handle:
@@ -172,7 +178,12 @@ class IndexStore:
         version = version or self.current()
         if version is None:
             raise IndexLoadError(f"no index has been published in {self.root} (run train.py)")
-        return load_index(self.path(version))
+        return load_index(self.path(version), record=self.verification_record(version))
+
+    def verification_record(self, version: str) -> Path:
+        """Where this server records which files of `version` it has found whole (verification.py)."""
+        self.path_is_valid(version)
+        return self.verified_dir / f"{version}.json"
 
     def versions(self) -> list[VersionInfo]:
         """All complete versions, newest first."""
@@ -209,6 +220,10 @@ class IndexStore:
                     continue
                 if stale:
                     shutil.rmtree(staging, ignore_errors=True)
+        if self.verified_dir.is_dir():
+            for record in self.verified_dir.glob("*.json"):
+                if not (self.versions_dir / record.stem).is_dir():
+                    record.unlink(missing_ok=True)
         return removed
 
 
