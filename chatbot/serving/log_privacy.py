@@ -26,9 +26,9 @@ class AddressScrubber(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: leave it to the handler to report
             return True
-        scrubbed = redact_ip_addresses(message)
-        if scrubbed != message:
-            record.msg, record.args = scrubbed, None
+        # The record keeps the message formatted once: handlers format it
+        # again from msg and args otherwise (the same text, twice the work).
+        record.msg, record.args = redact_ip_addresses(message), None
         if record.exc_info and not record.exc_text:
             # A traceback's messages name addresses too ("connection to 127.0.0.1 refused");
             # handlers print exc_text when it is set.

@@ -35,6 +35,7 @@ _SPELLED_EMAIL = re.compile(rf"(?<![\w.])[\w.+-]*\w{_AT}[\w-]+(?:{_DOT}[\w-]+)*{
 
 # IP addresses, checked by the ipaddress module (so "10:30:45" or "1.2.3" stay).
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+_DOTTED_QUAD_MIDDLE = re.compile(r"\.\d{1,3}\.\d{1,3}\.")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
                    r"(?:%\w+)?(?![\w:]|\.\d)")
 
@@ -143,7 +144,15 @@ def redact_ip_addresses(text: str) -> str:
     """`text` with IPv4 ("203.0.113.7") and IPv6 ("2001:db8::1", "::1") addresses replaced by "[ip]".
 
     Used for stored text and for log lines (chatbot.serving.log_privacy)."""
-    return _IPV4.sub(_ip_if_valid, _IPV6.sub(_ip_if_valid, text))
+    # Each pattern runs only where it could match (every log line comes here,
+    # and each scan costs about 5 us on a 200-character line): an IPv6
+    # address has two colons or more, and every dotted quad contains
+    # ".d.d." (a search for it jumps from dot to dot).
+    if text.count(":") >= 2:
+        text = _IPV6.sub(_ip_if_valid, text)
+    if _DOTTED_QUAD_MIDDLE.search(text):
+        text = _IPV4.sub(_ip_if_valid, text)
+    return text
 
 
 def _ip_if_valid(match: re.Match) -> str:

@@ -1,0 +1,53 @@
+"""Cuts in what a chat request costs (issue 9, item 7), each with the behaviour it must keep.
+
+bench/README.md ("Chat cost on a real server") has the figures.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import random
+
+from chatbot.serving.log_privacy import AddressScrubber
+from chatbot.storage.redaction import _IPV4, _IPV6, _ip_if_valid, redact_ip_addresses
+
+# -- IP addresses in log lines: the patterns run only where they could match ---------------
+
+
+def _every_position_scanned(text: str) -> str:
+    """What redact_ip_addresses did before it skipped text that cannot hold an address."""
+    return _IPV4.sub(_ip_if_valid, _IPV6.sub(_ip_if_valid, text))
+
+
+def test_addresses_are_found_as_by_scanning_every_position():
+    alphabet = "0123456789....::::abcdefABCDEF%[] -/=,x"
+    rng = random.Random(7)
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(20_000)]
+    texts += ["from 203.0.113.7 at 10:30", "::1", "fe80::1%eth0", "::ffff:192.0.2.1", "1.2.3", "1.2.3.4.5",
+              "999.1.1.1", "v1.2.3.4", "2001:db8::1 and 198.51.100.23.", "ms=3.5 top_score=0.412 x.1.2.3",
+              "chat message_id=5f0c length=33 index=20261121T101500.123456Z-3f9a1c ms=3.5"]
+    changed = 0
+    for text in texts:
+        expected = _every_position_scanned(text)
+        assert redact_ip_addresses(text) == expected, text
+        changed += expected != text
+    assert changed > 100  # the sample holds addresses, not only text without any
+
+
+def test_a_log_record_is_formatted_once_with_its_addresses_scrubbed():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler.addFilter(AddressScrubber())
+    logger = logging.getLogger("tests.chat_cost")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("from %s: %d%% done, %s", "203.0.113.7", 50, "ok")
+        logger.warning("a literal %s and 100%% with no arguments")
+        logger.warning({"not": "a string"})
+    finally:
+        logger.removeHandler(handler)
+    assert stream.getvalue().splitlines() == ["WARNING from [ip]: 50% done, ok",
+                                              "WARNING a literal %s and 100%% with no arguments",
+                                              "WARNING {'not': 'a string'}"]
