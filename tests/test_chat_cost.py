@@ -8,8 +8,12 @@ import io
 import logging
 import random
 
+import pytest
+
+from chatbot import close_app, create_app
 from chatbot.serving.log_privacy import AddressScrubber
 from chatbot.storage.redaction import _IPV4, _IPV6, _ip_if_valid, redact_ip_addresses
+from chatbot.web.limits import RouteLimiter
 
 # -- IP addresses in log lines: the patterns run only where they could match ---------------
 
@@ -51,3 +55,42 @@ def test_a_log_record_is_formatted_once_with_its_addresses_scrubbed():
     assert stream.getvalue().splitlines() == ["WARNING from [ip]: 50% done, ok",
                                               "WARNING a literal %s and 100%% with no arguments",
                                               "WARNING {'not': 'a string'}"]
+
+
+# -- Flask-Limiter's hooks: only for requests it counted --------------------------------------
+
+@pytest.fixture
+def limiter_state_reads(monkeypatch):
+    """How often Flask-Limiter's per-request state is reached (its hooks start there)."""
+    reads = []
+    original = RouteLimiter.context
+
+    def counted(self):
+        reads.append(1)
+        return original.fget(self)
+
+    monkeypatch.setattr(RouteLimiter, "context", property(counted))
+    return reads
+
+
+def test_with_the_limit_off_a_chat_never_reaches_the_limiter(client, limiter_state_reads):
+    for path in ("/api/chat", "/api/health"):
+        reply = client.post(path, json={"message": "hello"}) if path == "/api/chat" else client.get(path)
+        assert reply.status_code == 200 and "X-RateLimit-Limit" not in reply.headers
+    assert limiter_state_reads == []
+
+
+def test_with_a_limit_its_hooks_still_add_the_headers_and_the_refusal(tmp_path, shared_index_dir,
+                                                                      limiter_state_reads):
+    app = create_app({"CHATBOT_INDEX_DIR": str(shared_index_dir), "CHATBOT_RATE_LIMIT": "2/minute",
+                      "CHATBOT_DATABASE_URL": f"sqlite:///{tmp_path}/chatbot.db",
+                      "CHATBOT_SPOOL_DIR": str(tmp_path / "spool")})
+    try:
+        client = app.test_client()
+        replies = [client.post("/api/chat", json={"message": "hello"}) for _ in range(3)]
+    finally:
+        close_app(app)
+    assert [r.status_code for r in replies] == [200, 200, 429]
+    assert [r.headers["X-RateLimit-Remaining"] for r in replies] == ["1", "0", "0"]
+    assert int(replies[2].headers["Retry-After"]) > 0 and "X-RateLimit-Reset" in replies[2].headers
+    assert limiter_state_reads

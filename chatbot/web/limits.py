@@ -16,11 +16,13 @@ an attacker can slow Redis. No store error ever becomes a 500.
 """
 from __future__ import annotations
 
+import functools
 from functools import wraps
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import Flask, current_app
+from flask.globals import request_ctx
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -54,6 +56,8 @@ limiter = RouteLimiter(key_func=get_remote_address, headers_enabled=True,
                        in_memory_fallback_enabled=True, swallow_errors=True)
 
 COUNTERS_FILE = "rate_limits.sqlite"
+# Where Flask-Limiter keeps its per-request state, on Flask's request context (flask_limiter 4).
+LIMITER_STATE = "_limiter_request_context"
 # A Redis that does not answer within this costs a request at most this long
 # (then the worker counts in memory, above) instead of hanging it.
 REDIS_TIMEOUT_SECONDS = 0.25
@@ -110,3 +114,31 @@ def init_app(app: Flask) -> None:
     # that failed for an earlier app must not leave this one counting in memory.
     limiter._storage_dead = False
     limiter.init_app(app)
+    _hooks_only_where_counted(app)
+
+
+def _hooks_only_where_counted(app: Flask) -> None:
+    """Flask-Limiter's after-request hook (its headers) and teardown run only for requests it counted.
+
+    Both start by making Flask-Limiter's per-request state, then find it empty
+    when the request never entered the limiter (pages, health, chat with the
+    visitor limit "off"): a chat reply's cost for nothing. Where the limiter
+    counted, its state exists and both run as before.
+    """
+    headers_hook = functools.partial(Limiter._Limiter__inject_headers, limiter)
+    release_hook = limiter._Limiter__release_context
+    for hooks, hook in ((app.after_request_funcs.get(None, []), headers_hook),
+                        (app.teardown_request_funcs.get(None, []), release_hook)):
+        for position, registered in enumerate(hooks):
+            if registered == hook or (isinstance(registered, functools.partial)
+                                      and registered.func is hook.func and registered.args == hook.args):
+                hooks[position] = _when_counted(registered)
+
+
+def _when_counted(hook):
+    @wraps(hook)
+    def run(response_or_error):
+        if not hasattr(request_ctx, LIMITER_STATE):
+            return response_or_error  # teardown's return value is ignored
+        return hook(response_or_error)
+    return run
