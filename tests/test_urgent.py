@@ -30,6 +30,9 @@ NEW_CASES = _jsonl(DATA / "urgent_new.jsonl")
 NEW_URGENT_CASES = [(c["message"], c["category"]) for c in NEW_CASES if c["urgent"]]
 NEW_ORDINARY_CASES = [c["message"] for c in NEW_CASES if not c["urgent"]]
 DEV = _jsonl(DATA / "dev.jsonl")
+# Visitors' messages of every suite that labels reply kinds (the fresh sets, extra, dev).
+SUITE_ROWS = [r for name in ("dev", "extra", "fresh", "fresh2", "fresh3", "fresh4")
+              for r in _jsonl(DATA / f"{name}.jsonl")]
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +103,16 @@ def test_dev_questions_are_not_flagged(screen, row):
     assert screen.check(row["q"]) is None
 
 
+@pytest.mark.parametrize("row", [r for r in SUITE_ROWS if r["expect"] == "urgent"], ids=lambda r: r["id"])
+def test_every_urgent_message_of_the_question_sets_is_flagged(screen, row):
+    assert screen.check(row["q"]) is not None
+
+
+def test_no_other_message_of_the_question_sets_is_flagged(screen):
+    flagged = [r["q"] for r in SUITE_ROWS if r["expect"] != "urgent" and screen.check(r["q"])]
+    assert flagged == []
+
+
 # -- negation, typos and treatment questions ------------------------------------
 
 @pytest.mark.parametrize("negated, stated", [
@@ -118,6 +131,18 @@ def test_dev_questions_are_not_flagged(screen, row):
 def test_a_negation_cancels_the_warning_sign_it_precedes(screen, negated, stated):
     assert screen.check(negated) is None
     assert screen.check(stated) is not None
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("fell off a ladder yesterday, landed on my back, it hurts to move at all, can acupuncture fix it",
+     "medical"),
+    ("numbness in both legs since this morning, is that something acupuncture can help?", "medical"),
+    ("after cupping, do you get a fever?", None),
+    ("does acupuncture cause fever, numbness or weakness?", None),
+])
+def test_what_a_message_describes_before_its_treatment_question_is_the_visitors_own(screen, message,
+                                                                                   expected):
+    assert category(screen, message) == expected
 
 
 @pytest.mark.parametrize("message", [

@@ -58,15 +58,21 @@ class Message:
         self.clauses: list[int] = []
         self.sentences: list[int] = []
         self.questions: set[int] = set()
+        # The clause where each asking sentence starts to ask: "fell off a ladder, it hurts
+        # to move, can acupuncture fix it" describes first and asks in its last clause.
+        self.asks_from: dict[int, int] = {}
         clause = sentence = 0
+        sentence_first_clause = 0
         clause_start = True
         for token in _TOKENS.findall(text):
             if token in SENTENCE_MARKS:
                 if token == "?":
                     self.questions.add(sentence)
+                    self.asks_from.setdefault(sentence, sentence_first_clause)
                 if self.sentences and self.sentences[-1] == sentence:
                     sentence += 1
                 clause, clause_start = clause + 1, True
+                sentence_first_clause = clause
             elif token in ",:" or token in CLAUSE_WORDS:
                 clause, clause_start = clause + 1, True
             else:
@@ -76,6 +82,7 @@ class Message:
                     continue
                 if clause_start and token in QUESTION_OPENERS:
                     self.questions.add(sentence)
+                    self.asks_from.setdefault(sentence, clause)
                 clause_start = False
                 self.words.append(token)
                 self.clauses.append(clause)
@@ -93,7 +100,8 @@ class Message:
 
     def standing(self, treatment: tuple[str, ...]) -> list[int]:
         """Per word: OWN (the visitor's situation), or GENERAL / HYPOTHETICAL in a question
-        about treatment (one with a word that starts with a `treatment` word start)."""
+        about treatment (one with a word that starts with a `treatment` word start), from
+        the clause where the question starts: what comes before it describes."""
         words = self.words
         treatment_questions = {self.sentences[i] for i, word in enumerate(words)
                                if self.sentences[i] in self.questions
@@ -102,7 +110,7 @@ class Message:
         own_until, own_clause, causal_sentence = -1, -1, -1
         for i, word in enumerate(words):
             sentence, clause = self.sentences[i], self.clauses[i]
-            if sentence not in treatment_questions:
+            if sentence not in treatment_questions or clause < self.asks_from[sentence]:
                 levels.append(OWN)
                 continue
             if word == "my":
