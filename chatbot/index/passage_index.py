@@ -118,7 +118,7 @@ class PassageIndex(BaseEstimator):
 
     def __init__(self, *, text_weight: float = 1.0, aside_weight: float = 0.6,
                  section_weight: float = 0.3, question_weight: float = 1.0,
-                 bigram_weight: float = 0.5, coverage_weight: float = 0.15,
+                 bigram_weight: float = 0.7, coverage_weight: float = 0.25,
                  sentence_weight: float = 0.0, answer_type_penalty: float = 0.35,
                  question_match_weight: float = 0.8, answer_match_weight: float = 0.15,
                  relative_weight: float = 0.8,
