@@ -1,11 +1,12 @@
 """Ranking and confidence behaviour that must hold on questions nobody tuned for.
 
-The quality floors run on the fresh sets (tests/data/fresh.jsonl, fresh2.jsonl),
+The quality floors run on the fresh sets (tests/data/fresh.jsonl to fresh4.jsonl),
 each written from the documents before the changes it judged; README "Quality"
 has the figures.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,17 +27,25 @@ from chatbot.index.confidence import FEATURES, ConfidenceModel, load_model
 from conftest import DEFAULT_CORPUS
 
 DATA = Path(__file__).resolve().parent / "data"
-# Floors at or below the measured figures of both fresh sets (hit@3 0.811 and 0.766,
-# no_answer 0.968 and 0.783): a change that costs answers or abstentions on unseen
-# wording fails here.
-FRESH_HIT_AT_3_FLOOR = 0.75
-FRESH_NO_ANSWER_FLOOR = 0.75
+# Floors a little below each fresh set's measured figures (README "Quality": hit@3
+# 0.832 / 0.779 / 0.644 / 0.702, no_answer 0.968 / 0.783 / 0.833 / 0.704): a change
+# that costs answers or abstentions on unseen wording fails here.
+FRESH_FLOORS = {  # file: (hit@3 floor, no_answer floor)
+    "fresh.jsonl": (0.80, 0.90), "fresh2.jsonl": (0.75, 0.75),
+    "fresh3.jsonl": (0.60, 0.80), "fresh4.jsonl": (0.65, 0.70)}
 
 
-@pytest.fixture(scope="module", params=["fresh.jsonl", "fresh2.jsonl"])
+@dataclass(frozen=True)
+class FreshSet:
+    questions: list
+    hit_at_3_floor: float
+    no_answer_floor: float
+
+
+@pytest.fixture(scope="module", params=sorted(FRESH_FLOORS))
 def fresh(request):
-    """Each fresh set: fresh2.jsonl was written later, before the changes it judged."""
-    return read_eval_file(DATA / request.param)
+    """Each fresh set, with its floors; each was written before the changes it judged."""
+    return FreshSet(read_eval_file(DATA / request.param), *FRESH_FLOORS[request.param])
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +54,16 @@ def responder():
 
 
 def test_fresh_questions_find_a_right_passage_in_the_top_three(default_index, fresh):
-    report = evaluate_retrieval(default_index, fresh)
+    report = evaluate_retrieval(default_index, fresh.questions)
     assert report.questions >= 70
-    assert report.hit_at_3 >= FRESH_HIT_AT_3_FLOOR, [(q.question, rank) for q, rank, _ in report.misses]
+    assert report.hit_at_3 >= fresh.hit_at_3_floor, [(q.question, rank) for q, rank, _ in report.misses]
 
 
 def test_fresh_questions_the_documents_cannot_answer_get_no_answer(default_index, fresh, responder):
-    unanswerable = [q.question for q in fresh if q.expect == "no_answer"]
+    unanswerable = [q.question for q in fresh.questions if q.expect == "no_answer"]
     answered = [q for q in unanswerable if responder.respond(q, default_index).kind != "no_answer"]
     assert len(unanswerable) >= 20
-    assert 1 - len(answered) / len(unanswerable) >= FRESH_NO_ANSWER_FLOOR, answered
+    assert 1 - len(answered) / len(unanswerable) >= fresh.no_answer_floor, answered
 
 
 def test_an_faq_entry_is_found_from_a_rewording_that_shares_only_its_intent_word(make_passage):
