@@ -5,14 +5,22 @@ bench/README.md ("Chat cost on a real server") has the figures.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import random
+from pathlib import Path
 
 import pytest
 
+from chatbot.answer.urgent import UrgentScreen
+from chatbot.answer.urgent.matching import _match_at
+from chatbot.answer.urgent.message import Message
 from chatbot.serving.log_privacy import AddressScrubber
 from chatbot.storage.redaction import _IPV4, _IPV6, _ip_if_valid, redact_ip_addresses
+from chatbot.text import normalize_text
 from chatbot.web.limits import RouteLimiter
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # -- IP addresses in log lines: the patterns run only where they could match ---------------
 
@@ -79,3 +87,39 @@ def test_with_the_limit_off_a_chat_never_reaches_the_limiter(client, limiter_sta
     assert limiter_state_reads == []
     # Where a limit is counted, its hooks still add the X-RateLimit headers and the 429:
     # tests/test_request_overhead.py and tests/test_limits.py.
+
+
+# -- the urgent screen: alternatives looked for only when all their words are there ----------
+
+def _every_alternative_tried(screen, keys, clauses):
+    """What UrgentScreen._find did before it skipped alternatives with a word the message lacks."""
+    found = []
+    for start, key in enumerate(keys):
+        if key is None:
+            continue
+        for alternative, places in screen._by_first.get(key, {}).items():
+            positions = _match_at(keys, clauses, start, alternative)
+            if positions:
+                found += [(positions, rule, group) for rule, group in places]
+    return found
+
+
+def test_the_urgent_screen_finds_what_trying_every_alternative_finds():
+    screen, errors = UrgentScreen.load(ROOT / "corpus" / "urgent.txt")
+    assert not errors
+    messages = []
+    for path in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                messages.append(record.get("message") or record.get("q"))
+    assert len(messages) > 800
+    found_any = urgent = 0
+    for message in messages:
+        text = Message(normalize_text(message).lower())
+        keys = [screen.read_as(word) for word in text.words]
+        expected = _every_alternative_tried(screen, keys, text.clauses)
+        assert screen._find(keys, text.clauses) == expected, message
+        found_any += bool(expected)
+        urgent += screen.check(message) is not None
+    assert found_any > 300 and urgent > 150

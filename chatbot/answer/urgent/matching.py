@@ -58,6 +58,9 @@ class UrgentScreen(LoadedFromFile):
         # first key -> alternative's keys -> (rule, group) of each place it is written;
         # shared word lists put one alternative in many rules, and it is matched once.
         self._by_first: dict[str, dict[tuple[str, ...], list[tuple[int, int]]]] = {}
+        # alternative's keys -> the set of its keys after the first: an alternative
+        # is looked for in order only when the message has every one of its words.
+        self._rest_of: dict[tuple[str, ...], frozenset[str]] = {}
         forms: dict[str, str] = {}  # a warning word as written -> its stem
         for rule_index, rule in enumerate(self.rules):
             for group_index, group in enumerate(rule.groups):
@@ -85,6 +88,7 @@ class UrgentScreen(LoadedFromFile):
         words = phrase_words(phrase)
         keys = tuple(stem(w) for w in words)
         places = self._by_first.setdefault(keys[0], {}).setdefault(keys, [])
+        self._rest_of[keys] = frozenset(keys[1:])
         places.append((rule_index, group_index))
         return dict(zip(words, keys, strict=True))
 
@@ -154,10 +158,14 @@ class UrgentScreen(LoadedFromFile):
     def _find(self, keys: list[str | None], clauses: list[int]) -> list[tuple[tuple[int, ...], int, int]]:
         """(word positions, rule index, group index) of every alternative present."""
         found = []
+        present = set(keys)
+        rest_of = self._rest_of
         for start, key in enumerate(keys):
             if key is None:
                 continue
             for alternative, places in self._by_first.get(key, {}).items():
+                if not rest_of[alternative] <= present:
+                    continue  # a word of it is missing: _match_at would find nothing
                 positions = _match_at(keys, clauses, start, alternative)
                 if positions:
                     found += [(positions, rule, group) for rule, group in places]
