@@ -123,3 +123,21 @@ def test_the_urgent_screen_finds_what_trying_every_alternative_finds():
         found_any += bool(expected)
         urgent += screen.check(message) is not None
     assert found_any > 300 and urgent > 150
+
+
+# -- the chat body's JSON: one decoder for every request -------------------------------------
+
+@pytest.mark.parametrize("body, status, code", [
+    ('{"message": "Does it hurt?"}', 200, None),
+    ('\ufeff{"message": "Does it hurt?"}', 400, "invalid_json"),
+    ('{"message": "Does it hurt?", "top_k": 1' + "0" * 101 + "}", 400, "number_too_long"),
+    ('{"message": "Does it hurt?", "top_k": 2}', 200, None),
+    ('["message"]', 400, "invalid_json"),
+    ('{"message": "Does it hurt?"', 400, "invalid_json"),
+])
+def test_the_shared_decoder_answers_every_body_as_before(client, body, status, code):
+    reply = client.post("/api/chat", data=body.encode("utf-8"), content_type="application/json")
+    assert reply.status_code == status
+    assert (reply.get_json().get("error") or {}).get("code") == code
+    if status == 200:
+        assert len(reply.get_json()["passages"]) == json.loads(body).get("top_k", 3)

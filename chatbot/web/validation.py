@@ -56,7 +56,7 @@ def json_body(request: Request) -> dict:
                        "with the header Content-Type: application/json.")
     raw = _whole_body(request)
     try:
-        body = json.loads(raw.decode("utf-8"), parse_int=_bounded_int)
+        body = _DECODER.decode(raw.decode("utf-8"))
     except _NumberTooLong:
         raise ApiError(400, "number_too_long",
                        f"A number in the request body has more than {MAX_NUMBER_DIGITS} digits.") from None
@@ -92,6 +92,11 @@ def _bounded_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
         raise _NumberTooLong(text[:20])
     return int(text)
+
+
+# Made once: json.loads with parse_int builds a decoder and its scanner on every call.
+# A byte-order mark is refused by both, as invalid JSON.
+_DECODER = json.JSONDecoder(parse_int=_bounded_int)
 
 
 def parse_chat(request: Request) -> ChatRequest:
