@@ -2,6 +2,7 @@
 
     python bench/bench_publish.py ../shared/data/medquad.jsonl.gz [--size 65628] [--runs 3]
                                   [--seconds 40] [--publish-at 15] [--connections 16] [--cache DIR]
+                                  [--copied-in]
 
 Outside the timed part, one index is built from the clinic's corpus plus a
 MedQuAD-derived FAQ of `--size` entries (`bench_scale.derived_corpus`, the
@@ -10,8 +11,11 @@ next invocation). Each run then makes a fresh instance (`bench_recycle.Instance`
 corpus copy, index folder, SQLite database) whose index store holds two
 versions, byte-for-byte copies of that build under two version ids (so every
 worker must load the second one, as after a real build; the contents do not
-differ), publishes the first and starts gunicorn with the project's
-`gunicorn.conf.py` (2 workers, recycling off, CHATBOT_RATE_LIMIT=off).
+differ), each recorded as `IndexStore.add` records a version it has just
+saved (verification.py; `--copied-in`: not recorded, like a version fetched
+from elsewhere, which the first check on the server hashes), publishes the
+first and starts gunicorn with the project's `gunicorn.conf.py` (2 workers,
+recycling off, CHATBOT_RATE_LIMIT=off).
 
 A load generator in its own process (asyncio, HTTP/1.1 keep-alive,
 `--connections` connections each sending its next request as soon as the
@@ -20,7 +24,7 @@ records, for every reply, when it completed, its latency, its status and the
 `index_version` it names. At `--publish-at` seconds this process publishes
 the second version the way the product does (`IndexStore.publish`: a full
 load to check it, then CURRENT replaced); each worker's watcher notices it,
-loads it and swaps.
+loads it and swaps, and logs what that load cost it (printed per run).
 
 Per run it prints requests/s in 1 s buckets: the median of the 10 s before the
 publish; the lowest 1 s bucket and the lowest 5 s window (mean of 5 buckets)
@@ -57,12 +61,19 @@ from bench_scale import derived_corpus  # noqa: E402
 from bench_search import read_medquad  # noqa: E402
 
 from chatbot.build import build_index, publish_build  # noqa: E402
+from chatbot.index.artifact import read_manifest  # noqa: E402
 from chatbot.index.store import IndexStore  # noqa: E402
+
+try:  # absent before the verification record (so the same script measures the code before it)
+    from chatbot.index.verification import record_as_written  # noqa: E402
+except ImportError:
+    record_as_written = None
 
 BEFORE_SECONDS = 10   # the steady level: buckets in the 10 s before the publish
 WINDOW_SECONDS = 5    # the "lowest 5 s" window
 TARGET_RATIO = 0.8
 _VERSION = re.compile(rb'"index_version":\s*"([^"]+)"')
+_SWAP = r"serving index version {} \(.*?\) in process \d+, loaded in ([\d.]+) s, ([\d.]+) CPU s"
 
 
 # -- the index, built once ------------------------------------------------------
@@ -85,14 +96,24 @@ def built_version(medquad_path: str, size: int, seed: int, cache: Path) -> Path:
     return folder
 
 
-def two_versions(instance: Instance, built: Path) -> tuple[str, str]:
-    """Copy `built` into the instance's store under two new ids; publish the first."""
+def two_versions(instance: Instance, built: Path, as_saved: bool) -> tuple[str, str]:
+    """Copy `built` into the instance's store under two new ids; publish the first.
+
+    With `as_saved`, each copy is then recorded as IndexStore.add records a
+    version it has just saved (its checksums computed from what it wrote, in
+    the build): what `train.py --publish` leaves on the serving machine.
+    Without, the copies are like versions fetched from elsewhere: the first
+    check on this server hashes them.
+    """
     store = IndexStore(instance.index)
     store.versions_dir.mkdir(parents=True, exist_ok=True)
     versions = []
     for _ in range(2):
         version = store.new_version_id()
         shutil.copytree(built, store.versions_dir / version)
+        if as_saved and record_as_written is not None:
+            folder = store.versions_dir / version
+            record_as_written(folder, read_manifest(folder)["files"], store.verification_record(version))
         versions.append(version)
     store.publish(versions[0])
     return versions[0], versions[1]
@@ -201,7 +222,7 @@ def measure(built: Path, requests: list[bytes], args: argparse.Namespace, check_
     """One server: serve version 1, load it, publish version 2 mid-load."""
     with tempfile.TemporaryDirectory(prefix="bench-publish-") as folder:
         instance = Instance(Path(folder))
-        old, new = two_versions(instance, built)
+        old, new = two_versions(instance, built, as_saved=not args.copied_in)
         server = Server(instance, "--max-requests", "0")
         figures: dict = {}
         try:
@@ -224,6 +245,9 @@ def measure(built: Path, requests: list[bytes], args: argparse.Namespace, check_
         data = json.loads(Path(out).read_text(encoding="utf-8"))
     figures.update(analyse(data["replies"], data["started"], published, old, new, args.seconds))
     figures["loads_of_new"] = len(re.findall(rf"serving index version {re.escape(new)} ", log))
+    swaps = re.findall(_SWAP.format(re.escape(new)), log)  # logged since the verification record
+    figures["swap_cpu_seconds"] = [float(cpu) for _, cpu in swaps]
+    figures["swap_seconds"] = [float(wall) for wall, _ in swaps]
     return figures
 
 
@@ -240,14 +264,20 @@ def client_ceiling(port: int, args: argparse.Namespace) -> float:
 def print_table(runs: list[dict]) -> None:
     print("| run | load avg (start, end) | req/s before (median of 10 s) | lowest 1 s | lowest 5 s | "
           "ratio 5 s / before | ratio 1 s / before | s until all replies v2 | p99 ms before | p99 ms during | "
-          "errors | workers that loaded v2 | server CPU s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "errors | workers that loaded v2 | server CPU s | each worker's swap: s, CPU s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for number, run in enumerate(runs, start=1):
         met = "met" if run["ratio"] >= TARGET_RATIO else "**missed**"
         print(f"| {number} | {run['load_average'][0]}, {run['load_average'][1]} | {run['median_before']:.0f} | "
               f"{run['lowest_1s']} | {run['lowest_5s']:.1f} | {run['ratio']:.2f} ({met}) | {run['ratio_1s']:.2f} | "
               f"{run['switch_seconds']:.1f} | {run['p99_before_ms']:.0f} | {run['p99_during_ms']:.0f} | "
-              f"{run['errors']} | {run['loads_of_new']} | {run['server_cpu_seconds']} |")
+              f"{run['errors']} | {run['loads_of_new']} | {run['server_cpu_seconds']} | {swaps(run)} |")
+
+
+def swaps(run: dict) -> str:
+    """Each worker's load of v2 as it logged it (wall s, CPU s), or "n/a" for code that did not log it."""
+    pairs = zip(run.get("swap_seconds", []), run.get("swap_cpu_seconds", []), strict=True)
+    return "; ".join(f"{wall:.2f}, {cpu:.2f}" for wall, cpu in pairs) or "n/a"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", help="folder that keeps the build between invocations (default: a temporary one)")
     parser.add_argument("--json", help="also write every figure as JSON")
+    parser.add_argument("--copied-in", action="store_true",
+                        help="publish v2 as a version this server did not save (fetched or copied): the "
+                             "publisher's check hashes it; by default it is recorded as saved by its build")
     args = parser.parse_args(argv)
     if args.publish_at < BEFORE_SECONDS or args.seconds < args.publish_at + 2 * WINDOW_SECONDS:
         parser.error(f"--publish-at must be >= {BEFORE_SECONDS} and --seconds >= publish-at + {2 * WINDOW_SECONDS}")

@@ -75,9 +75,9 @@ class Database:
         return True
 
 
-def test_one_publish_hashes_each_file_once_on_a_server(store, hashed):
-    version = only_version(store)
-    store.publish(version)  # the publisher's check
+def publish_and_load_in_two_workers(store: IndexStore, version: str) -> None:
+    """What one publish does on a server: the publisher's check, then each worker's load."""
+    store.publish(version)
     workers = [LiveIndex(IndexStore(store.root)) for _ in range(2)]
     try:
         assert all(worker.refresh() for worker in workers)
@@ -85,7 +85,27 @@ def test_one_publish_hashes_each_file_once_on_a_server(store, hashed):
     finally:
         for worker in workers:
             worker.stop()
+
+
+def test_a_version_saved_here_is_hashed_again_by_neither_its_publish_nor_the_workers(store, hashed):
+    publish_and_load_in_two_workers(store, only_version(store))
+    assert hashed == []  # save_index hashed what it wrote: that is the one pass
+
+
+def test_a_version_copied_in_is_hashed_once_on_a_server(store, tmp_path, hashed):
+    version = only_version(store)
+    server = IndexStore(tmp_path / "server")
+    shutil.copytree(store.versions_dir, server.versions_dir)  # not saved by this store: no record
+    publish_and_load_in_two_workers(server, version)
     assert sorted(hashed) == sorted(DATA_FILES)
+
+
+def test_a_version_damaged_between_its_save_and_its_publish_is_refused(store):
+    version = only_version(store)
+    flip_a_byte_keeping_size_and_mtime(store.path(version) / "idf.npy")
+    with pytest.raises(IndexLoadError, match=r"idf\.npy does not match its checksum"):
+        store.publish(version)
+    assert store.current() is None
 
 
 def test_a_file_changed_in_place_after_the_check_is_hashed_again_and_refused(store, hashed):
@@ -95,7 +115,7 @@ def test_a_file_changed_in_place_after_the_check_is_hashed_again_and_refused(sto
     flip_a_byte_keeping_size_and_mtime(damaged)
     with pytest.raises(IndexLoadError, match=r"postings\.data\.npy does not match its checksum"):
         store.load(version)
-    assert hashed.count("postings.data.npy") == 2
+    assert hashed.count("postings.data.npy") == 1
 
 
 def test_a_copy_damaged_after_it_was_recorded_whole_is_fetched_again_from_the_database(store, tmp_path, hashed):
@@ -180,7 +200,8 @@ def test_a_record_naming_another_checksum_than_the_manifest_is_not_trusted(store
 
 def test_a_store_on_a_read_only_record_folder_still_loads_and_checks_in_full(store, hashed):
     version = only_version(store)
-    store.verified_dir.write_text("not a folder", encoding="utf-8")  # the record cannot be written
+    shutil.rmtree(store.verified_dir)
+    store.verified_dir.write_text("not a folder", encoding="utf-8")  # no record can be read or written
     for _ in range(2):
         store.load(version)
     assert sorted(hashed) == sorted(DATA_FILES * 2)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .artifact import IndexLoadError, load_index, read_manifest, save_index
 from .passage_index import PassageIndex
+from .verification import record_as_written
 
 POINTER = "CURRENT"
 VERIFIED = "verified"
@@ -73,7 +74,7 @@ class IndexStore:
         version = version or self.new_version_id()
         staging = self.versions_dir / f".building-{version}"
         try:
-            save_index(index, staging, {"version": version, **(info or {})})
+            manifest = save_index(index, staging, {"version": version, **(info or {})})
             for name, data in (files or {}).items():
                 (staging / name).write_bytes(data)
             _fsync_tree(staging)
@@ -82,6 +83,9 @@ class IndexStore:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         _fsync_dir(self.versions_dir)
+        # save_index has just hashed what it wrote, and the files are on disk: the publish
+        # check and the workers' loads need not hash them again (verification.py).
+        record_as_written(self.versions_dir / version, manifest["files"], self.verification_record(version))
         return version
 
     def new_version_id(self) -> str:
@@ -137,6 +141,10 @@ class IndexStore:
 
     def publish(self, version: str, check: bool = True) -> None:
         """Make `version` the one served; IndexLoadError if it is not a usable index.
+
+        The check loads it in full; its files are hashed unless this server's
+        record (verification.py) shows them unchanged since they were saved or
+        last found whole.
 
         `check=False` skips loading it to check it, for a caller that has
         just loaded it itself (a worker following the database): one load

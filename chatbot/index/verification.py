@@ -2,9 +2,10 @@
 
 A publish used to hash the whole version three times on one server: the
 publisher's check, then each worker's load (523 MB each at 64k passages,
-about 1.7 CPU s in all, taken from the requests being served). Now the first
-process that checks a version in a store writes a record of what it found,
-and later loads hash only the files that are not exactly as recorded.
+about 1.7 CPU s in all, taken from the requests being served). Now the
+process that saves a version into a store (it has just hashed what it
+wrote), or else the first one that checks it, writes a record of what it
+found, and later loads hash only the files that are not exactly as recorded.
 
 The record (``INDEX_DIR/verified/<version>.json``, replaced atomically, one
 per version) holds for each data file the checksum it matched and the file's
@@ -113,3 +114,15 @@ def first_mismatch(folder: Path, names: Iterable[str], expected: dict, record: P
     if record is not None and checked != trusted:
         _write_record(record, checked)
     return None
+
+
+def record_as_written(folder: Path, checksums: dict[str, str], record: Path) -> None:
+    """Record the files of `folder` as matching `checksums` without reading them again.
+
+    Only for the process that has just written them, computed `checksums`
+    from what it wrote and made them durable (IndexStore.add): the record then
+    says no more than that process knows. Any later change is caught by the
+    stamps, as for a record made by hashing.
+    """
+    _write_record(record, {name: {"stamp": file_stamp(folder / name), "sha256": checksum}
+                           for name, checksum in checksums.items()})
