@@ -120,7 +120,8 @@ def test_confidence_is_a_probability_higher_for_a_covered_question_than_an_unrel
     ("how much is it going to hurt?", QUANTITY), ("is it cheaper than pills?", None),
     ("what is qi?", DEFINITION), ("whats cupping, do they use it with the needles", DEFINITION),
     ("what even is acupuncture", DEFINITION), ("what is it like afterwards and does it hurt?", DEFINITION),
-    ("what do the needles do", None),
+    ("what do the needles do", None), ("how much is one session? do you have a price list", MONEY),
+    ("do you have a price list", MONEY), ("how much is a session going to hurt", QUANTITY),
 ])
 def test_the_kind_of_answer_a_question_asks_for(question, kind):
     assert question_type(question).kind == kind

@@ -49,12 +49,12 @@ _NAMED_AS_OR_WHICH = re.compile(r"(?:known as|called|referred to as|termed|defin
                                 r"|,\s+which\s+(?:is|are|uses|involves|means)", re.I)
 
 # Asking for a price: "how much does it cost / do you charge", "how much is a session",
-# "what are your fees", "cost of a session", "prices?". A money word alone is not
-# enough: "will my plan cover the cost" asks about cover, not a price.
+# "what are your fees", "cost of a session", "prices?", "a price list". A money word
+# alone is not enough: "will my plan cover the cost" asks about cover, not a price.
 _MONEY_QUESTION = re.compile(
     r"\bhow\s+much\b[^?.!]*\b(?:cost|costs|charge|charges|pay)\b"
     r"|\bhow\s+much\s+(?:is|are|for|does|do|would|will)\s+(?:an?|one|the|each|per|your|a\s+single)\s+\w+"
-    r"(?:\s+(?:of|for)\s+\w+)?\s*[?.!]*\s*$"
+    r"(?:\s+(?:of|for)\s+\w+)?\s*(?:[?.!,].*)?$|\bprice\s+list\b|\bpricing\b"
     r"|\bwhat\s+(?:is|are|'s)\s+(?:the\s+|your\s+)?(?:price|prices|cost|costs|fee|fees|charges|rates)\b"
     r"|\bwhat\s+do\s+you\s+charge\b|\b(?:price|cost|fee)s?\s+(?:of|for|per)\s+(?:an?|one|the|each)\b"
     r"|^\s*(?:prices?|fees?|costs?|pricing)\s*[?.!]*\s*$", re.I)
