@@ -3,6 +3,7 @@
 check questions that got worse are named, on hand-made indexes and through the admin pages."""
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import time
@@ -14,11 +15,12 @@ from chatbot import create_app
 from chatbot.admin.check_report import evaluation_rows
 from chatbot.answer.policy import PolicySettings, Responder
 from chatbot.answer.urgent import UrgentScreen
-from chatbot.evaluate import EvalQuestion
+from chatbot.evaluate import EvalQuestion, read_eval_file
 from chatbot.index import PassageIndex
 from chatbot.settings import resolve_settings
 from chatbot.staff.checks import GateMargins, VersionBot, compare, gate_reasons
 from chatbot.staff.versions import VersionRegistry
+from conftest import DEFAULT_CORPUS
 
 MARGINS = GateMargins(hit1=0.05, hit3=0.05, answered=0.05, no_answer=0.0)
 FALL = "I fell off a ladder and now my back hurts terribly"
@@ -240,7 +242,8 @@ def test_a_page_of_generic_answers_is_blocked_and_the_page_lists_the_questions_t
     worse_items = worse_section[:others_at if others_at >= 0 else None]
     assert worse_items.count('class="change is-worse"') >= 3
     assert "Right passage → wrong passage" in worse_items and "Please ask your practitioner about" in worse_items
-    assert "Are there any risks with acupuncture?" in worse_items  # a check question of corpus/
+    check_questions = [q.question for q in read_eval_file(DEFAULT_CORPUS / "check_questions.jsonl")]
+    assert any(html.escape(q) in worse_items for q in check_questions)  # the clinic's own check questions
 
     refused = staff.post(f"/admin/versions/{version}/publish", {"override_reason": ""})
     assert refused.status_code == 422
