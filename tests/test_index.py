@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -217,6 +219,20 @@ def test_a_number_in_a_question_weighs_less_than_its_topic(make_passage):
                 make_passage("avoid", "Pregnancy is a reason to avoid some points."),
                 make_passage("cupping", "Cupping places cups on the skin of the back.")]
     assert top_doc(PassageIndex().fit(passages), "20 weeks pregnant") == "avoid"
+
+
+def test_an_index_that_answered_is_freed_when_dropped_without_the_garbage_collector(topic_passages):
+    # A replaced index must not wait for a full collection (which stalls the worker that runs it).
+    index = PassageIndex().fit(topic_passages)
+    hits = index.search("does it hurt", 3)
+    index.answer_probability("does it hurt", hits)
+    gone = weakref.ref(index)
+    gc.disable()
+    try:
+        del index, hits
+        assert gone() is None
+    finally:
+        gc.enable()
 
 
 # -- stable passage ids ------------------------------------------------------
