@@ -268,19 +268,18 @@ class PassageIndex(BaseEstimator):
                 # ("pian" is "pain" rather than "plan"): lowest idf first.
                 candidates = [(similarity, self.vocabulary_[stem(known)], stem(known)) for known, similarity in
                               self.spelling_.match(word)]
+                found = []
                 for similarity, known_id, known_stem in sorted(candidates, key=lambda c: (-c[0], self.idf_[c[1]]))[:1]:
                     corrected[word_stem] = known_stem
-                    alternatives.append((known_id, similarity))
-                    weights[known_id] = max(weights.get(known_id, 0.0), similarity * float(self.idf_[known_id]))
+                    found.append((known_id, similarity))
                 if not candidates and self.relative_weight > 0:
                     # A real word the stemmer keeps apart from its family ("pregnant" and
                     # "pregnancy"): met by its relatives, a little less than by itself.
-                    for known_stem in self.spelling_.relatives(word):
-                        known_id = self.vocabulary_.get(known_stem)
-                        if known_id is not None:
-                            alternatives.append((known_id, self.relative_weight))
-                            weights[known_id] = max(weights.get(known_id, 0.0),
-                                                    self.relative_weight * float(self.idf_[known_id]))
+                    found = [(known_id, self.relative_weight) for known_stem in self.spelling_.relatives(word)
+                             if (known_id := self.vocabulary_.get(known_stem)) is not None]
+                for known_id, similarity in found:
+                    alternatives.append((known_id, similarity))
+                    weights[known_id] = max(weights.get(known_id, 0.0), similarity * float(self.idf_[known_id]))
             if alternatives:
                 weight = max(similarity * float(self.idf_[a]) for a, similarity in alternatives)
                 weight *= _lightness(word_stem)

@@ -17,7 +17,6 @@ an attacker can slow Redis. No store error ever becomes a 500.
 from __future__ import annotations
 
 import functools
-from functools import wraps
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -84,7 +83,7 @@ def visitor_limited(view):
     """
     limited = limiter.limit(visitor_limit)(view)
 
-    @wraps(view)
+    @functools.wraps(view)
     def checked(*args, **kwargs):
         if visitor_limit_off():
             return view(*args, **kwargs)
@@ -136,7 +135,7 @@ def _hooks_only_where_counted(app: Flask) -> None:
 
 
 def _when_counted(hook):
-    @wraps(hook)
+    @functools.wraps(hook)
     def run(response_or_error):
         if not hasattr(request_ctx, LIMITER_STATE):
             return response_or_error  # teardown's return value is ignored
