@@ -1,6 +1,6 @@
 """Ranking and confidence behaviour that must hold on questions nobody tuned for.
 
-The quality floors run on the fresh sets (tests/data/fresh.jsonl to fresh4.jsonl),
+The quality floors run on the fresh sets (tests/data/fresh.jsonl to fresh5.jsonl),
 each written from the documents before the changes it judged; README "Quality"
 has the figures.
 """
@@ -28,11 +28,11 @@ from conftest import DEFAULT_CORPUS
 
 DATA = Path(__file__).resolve().parent / "data"
 # Floors a little below each fresh set's measured figures (README "Quality": hit@3
-# 0.842 / 0.779 / 0.644 / 0.723, no_answer 0.968 / 0.783 / 0.833 / 0.741): a change
+# 0.842 / 0.792 / 0.667 / 0.734 / 0.750, no_answer 0.968 / 0.783 / 0.833 / 0.741 / 0.650): a change
 # that costs answers or abstentions on unseen wording fails here.
 FRESH_FLOORS = {  # file: (hit@3 floor, no_answer floor)
     "fresh.jsonl": (0.80, 0.90), "fresh2.jsonl": (0.75, 0.75),
-    "fresh3.jsonl": (0.60, 0.80), "fresh4.jsonl": (0.65, 0.70)}
+    "fresh3.jsonl": (0.60, 0.80), "fresh4.jsonl": (0.65, 0.70), "fresh5.jsonl": (0.70, 0.60)}
 
 
 @dataclass(frozen=True)
