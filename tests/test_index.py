@@ -358,7 +358,9 @@ def _faq_queries() -> list[str]:
 
 @pytest.mark.parametrize("k", [1, 3, 10, 200])
 def test_the_pruned_top_k_is_the_dense_top_k_bit_for_bit(faq_index, k, monkeypatch):
+    import chatbot.index.passage_index as passage_index
     from chatbot.index.ranking import top_k
+    monkeypatch.setattr(passage_index, "DENSE_PASS_MAX_PASSAGES", 0)  # this index is small: prune anyway
     dense_runs = []
     dense_top = faq_index._dense_top
     monkeypatch.setattr(faq_index, "_dense_top", lambda parsed, k: dense_runs.append(1) or dense_top(parsed, k))
@@ -375,6 +377,19 @@ def test_the_pruned_top_k_is_the_dense_top_k_bit_for_bit(faq_index, k, monkeypat
     if k <= 3:  # a topic has 7 passages here: its rare name settles the top 3 of most queries;
         # only "what are the"-like ones, or a k beyond the topic, need every passage
         assert len(dense_runs) < len(queries) / 2
+
+
+def test_a_small_index_scores_every_passage_and_finds_the_pruned_hits(faq_index, monkeypatch):
+    import chatbot.index.passage_index as passage_index
+    partial_runs = []
+    scores_at = faq_index._scores_at
+    monkeypatch.setattr(faq_index, "_scores_at", lambda *args: partial_runs.append(1) or scores_at(*args))
+    dense = {query: faq_index.search(query, 10, highlight=3) for query in _faq_queries()}
+    assert not partial_runs  # 980 passages: the dense pass, no candidates
+    monkeypatch.setattr(passage_index, "DENSE_PASS_MAX_PASSAGES", 0)
+    for query, hits in dense.items():
+        assert faq_index.search(query, 10, highlight=3) == hits, query
+    assert partial_runs
 
 
 def test_partial_scores_equal_the_dense_scores_at_those_passages(faq_index):

@@ -81,6 +81,13 @@ UNKNOWN_WORD_WEIGHT = 1.5
 # Passages of the rarest query terms scored first for a floor under the k-th
 # score (PassageIndex._candidate_plan): enough that it is rarely zero.
 SEED_PASSAGES = 64
+# Up to this many passages one dense pass over every passage is cheaper than the
+# pruned top k (PassageIndex._top), whose per-term binary searches and bounds cost
+# a fixed 0.1-0.3 ms: CPU per query at k = 10 on MedQuAD-derived corpora, pruned
+# against dense, 0.15 against 0.05 ms at 100 passages (the clinic's), 0.81 against
+# 0.45 at 16k, 0.93 against 0.87 at 32k (p50 0.77 against 0.84): 24k stays under
+# both crossings (bench/README.md, "A chat's retrieval, fourth pass").
+DENSE_PASS_MAX_PASSAGES = 24_000
 BUILD_CHUNK = 100_000  # rows (passages, sentences) weighted at a time in a build (1/25 of the sentences at 250k)
 COMMON_WORD_ZIPF = 5.0  # "open", "time", "pay" are above; "needle", "sciatica" below
 
@@ -377,9 +384,11 @@ class PassageIndex(BaseEstimator):
         the formula (every part is a non-negative sum, the penalty and the clip
         only lower it); when the k-th candidate scores above that bound, no other
         passage can enter the top k, and the dense pass over every passage is
-        skipped. Otherwise (a query of common words only) it runs.
+        skipped. Otherwise (a query of common words only) it runs. An index of
+        at most DENSE_PASS_MAX_PASSAGES passages takes the dense pass at once.
         """
-        if self.sentence_weight or len(parsed.ids) == 0 or k <= 0:
+        if (self.sentence_weight or len(parsed.ids) == 0 or k <= 0
+                or len(self.passages_) <= DENSE_PASS_MAX_PASSAGES):
             return self._dense_top(parsed, k)
         terms = self._query_terms(parsed)
         terms.sort(key=lambda term: term.length)
