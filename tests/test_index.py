@@ -392,6 +392,26 @@ def test_a_small_index_scores_every_passage_and_finds_the_pruned_hits(faq_index,
     assert partial_runs
 
 
+def test_highlights_from_every_sentence_are_those_of_the_searched_sentences(faq_index, monkeypatch):
+    import chatbot.index.passage_index as passage_index
+    dense_runs = []
+    sentence_scores = faq_index._sentence_scores
+    monkeypatch.setattr(faq_index, "_sentence_scores", lambda parsed: dense_runs.append(1) or sentence_scores(parsed))
+    queries = _faq_queries() + ["doctors discuss the causes", "person to person"]
+    rows = np.arange(0, len(faq_index.passages_), 5)
+    dense = {query: faq_index._best_sentences(faq_index._parsed(query), rows) for query in queries}
+    with_terms = sum(len(faq_index._parsed(query).ids) > 0 for query in queries)
+    assert len(dense_runs) == with_terms > 20  # a query of no index term has no sentence scores to sum
+    monkeypatch.setattr(passage_index, "DENSE_PASS_MAX_SENTENCES", 0)
+    for query, best in dense.items():
+        assert faq_index._best_sentences(faq_index._parsed(query), rows) == best, query
+    assert len(dense_runs) == with_terms
+    # not always a passage's first sentence: the sums decide
+    within = {b - int(faq_index.sentence_starts_[r]) for best in dense.values()
+              for b, r in zip(best, rows, strict=True)}
+    assert within != {0}
+
+
 def test_partial_scores_equal_the_dense_scores_at_those_passages(faq_index):
     rows = np.arange(0, len(faq_index.passages_), 3)
     for query in _faq_queries():

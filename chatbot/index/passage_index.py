@@ -88,6 +88,10 @@ SEED_PASSAGES = 64
 # 0.45 at 16k, 0.93 against 0.87 at 32k (p50 0.77 against 0.84): 24k stays under
 # both crossings (bench/README.md, "A chat's retrieval, fourth pass").
 DENSE_PASS_MAX_PASSAGES = 24_000
+# Likewise for the highlights: summing every sentence beats a binary search per term
+# up to about 100k sentences (CPU for 3 highlights, searched against dense: 96 against
+# 23 us at the clinic's 296 sentences, 119 against 62 at 46k, 152 against 225 at 182k).
+DENSE_PASS_MAX_SENTENCES = 60_000
 BUILD_CHUNK = 100_000  # rows (passages, sentences) weighted at a time in a build (1/25 of the sentences at 250k)
 COMMON_WORD_ZIPF = 5.0  # "open", "time", "pay" are above; "needle", "sciatica" below
 
@@ -499,13 +503,18 @@ class PassageIndex(BaseEstimator):
         Reads only those passages' columns of each query term's row (one binary
         search per term for all of them, in its sorted sentence ids), not every
         sentence of the corpus; each sentence's sum is added in the same order as
-        `_sentence_scores`, so the values are equal.
+        `_sentence_scores`, so the values are equal. Up to DENSE_PASS_MAX_SENTENCES
+        sentences `_sentence_scores` itself is read instead.
         """
         starts = self.sentence_starts_
         rows = np.asarray(rows, dtype=np.int64)
         firsts = starts[rows]
         lasts = np.where(rows + 1 < len(starts), starts[np.minimum(rows + 1, len(starts) - 1)],
                          len(self.sentence_spans_))
+        if len(parsed.ids) and len(self.sentence_spans_) <= DENSE_PASS_MAX_SENTENCES:
+            every = self._sentence_scores(parsed)
+            return [first + int(np.argmax(every[first:last]))
+                    for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True)]
         local = [np.zeros(int(last - first)) for first, last in zip(firsts, lasts, strict=True)]
         bounds = np.column_stack([firsts, lasts]).ravel()
         postings = self.sentence_postings_
