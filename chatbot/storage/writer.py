@@ -235,6 +235,7 @@ class ChatLogWriter:
             self._checked_at = float("-inf")
             self._spooled = self._count_kept()
             self._next_maintenance = 0.0
+            self._taken_at = float("-inf")  # when the last batch was taken from the queue
             self._stopping = threading.Event()
             self._closed = False
             self._thread = threading.Thread(target=self._run, name="chat-log-writer", daemon=True)
@@ -293,15 +294,25 @@ class ChatLogWriter:
             done.set()
 
     def _take(self) -> list:
-        """What is queued, up to a batch: waits for the first record until the next maintenance is due,
-        then `batch_wait` seconds more so that a busy server writes many records per transaction."""
+        """What is queued, up to a batch: waits for the first record until the next maintenance is due;
+        a batch is then taken `batch_wait` seconds after the first record arrived to an idle writer, or
+        after the previous batch was taken, whichever is later, so that a busy server writes many records
+        per transaction (a flush, a full batch or stopping does not wait)."""
+        gather_until = self._taken_at + self.batch_wait
         if not self._items:
             self._wake.wait(max(0.01, self._next_maintenance - time.monotonic()))
             self._wake.clear()
             if not self._items:
                 return []
-            if not isinstance(self._items[-1], threading.Event) and not self._stopping.is_set():
-                time.sleep(self.batch_wait)
+            gather_until = time.monotonic() + self.batch_wait
+        # Without this wait a busy writer took whatever arrived while it wrote
+        # the previous batch: 11 records a transaction on the server at 550
+        # chats/s a worker, where each transaction costs about 0.3 ms of CPU.
+        pause = gather_until - time.monotonic()
+        if (pause > 0 and len(self._items) < self.batch_size and not self._stopping.is_set()
+                and not isinstance(self._items[-1], threading.Event)):
+            time.sleep(pause)
+        self._taken_at = time.monotonic()
         items = []
         while self._items and len(items) < self.batch_size:
             items.append(self._items.popleft())
