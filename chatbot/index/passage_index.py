@@ -31,6 +31,7 @@ matrices at fit time and a query reads only the rows of its own terms.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from itertools import chain
 
@@ -70,7 +71,7 @@ from .memo import LastCall
 from .ranking import RowMaxima, accumulate, find_columns, sorted_unique, top_k
 from .spelling import SpellingMatcher
 from .synonyms import SynonymExpander
-from .tables import TermRows, TermTable
+from .tables import RECENT_TERMS, TermRows, TermTable
 from .terms import TermCounter, ngrams
 
 _LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
@@ -94,6 +95,7 @@ DENSE_PASS_MAX_PASSAGES = 24_000
 DENSE_PASS_MAX_SENTENCES = 60_000
 BUILD_CHUNK = 100_000  # rows (passages, sentences) weighted at a time in a build (1/25 of the sentences at 250k)
 COMMON_WORD_ZIPF = 5.0  # "open", "time", "pay" are above; "needle", "sciatica" below
+_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -239,6 +241,7 @@ class PassageIndex(BaseEstimator):
         rarest = float(self.idf_.max()) if len(self.idf_) else 1.0
         self._unknown_idf = UNKNOWN_WORD_WEIGHT * rarest
         self._last_parse = LastCall(self.parse_query)
+        self._known_terms: dict[str, tuple[int, float] | None] = {}
         self._last_match = None
         self._has_question = np.zeros(len(self.passages_), dtype=bool)
         self._has_question[self.question_match_.owners_] = True
@@ -261,9 +264,10 @@ class PassageIndex(BaseEstimator):
         variants = [stems] + [stems[:i] + list(t) + stems[j:] for i, j, t in synonym_matches]
         for variant in variants:
             for term in ngrams(variant):
-                tid = self.vocabulary_.get(term)
-                if tid is not None:
-                    weights[tid] = max(weights.get(tid, 0.0), float(self.idf_[tid]) * _lightness(term))
+                known = self._known_term(term)
+                if known is not None:
+                    tid, weight = known
+                    weights[tid] = max(weights.get(tid, 0.0), weight)
         concepts: list[tuple[float, tuple[int, ...]]] = []
         corrected: dict[str, str] = {}
         unknown = 0.0
@@ -309,6 +313,23 @@ class PassageIndex(BaseEstimator):
         # "what is electroaccupuncture": the defined term is looked up as corrected.
         subject = tuple(corrected.get(t, t) for t in qtype.subject)
         return Query(ids, values / norm, norm, tuple(concepts), qtype.kind, subject, intent, content)
+
+    def _known_term(self, term: str) -> tuple[int, float] | None:
+        """(id, idf times lightness) of an index term, None for a term the index lacks.
+
+        Remembered per term, as TermTable.get remembers ids: a parse looks up each
+        term of each synonym variant, 40-odd lookups, mostly of the same few
+        thousand words, and numpy's scalar indexing of the idf costs as much as
+        the lookup itself.
+        """
+        known = self._known_terms.get(term, _UNSEEN)
+        if known is _UNSEEN:
+            tid = self.vocabulary_.get(term)
+            known = None if tid is None else (tid, float(self.idf_[tid]) * _lightness(term))
+            if len(self._known_terms) >= RECENT_TERMS:
+                self._known_terms.clear()
+            self._known_terms[term] = known
+        return known
 
     def scores(self, query: str) -> np.ndarray:
         """Score in [0, 1] of every passage for `query` (dense, one per passage)."""
@@ -673,9 +694,16 @@ def _known_words(seen: set[str], unigrams: set[str]) -> list[str]:
 def _common_share(query: str) -> float:
     """Share of the query's content words that are everyday English (Zipf frequency >= 5)."""
     content = [w for w in words(query) if w.isalpha() and w not in STOP_WORDS]
-    return sum(zipf_frequency(w, "en") >= COMMON_WORD_ZIPF for w in content) / len(content) if content else 1.0
+    return sum(map(_is_common_word, content)) / len(content) if content else 1.0
 
 
+@functools.lru_cache(maxsize=RECENT_TERMS)
+def _is_common_word(word: str) -> bool:
+    """Zipf frequency >= COMMON_WORD_ZIPF; remembered, since wordfreq's lookup costs a few us a word."""
+    return zipf_frequency(word, "en") >= COMMON_WORD_ZIPF
+
+
+@functools.lru_cache(maxsize=RECENT_TERMS)
 def _lightness(term: str) -> float:
     """Query weight factor of a term: LIGHT_WORD_WEIGHT if any of its stems is light or a
     number: in a visitor's question a number is mostly context ("20 weeks pregnant",
