@@ -1,6 +1,7 @@
 """The chat log: record exchanges and feedback, read them back, purge old ones."""
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -98,6 +99,17 @@ class Storage:
         stored already is skipped, and so is feedback with the same message_id
         and created_at as a stored row. Records are already redacted.
         """
+        _, writer = self._engines()
+        if exchanges and not feedback and writer.dialect.name in ("sqlite", "postgresql"):
+            # What the writer sends while visitors chat: a Core transaction,
+            # without the ORM session's set-up and teardown (about 0.1 ms a batch).
+            rows = [exchange_row(record) for record in exchanges]
+            try:
+                with writer.begin() as connection:
+                    connection.execute(_insert_exchanges_statement(connection.dialect.name), rows)
+            except SQLAlchemyError as error:
+                raise StorageError(f"writing the chat log failed: {_reason(error)}") from error
+            return []
         with self.transaction("writing the chat log", write=True) as session:
             if exchanges:
                 _insert_new_exchanges(session, [exchange_row(record) for record in exchanges])
@@ -211,13 +223,19 @@ class Storage:
 EXCHANGES = ExchangeRow.__table__
 
 
+@functools.cache
+def _insert_exchanges_statement(dialect: str):
+    """INSERT into exchanges skipping a message_id stored already, on SQLite and PostgreSQL; made once
+    (building it and its cache key cost about 40 us a batch)."""
+    dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return dialect_insert(EXCHANGES).on_conflict_do_nothing(index_elements=["message_id"])
+
+
 def _insert_new_exchanges(session: Session, rows: list[dict]) -> None:
     """INSERT the rows, skipping any whose message_id is stored already (one statement)."""
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
-        dialect_insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-        session.connection().execute(
-            dialect_insert(EXCHANGES).on_conflict_do_nothing(index_elements=["message_id"]), rows)
+        session.connection().execute(_insert_exchanges_statement(dialect), rows)
         return
     ids = [row["message_id"] for row in rows]
     present = set(session.scalars(select(ExchangeRow.message_id).where(ExchangeRow.message_id.in_(ids))))
