@@ -57,15 +57,27 @@ class SynonymExpander:
 
     def __init__(self, rules: tuple[Rule, ...]):
         self._rules = [(tuple(content_stems(a)), tuple(content_stems(b))) for a, b in rules]
-        self._by_first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
-        for source, target in self._rules:
-            self._by_first.setdefault(source[0], []).append((source, target))
+        # A query word is the first of up to 22 phrases ("back", "needle"): each is
+        # looked up by the query's words of its length, one lookup per length, rather
+        # than compared phrase by phrase.
+        self._lengths_of: dict[str, list[int]] = {}  # first stem -> lengths of its phrases
+        self._by_phrase: dict[tuple[str, ...], list[tuple[int, tuple[str, ...]]]] = {}  # -> (rule number, target)
+        for number, (source, target) in enumerate(self._rules):
+            lengths = self._lengths_of.setdefault(source[0], [])
+            if len(source) not in lengths:
+                lengths.append(len(source))
+            self._by_phrase.setdefault(source, []).append((number, target))
 
     def matches(self, stems: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
-        """(start, end, document stems) for every rule whose phrase occurs in `stems`."""
+        """(start, end, document stems) for every rule whose phrase occurs in `stems`,
+        by start, then in the rules' order."""
         found = []
         for i, first in enumerate(stems):
-            for source, target in self._by_first.get(first, ()):
-                if tuple(stems[i:i + len(source)]) == source:
-                    found.append((i, i + len(source), target))
+            lengths = self._lengths_of.get(first)
+            if lengths is None:
+                continue
+            here = [(number, i + length, target) for length in lengths if i + length <= len(stems)
+                    for number, target in self._by_phrase.get(tuple(stems[i:i + length]), ())]
+            here.sort(key=lambda match: match[0])
+            found += [(i, end, target) for _, end, target in here]
         return found
