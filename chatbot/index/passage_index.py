@@ -634,9 +634,10 @@ class PassageIndex(BaseEstimator):
 
     def _meets(self, term_id: int, row: int) -> bool:
         postings = self.postings_
-        found = postings.indices[postings.indptr[term_id]:postings.indptr[term_id + 1]]
-        position = np.searchsorted(found, row)
-        return position < len(found) and found[position] == row
+        start, end = int(postings.indptr[term_id]), int(postings.indptr[term_id + 1])
+        # The array method, not np.searchsorted: its dispatch costs as much as the search.
+        position = start + int(postings.indices[start:end].searchsorted(row))
+        return position < end and postings.indices[position] == row
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "postings_"):
