@@ -55,9 +55,28 @@ COUNTED_LIMIT = "1000000/minute"
 
 # -- apps gunicorn loads (bench_chat:minimal_app() and bench_chat:chat_app_without_log()) --
 
+def name_os_threads() -> None:
+    """Give every Python thread started from now on its name in the kernel too (`/proc/.../comm`,
+    15 bytes), so that the server's CPU can be read per kind of thread; costs nothing per request."""
+    import ctypes
+    import threading
+    if getattr(threading.Thread, "_bench_named", False):
+        return
+    set_name = ctypes.CDLL(None, use_errno=True).prctl
+    started = threading.Thread._bootstrap_inner
+
+    def named(thread):
+        set_name(15, thread.name.encode("ascii", "replace")[:15], 0, 0, 0)  # PR_SET_NAME
+        started(thread)
+
+    threading.Thread._bootstrap_inner = named
+    threading.Thread._bench_named = True
+
+
 def minimal_app():
     """The floor: Flask parses a JSON body and answers JSON, nothing else."""
     from flask import Flask, jsonify, request
+    name_os_threads()
     app = Flask("minimal")
 
     @app.post("/api/chat")
@@ -82,10 +101,16 @@ class DroppingChatLog:
         return WriterStatus("ok", 0, 0)
 
 
+def chat_app():
+    """The chatbot as `wsgi:app` makes it, its threads named for the CPU breakdown."""
+    from chatbot import create_app
+    name_os_threads()
+    return create_app()
+
+
 def chat_app_without_log():
     """The chatbot as configured by the environment, with a chat log that stores nothing."""
-    from chatbot import create_app
-    app = create_app()
+    app = chat_app()
     app.extensions["chatbot_chat_log"] = DroppingChatLog()
     return app
 
@@ -170,6 +195,7 @@ class Load:
     p99_ms: float
     errors: int
     cpu_ms: float = 0.0  # server CPU (master and workers, all threads) per request
+    thread_us: dict | None = None  # the same in microseconds, by kind of thread (thread_cpu_seconds)
 
 
 def server_cpu_seconds(master_pid: int) -> float:
@@ -187,11 +213,52 @@ def server_cpu_seconds(master_pid: int) -> float:
     return total / ticks
 
 
+# Kinds of server thread, by the name name_os_threads() gives them (cut to 15 bytes by the kernel).
+THREAD_KINDS = (("ThreadPoolExec", "request threads"), ("chat-log-write", "chat-log writer"),
+                ("chat-log-datab", "chat-log database"), ("index-watcher", "index watcher"))
+
+
+def thread_cpu_seconds(master_pid: int) -> dict[str, float]:
+    """CPU seconds so far of a gunicorn server by kind of thread: the request threads, the chat
+    log's, the index watcher, each worker's main thread (its event loop), the master, and `other`
+    (threads that ended, others unnamed)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    kinds: dict[str, float] = {}
+
+    def add(kind: str, seconds: float) -> None:
+        kinds[kind] = kinds.get(kind, 0.0) + seconds
+
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            pid, parent = int(stat.parent.name), int(fields[1])
+            if pid == master_pid:
+                add("master", (int(fields[11]) + int(fields[12])) / ticks)
+            if parent != master_pid:
+                continue
+            whole = (int(fields[11]) + int(fields[12])) / ticks
+            threads = 0.0
+            for task in (stat.parent / "task").iterdir():
+                name, rest = task.joinpath("stat").read_text().split("(", 1)[1].rsplit(")", 1)
+                cpu = (int(rest.split()[11]) + int(rest.split()[12])) / ticks
+                kind = "worker main (event loop)" if int(task.name) == pid else next(
+                    (label for prefix, label in THREAD_KINDS if name.startswith(prefix)), "other")
+                add(kind, cpu)
+                threads += cpu
+            add("other", max(whole - threads, 0.0))
+        except (OSError, ValueError, IndexError):
+            continue
+    return kinds
+
+
 def measured(server_pid: int, url: str, seconds: float, connections: int, script: Path | None) -> Load:
-    """wrk against `url`, with the server's CPU time per request over the run."""
-    before = server_cpu_seconds(server_pid)
+    """wrk against `url`, with the server's CPU time per request over the run, also by kind of thread."""
+    before, threads_before = server_cpu_seconds(server_pid), thread_cpu_seconds(server_pid)
     load = run_wrk(url, seconds, connections, script)
-    load.cpu_ms = (server_cpu_seconds(server_pid) - before) * 1000 / max(load.requests, 1)
+    requests = max(load.requests, 1)
+    load.cpu_ms = (server_cpu_seconds(server_pid) - before) * 1000 / requests
+    load.thread_us = {kind: (seconds_after - threads_before.get(kind, 0.0)) * 1e6 / requests
+                      for kind, seconds_after in thread_cpu_seconds(server_pid).items()}
     return load
 
 
@@ -252,14 +319,14 @@ def load_test(args) -> int:
         specs = [("minimal", "bench_chat:minimal_app()", {}, None),
                  ("chat, no database write", "bench_chat:chat_app_without_log()",
                   {"CHATBOT_DATABASE_URL": f"sqlite:///{folder / 'unused.db'}"}, None),
-                 ("chat, SQLite", "wsgi:app", {"CHATBOT_DATABASE_URL": sqlite_url,
+                 ("chat, SQLite", "bench_chat:chat_app()", {"CHATBOT_DATABASE_URL": sqlite_url,
                                                "CHATBOT_SPOOL_DIR": str(folder / "spool-sqlite")}, sqlite_url)]
         limited_url = f"sqlite:///{folder / 'chatbot-limited.db'}"
-        specs.append(("chat, SQLite, limit on", "wsgi:app",
+        specs.append(("chat, SQLite, limit on", "bench_chat:chat_app()",
                       {"CHATBOT_DATABASE_URL": limited_url, "CHATBOT_SPOOL_DIR": str(folder / "spool-limited"),
                        "CHATBOT_RATE_LIMIT": COUNTED_LIMIT}, limited_url))
         if args.postgres:
-            specs.append(("chat, PostgreSQL", "wsgi:app", {"CHATBOT_DATABASE_URL": args.postgres,
+            specs.append(("chat, PostgreSQL", "bench_chat:chat_app()", {"CHATBOT_DATABASE_URL": args.postgres,
                                                            "CHATBOT_SPOOL_DIR": str(folder / "spool-pg")},
                           args.postgres))
         servers = []
@@ -313,6 +380,14 @@ def report(results: dict[str, list], stored: dict[str, int], sent: dict[str, int
     print("CPU ms: server CPU (master and workers, every thread) per request, median of the rounds; replies: "
           "all the replies wrk received, warm-up included; stored: exchanges in the database after the servers "
           "stopped")
+    kinds = ["request threads", "worker main (event loop)", "chat-log database", "chat-log writer",
+             "index watcher", "master", "other"]
+    print(f"\nserver CPU us per request by kind of thread (median of the rounds)\n{'endpoint':26s} "
+          + " ".join(f"{kind[:17]:>17s}" for kind in kinds))
+    for row, (name, loads) in zip(rows, results.items(), strict=True):
+        row["thread_us"] = {kind: round(statistics.median((load.thread_us or {}).get(kind, 0.0)
+                                                          for load in loads)) for kind in kinds}
+        print(f"{name:26s} " + " ".join(f"{row['thread_us'][kind]:17d}" for kind in kinds))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0

@@ -57,4 +57,3 @@ def test_a_busy_writer_takes_a_batch_at_most_once_per_batch_wait(tmp_path):
     # the flush's batch and the first one (after an idle writer's wait) come on top.
     assert len(storage.batches) <= elapsed / 0.05 + 2
     assert sent > 3 * len(storage.batches)
-
