@@ -271,14 +271,16 @@ class PassageIndex(BaseEstimator):
         concepts: list[tuple[float, tuple[int, ...]]] = []
         corrected: dict[str, str] = {}
         unknown = 0.0
+        query_words = None  # tokenized again only for a word the index lacks
         for position, word_stem in enumerate(stems):
-            tid = self.vocabulary_.get(word_stem)
-            alternatives = [] if tid is None else [(tid, 1.0)]
+            known = self._known_term(word_stem)
+            alternatives = [] if known is None else [(known[0], 1.0)]
             for i, j, target in synonym_matches:
                 if i <= position < j:
-                    alternatives += [(self.vocabulary_[t], 1.0) for t in target if t in self.vocabulary_]
+                    alternatives += [(hit[0], 1.0) for t in target if (hit := self._known_term(t)) is not None]
             if not alternatives and word_stem.isalpha() and len(word_stem) >= 4:
-                word = next((w for w in words(query) if stem(w) == word_stem), word_stem)
+                query_words = words(query) if query_words is None else query_words
+                word = next((w for w in query_words if stem(w) == word_stem), word_stem)
                 # Of equally close words, the most common one is the likeliest meant
                 # ("pian" is "pain" rather than "plan"): lowest idf first.
                 candidates = [(similarity, self.vocabulary_[stem(known)], stem(known)) for known, similarity in
