@@ -12,13 +12,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .corpus import Document, LoadError, corpus_fingerprint, load_corpus
-from .corpus.files import RULE_FILES, SYNONYMS_FILE
+from .corpus.files import QUESTIONS_FILE, RULE_FILES, SYNONYMS_FILE
 from .corpus.model import CorpusError
 from .index import PassageIndex
 from .index.artifact import IndexLoadError, load_index
 from .index.store import IndexStore
 from .index.synonyms import load_synonyms
 from .passages import SegmentOptions, make_passages
+from .passages.questions_file import load_questions, questions_by_passage
 from .passages.taught import with_taught_questions
 
 PROGRESS_DELAY_SECONDS = 2.0
@@ -42,7 +43,8 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
     CorpusError. A corpus with no usable passage raises CorpusError too.
     `index_params` override PassageIndex's defaults (for evaluation and tuning).
     `taught_questions` (passage id -> wordings staff taught it, staff/inbox.py) join
-    those passages' question field. `hidden_files` (paths relative to `corpus_dir`, staff/shipped.py)
+    those passages' question field, after the wordings of the corpus' questions.txt
+    (passages/questions_file.py). `hidden_files` (paths relative to `corpus_dir`, staff/shipped.py)
     are left out, as staff chose in the workspace.
     """
     started = time.perf_counter()
@@ -51,13 +53,18 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
                  disable=not progress, leave=False)
     loaded = load_corpus(corpus_dir, strict=strict)
     rules, synonym_errors = load_synonyms(corpus_dir / SYNONYMS_FILE)
-    errors = loaded.errors + synonym_errors
-    if strict and synonym_errors:
-        raise CorpusError(synonym_errors)
+    sections, question_errors = load_questions(corpus_dir / QUESTIONS_FILE)
+    errors = loaded.errors + synonym_errors + question_errors
+    if strict and (synonym_errors or question_errors):
+        raise CorpusError(synonym_errors + question_errors)
     steps.update()
     documents = [d for d in loaded.documents if d.path not in hidden_files] + list(extra_documents)
     passages, stats = make_passages(documents, options)
-    passages = with_taught_questions(passages, taught_questions or {})
+    written, join_errors = questions_by_passage(passages, sections, QUESTIONS_FILE)
+    errors += join_errors
+    if strict and join_errors:
+        raise CorpusError(join_errors)
+    passages = with_taught_questions(passages, _joined_wordings(written, taught_questions or {}))
     if not passages:
         raise CorpusError(f"no passages could be made from {corpus_dir}: add documents or FAQ entries")
     steps.update()
@@ -75,12 +82,22 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
         "passages_by_form": stats.by_form,
         "vocabulary": index.vocabulary_size,
         "synonym_rules": len(rules),
+        "passages_with_written_questions": len(written),
         "files_with_errors": len({e.path for e in errors}),
         "skipped_files": loaded.skipped,
         "hidden_files": sorted(hidden_files & {d.path for d in loaded.documents}),
         "seconds": round(seconds, 3),
     }
     return BuildResult(index, report, errors)
+
+
+def _joined_wordings(*sources: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """{passage id: the wordings of every source, in order}."""
+    joined: dict[str, tuple[str, ...]] = {}
+    for source in sources:
+        for passage_id, wordings in source.items():
+            joined[passage_id] = joined.get(passage_id, ()) + tuple(wordings)
+    return joined
 
 
 def publish_build(result: BuildResult, index_dir: str | Path, corpus_dir: str | Path,

@@ -1,0 +1,102 @@
+"""corpus/questions.txt: the questions each passage answers, joined to passages by a quote."""
+from __future__ import annotations
+
+import pytest
+
+from chatbot.build import build_index
+from chatbot.corpus.model import CorpusError
+from chatbot.passages.questions_file import parse_questions, questions_by_passage
+
+QUESTIONS = """# what visitors ask
+[Cupping places glass or silicone cups]
+will it leave round red marks   # a comment after a question
+is the thing with glasses good for a knotted neck
+
+[usually cause only a brief prick]
+do the pins sting
+"""
+
+
+def test_a_file_is_read_as_sections_of_a_quote_and_its_wordings():
+    sections, errors = parse_questions(QUESTIONS)
+    assert errors == []
+    assert [(s.quote, s.line, s.wordings) for s in sections] == [
+        ("cupping places glass or silicone cups", 2,
+         ("will it leave round red marks", "is the thing with glasses good for a knotted neck")),
+        ("usually cause only a brief prick", 6, ("do the pins sting",))]
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("do the pins sting\n", 1, "must come under a [quote]"),
+    ("[a brief prick]\ndo the pins sting\n", 1, "at least 4 words"),
+    ("[usually cause only a brief prick\ndo the pins sting\n", 1, "must end with ']'"),
+    ("[usually cause only a brief prick]\n\n[Cupping places glass or silicone cups]\nmarks?\n", 1, "no questions"),
+    ("[usually cause only a brief prick]\n" + "why " * 80 + "\n", 2, "at most 300 characters"),
+    ("[usually cause only a brief prick]\n?!\n", 2, "has no words"),
+])
+def test_a_faulty_line_is_reported_with_its_number(text, line, message):
+    _, errors = parse_questions(text)
+    assert [(e.line, message in e.message) for e in errors] == [(line, True)]
+
+
+def test_questions_under_a_faulty_quote_are_left_out_without_a_report_of_their_own():
+    sections, errors = parse_questions("[too short]\ndo the pins sting\nand this\n")
+    assert sections == [] and [e.line for e in errors] == [1]
+
+
+def test_a_quote_joins_its_wordings_to_the_one_passage_that_contains_it(make_passage):
+    passages = [make_passage("cupping", "Cupping places glass or silicone cups on the skin."),
+                make_passage("needles", "The needles usually cause only a brief prick,\nthen warmth.")]
+    sections, _ = parse_questions("[CUPPING places glass, or silicone]\nmarks?\n"
+                                  "[only a brief prick then warmth]\ndo the pins sting\n")
+    found, errors = questions_by_passage(passages, sections)
+    assert errors == []
+    assert found == {passages[0].id: ("marks?",), passages[1].id: ("do the pins sting",)}
+
+
+def test_a_quote_in_no_passage_or_in_several_is_reported_and_left_out(make_passage):
+    passages = [make_passage("a", "Rest after the session and drink water."),
+                make_passage("b", "Rest after the session and avoid heavy lifting.")]
+    sections, _ = parse_questions("[rest after the session]\nwhat now\n"
+                                  "[rest after the session and drink]\ncan i drink\n"
+                                  "[words that are nowhere at all]\nwhere\n")
+    found, errors = questions_by_passage(passages, sections)
+    assert found == {passages[0].id: ("can i drink",)}
+    assert [(e.line, e.message.split(" ")[0]) for e in errors] == [(1, "2"), (5, "no")]
+
+
+def test_a_built_index_finds_a_passage_from_a_question_worded_only_like_its_written_questions(
+        make_corpus, topic_files):
+    question = "would it leave round red marks"  # no word of it is in the documents
+    without = build_index(make_corpus(topic_files)).index
+    assert [h.passage.source.doc_id for h in without.search(question, 1)] != ["cupping"]
+    files = topic_files | {"questions.txt": QUESTIONS}
+    result = build_index(make_corpus(files))
+    assert result.errors == []
+    assert result.report["passages_with_written_questions"] == 2
+    assert result.index.search(question, 1)[0].passage.source.doc_id == "cupping"
+    shown = next(p for p in result.index.passages_ if p.source.doc_id == "cupping")
+    assert shown.question is None and shown.text.startswith("Cupping places")  # what visitors read is unchanged
+
+
+def test_wordings_staff_taught_from_the_inbox_come_after_the_files(make_corpus, topic_files):
+    corpus = make_corpus(topic_files | {"questions.txt": QUESTIONS})
+    cupping = next(p for p in build_index(corpus).index.passages_ if p.source.doc_id == "cupping")
+    taught = build_index(corpus, taught_questions={cupping.id: ("does it bruise", "will it leave round red marks")})
+    passage = next(p for p in taught.index.passages_ if p.id == cupping.id)
+    assert passage.alternates == ("will it leave round red marks",
+                                  "is the thing with glasses good for a knotted neck", "does it bruise")
+
+
+def test_a_faulty_questions_file_is_reported_by_a_build_and_refused_by_a_strict_one(make_corpus, topic_files):
+    corpus = make_corpus(topic_files | {"questions.txt": "[words that are nowhere at all]\nwhere\n"})
+    assert [str(e) for e in build_index(corpus).errors] == [
+        "questions.txt:1: no passage contains 'words that are nowhere at all': copy the words from the document"]
+    with pytest.raises(CorpusError):
+        build_index(corpus, strict=True)
+
+
+def test_the_questions_file_is_not_read_as_knowledge(make_corpus, topic_files):
+    index = build_index(make_corpus(topic_files | {"questions.txt": QUESTIONS})).index
+    assert {p.source.doc_id for p in index.passages_} == {p.source.doc_id for p in
+                                                           build_index(make_corpus(topic_files)).index.passages_}
