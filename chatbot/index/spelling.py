@@ -51,7 +51,7 @@ LAST_LETTER_PAIRS = frozenset({("c", "t"), ("s", "z"), ("f", "v"), ("i", "y")})
 class SpellingMatcher:
     """Find known words that look like an unknown one (cosine of char n-grams)."""
 
-    def __init__(self, max_matches: int = 3, candidates: int = 12):
+    def __init__(self, max_matches: int = 3, candidates: int = 32):
         self.max_matches = max_matches
         self.candidates = candidates
 
