@@ -100,3 +100,15 @@ def test_the_questions_file_is_not_read_as_knowledge(make_corpus, topic_files):
     index = build_index(make_corpus(topic_files | {"questions.txt": QUESTIONS})).index
     assert {p.source.doc_id for p in index.passages_} == {p.source.doc_id for p in
                                                            build_index(make_corpus(topic_files)).index.passages_}
+
+
+def test_how_closely_a_visitor_asked_a_written_question_is_a_confidence_signal(make_corpus, topic_files):
+    index = build_index(make_corpus(topic_files | {"questions.txt": QUESTIONS})).index
+
+    def question_match(question: str) -> float:
+        return index.answer_features(question, index.search(question, 3))["question_match"]
+
+    assert index.search("will it leave round red marks", 1)[0].passage.source.doc_id == "cupping"
+    assert question_match("will it leave round red marks") > question_match("will it leave marks on my legs") > 0
+    assert index.search("how does acupuncture relieve stiffness", 1)[0].passage.source.doc_id == "acupuncture"
+    assert question_match("how does acupuncture relieve stiffness") == 0.0  # no written questions there

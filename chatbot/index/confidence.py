@@ -8,7 +8,9 @@ each explainable to a person:
     top_coverage       share of the question's concepts (by weight) the passage meets
     rarest_met         1 when it meets the question's most specific concept
     unknown_share      weight of question words no document uses
-    question_match     similarity to the entry's question (FAQ entries; 0 otherwise)
+    question_match     similarity to the closest wording of the passage's question: an FAQ entry's
+                       question or alternates, or the questions staff wrote or taught a document
+                       passage (0 for a passage with none)
     common_share       share of the question's words that are everyday English (wordfreq),
                        a query-clarity signal: "what time do you open" is all common words
     asked_concepts     how many distinct things the question mentions (its concepts): a long

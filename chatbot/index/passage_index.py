@@ -243,8 +243,14 @@ class PassageIndex(BaseEstimator):
         self._last_parse = LastCall(self.parse_query)
         self._known_terms: dict[str, tuple[int, float] | None] = {}
         self._last_match = None
+        # FAQ entries (the passages with an answer field) rank by their question and answer
+        # matches (the blend of _combine); a document passage with written questions ranks
+        # by its own fields, its question wordings a field of them, and its question match
+        # only tells the confidence model how closely the visitor asked one of them.
         self._has_question = np.zeros(len(self.passages_), dtype=bool)
-        self._has_question[self.question_match_.owners_] = True
+        self._has_question[self.answer_match_.owners_] = True
+        self._has_wordings = np.zeros(len(self.passages_), dtype=bool)
+        self._has_wordings[self.question_match_.owners_] = True
         self._every_passage_has_question = bool(self._has_question.all())
         self._row_maxima = RowMaxima(self.postings_)
 
@@ -612,7 +618,7 @@ class PassageIndex(BaseEstimator):
         met = [(weight, any(self._meets(t, row) for t in term_ids)) for weight, term_ids in parsed.concepts]
         rarest = max(met, key=lambda m: m[0], default=(0.0, False))
         matched = 0.0
-        if self._has_question[row]:
+        if self._has_wordings[row]:
             matched = float(self.question_match_.scores_at(list(parsed.intent), np.array([row]))[0])
         return {"top_score": hits[0].score,
                 "margin": hits[0].score - (hits[1].score if len(hits) > 1 else 0.0),
@@ -682,8 +688,10 @@ def _spans_of(passages: list[Passage]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fit_faq_fields(passages: list[Passage]) -> list[FieldMatcher]:
-    """(question match, answer match) of the FAQ entries among `passages` (field_match.py)."""
-    wordings = [(i, w) for i, p in enumerate(passages) if p.question for w in (p.question, *p.alternates)]
+    """(question match, answer match) of `passages` (field_match.py): the question match over
+    every wording of a question (an FAQ entry's question and alternates, the questions staff
+    wrote or taught a document passage), the answer match over the FAQ entries' answers."""
+    wordings = [(i, w) for i, p in enumerate(passages) for w in ((p.question,) if p.question else ()) + p.alternates]
     answers = [i for i, p in enumerate(passages) if p.question]
     return fit_field_matchers(
         [([w for _, w in wordings], np.array([i for i, _ in wordings], dtype=np.int64)),
