@@ -60,7 +60,9 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
     steps.update()
     documents = [d for d in loaded.documents if d.path not in hidden_files] + list(extra_documents)
     passages, stats = make_passages(documents, options)
-    written, join_errors = questions_by_passage(passages, sections, QUESTIONS_FILE)
+    hidden_texts = [(corpus_dir / path).read_text(encoding="utf-8", errors="replace")
+                    for path in sorted(hidden_files) if sections and (corpus_dir / path).is_file()]
+    written, join_errors = questions_by_passage(passages, sections, QUESTIONS_FILE, hidden_texts)
     errors += join_errors
     if strict and join_errors:
         raise CorpusError(join_errors)

@@ -112,3 +112,10 @@ def test_how_closely_a_visitor_asked_a_written_question_is_a_confidence_signal(m
     assert question_match("will it leave round red marks") > question_match("will it leave marks on my legs") > 0
     assert index.search("how does acupuncture relieve stiffness", 1)[0].passage.source.doc_id == "acupuncture"
     assert question_match("how does acupuncture relieve stiffness") == 0.0  # no written questions there
+
+
+def test_questions_of_a_document_staff_hid_are_left_out_without_a_report(make_corpus, topic_files):
+    corpus = make_corpus(topic_files | {"questions.txt": QUESTIONS})
+    result = build_index(corpus, hidden_files=frozenset({"cupping.md"}))
+    assert result.errors == []
+    assert result.report["passages_with_written_questions"] == 1  # the needles' section only
