@@ -361,6 +361,7 @@ def test_the_pruned_top_k_is_the_dense_top_k_bit_for_bit(faq_index, k, monkeypat
     import chatbot.index.passage_index as passage_index
     from chatbot.index.ranking import top_k
     monkeypatch.setattr(passage_index, "DENSE_PASS_MAX_PASSAGES", 0)  # this index is small: prune anyway
+    monkeypatch.setattr("chatbot.index.field_match.DENSE_FIELD_MAX_TEXTS", 0)  # and search its FAQ fields
     dense_runs = []
     dense_top = faq_index._dense_top
     monkeypatch.setattr(faq_index, "_dense_top", lambda parsed, k: dense_runs.append(1) or dense_top(parsed, k))
@@ -412,7 +413,10 @@ def test_highlights_from_every_sentence_are_those_of_the_searched_sentences(faq_
     assert within != {0}
 
 
-def test_partial_scores_equal_the_dense_scores_at_those_passages(faq_index):
+@pytest.mark.parametrize("field_texts_scored_whole", [0, 5_000], ids=["searched", "dense"])
+def test_partial_scores_equal_the_dense_scores_at_those_passages(faq_index, field_texts_scored_whole, monkeypatch):
+    import chatbot.index.field_match as field_match
+    monkeypatch.setattr(field_match, "DENSE_FIELD_MAX_TEXTS", field_texts_scored_whole)
     rows = np.arange(0, len(faq_index.passages_), 3)
     for query in _faq_queries():
         parsed = faq_index._parsed(query)

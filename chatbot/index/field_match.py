@@ -30,6 +30,10 @@ from .terms import TermCounter
 FILLER_WORDS = frozenset("a an the of to and or in on at by for it its this that these those".split())
 K1 = 1.2   # textbook BM25 constants, not tuned
 B = 0.75
+# Up to this many texts in a field, scoring all of them and picking `rows` is cheaper
+# than a binary search per query term (FieldMatcher.scores_at): for the best passage's
+# question match over the clinic's 462 written questions, 32 against 84 us a query.
+DENSE_FIELD_MAX_TEXTS = 5_000
 
 
 def intent_terms(text: str) -> list[str]:
@@ -106,6 +110,8 @@ class FieldMatcher:
         ids, weights = self.query_terms(terms)
         if not len(ids) or not len(rows):
             return result
+        if len(self.owners_) <= DENSE_FIELD_MAX_TEXTS:
+            return self.scores(terms)[np.asarray(rows, dtype=np.int64)]
         if self._one_text_each:
             return accumulate_at(self.postings_, ids, weights, np.asarray(rows, dtype=np.int64))
         # The texts of each row: a run of owners_ starting at _starts[position of the row in _rows].
