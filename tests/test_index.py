@@ -413,6 +413,20 @@ def test_highlights_from_every_sentence_are_those_of_the_searched_sentences(faq_
     assert within != {0}
 
 
+def test_confidence_features_read_the_rankings_question_match_as_if_scored_alone(faq_index):
+    used = 0
+    for query in _faq_queries():
+        hits = faq_index.search(query, 10)
+        if not hits:
+            continue
+        last = faq_index._last_match
+        used += last is not None and last[0] is faq_index._parsed(query)
+        from_ranking = faq_index.answer_features(query, hits)
+        faq_index._last_match = None  # forgotten: the best passage's match is scored on its own
+        assert faq_index.answer_features(query, hits) == from_ranking, query
+    assert used > 20
+
+
 @pytest.mark.parametrize("field_texts_scored_whole", [0, 5_000], ids=["searched", "dense"])
 def test_partial_scores_equal_the_dense_scores_at_those_passages(faq_index, field_texts_scored_whole, monkeypatch):
     import chatbot.index.field_match as field_match

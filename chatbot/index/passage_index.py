@@ -619,7 +619,11 @@ class PassageIndex(BaseEstimator):
         rarest = max(met, key=lambda m: m[0], default=(0.0, False))
         matched = 0.0
         if self._has_wordings[row]:
-            matched = float(self.question_match_.scores_at(list(parsed.intent), np.array([row]))[0])
+            last = self._last_match
+            if last is not None and last[0] is parsed:  # the dense pass that ranked `hits` scored every passage
+                matched = float(last[1][row])
+            else:
+                matched = float(self.question_match_.scores_at(list(parsed.intent), np.array([row]))[0])
         return {"top_score": hits[0].score,
                 "margin": hits[0].score - (hits[1].score if len(hits) > 1 else 0.0),
                 "top_coverage": sum(w for w, m in met if m),
