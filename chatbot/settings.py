@@ -70,7 +70,7 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("CHATBOT_CORPUS_DIR", str(PROJECT_ROOT / "corpus"),
-            "Knowledge folder the index is built from (documents, FAQ files, synonyms, urgent rules)."),
+            "Knowledge folder the index is built from (documents, FAQ files, synonyms, questions, urgent rules)."),
     Setting("CHATBOT_INDEX_DIR", lambda instance: str(instance / "index"),
             "Folder of published index versions. Default: `index/` in the instance folder."),
     Setting("CHATBOT_DATABASE_URL", lambda instance: f"sqlite:///{instance / 'chatbot.db'}",
