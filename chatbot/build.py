@@ -19,7 +19,7 @@ from .index.artifact import IndexLoadError, load_index
 from .index.store import IndexStore
 from .index.synonyms import load_synonyms
 from .passages import SegmentOptions, make_passages
-from .passages.questions_file import load_questions, questions_by_passage
+from .passages.questions_file import load_questions, questions_by_passage, unanswered_questions
 from .passages.taught import with_taught_questions
 
 PROGRESS_DELAY_SECONDS = 2.0
@@ -70,7 +70,8 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
     if not passages:
         raise CorpusError(f"no passages could be made from {corpus_dir}: add documents or FAQ entries")
     steps.update()
-    index = PassageIndex(**{"synonyms": tuple(rules), **(index_params or {})}).fit(passages)
+    index = PassageIndex(**{"synonyms": tuple(rules), "unanswered": unanswered_questions(sections),
+                            **(index_params or {})}).fit(passages)
     steps.update()
     seconds = time.perf_counter() - started
     steps.update()

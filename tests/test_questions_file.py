@@ -5,7 +5,8 @@ import pytest
 
 from chatbot.build import build_index
 from chatbot.corpus.model import CorpusError
-from chatbot.passages.questions_file import parse_questions, questions_by_passage
+from chatbot.index.artifact import load_index, save_index
+from chatbot.passages.questions_file import parse_questions, questions_by_passage, unanswered_questions
 
 QUESTIONS = """# what visitors ask
 [Cupping places glass or silicone cups]
@@ -119,3 +120,35 @@ def test_questions_of_a_document_staff_hid_are_left_out_without_a_report(make_co
     result = build_index(corpus, hidden_files=frozenset({"cupping.md"}))
     assert result.errors == []
     assert result.report["passages_with_written_questions"] == 1  # the needles' section only
+
+
+NOT_ANSWERED = """[no passage]
+do you take my health insurance
+can acupuncture help with tinnitus
+"""
+
+
+def test_questions_no_passage_answers_are_listed_apart_and_joined_to_no_passage(make_passage):
+    sections, errors = parse_questions(QUESTIONS + NOT_ANSWERED)
+    assert errors == []
+    assert unanswered_questions(sections) == ("do you take my health insurance", "can acupuncture help with tinnitus")
+    passages = [make_passage("cupping", "Cupping places glass or silicone cups on the skin."),
+                make_passage("needles", "The needles usually cause only a brief prick.")]
+    found, errors = questions_by_passage(passages, sections)
+    assert errors == [] and sorted(found) == sorted(p.id for p in passages)
+
+
+def test_how_closely_a_visitor_asked_a_question_no_passage_answers_is_a_confidence_signal(
+        make_corpus, topic_files, tmp_path):
+    index = build_index(make_corpus(topic_files | {"questions.txt": QUESTIONS + NOT_ANSWERED})).index
+
+    def unanswered_match(some_index, question: str) -> float:
+        return some_index.answer_features(question, some_index.search(question, 3))["unanswered_match"]
+
+    listed = unanswered_match(index, "does my health insurance cover acupuncture")
+    assert listed > unanswered_match(index, "do the needles cause a brief prick") >= 0
+    assert unanswered_match(build_index(make_corpus(topic_files)).index,
+                            "does my health insurance cover acupuncture") == 0.0  # no list, no signal
+    save_index(index, tmp_path / "saved")
+    loaded, _ = load_index(tmp_path / "saved")
+    assert unanswered_match(loaded, "does my health insurance cover acupuncture") == pytest.approx(listed)

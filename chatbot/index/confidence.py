@@ -17,6 +17,8 @@ each explainable to a person:
                        question meets fewer of them in one passage, and is no worse for it
     answer_type_met    0 when the question asks for a kind of answer (a number, a price, a
                        clock time, a definition) that the best passage cannot give; else 1
+    unanswered_match   similarity to the closest question staff listed as answered by no
+                       passage (questions.txt, "[no passage]"; 0 when there are none)
 
 The coefficients are fitted with cross-validation on labelled questions
 (`python -m chatbot.evaluation.calibrate`), shipped as plain JSON and saved
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FEATURES = ("top_score", "margin", "top_coverage", "rarest_met", "unknown_share", "question_match",
-            "common_share", "asked_concepts", "answer_type_met")
+            "common_share", "asked_concepts", "answer_type_met", "unanswered_match")
 SHIPPED_MODEL = Path(__file__).with_name("confidence_model.json")
 
 

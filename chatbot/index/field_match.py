@@ -17,6 +17,7 @@ cosine of the same terms, BM25 ranked better on both FAQ benchmarks.
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from ..text import stem, words
 from .matrices import term_major
@@ -130,6 +131,25 @@ class FieldMatcher:
         return result
 
 
+def matcher_of_texts(like: FieldMatcher, texts) -> FieldMatcher:
+    """A matcher of `texts` as the one field of a single row, in `like`'s vocabulary and idf:
+    `scores(terms)[0]` is how closely a query matches the closest of them (0 when there are none).
+
+    For the questions no passage answers (questions.txt): they are fitted with the other
+    fields, so their words are in the vocabulary and count in its idf, and the matcher is
+    made from the saved vocabulary and the texts whenever an index is built or loaded.
+    """
+    rows = [[i for i in map(like.vocabulary_.get, intent_terms(t)) if i is not None] for t in texts]
+    rows = [r for r in rows if r]
+    if not rows:
+        return FieldMatcher(n_passages=1)
+    counts = sparse.csr_matrix((np.ones(sum(map(len, rows))), np.concatenate(rows),
+                                np.cumsum([0, *map(len, rows)])), shape=(len(rows), len(like.vocabulary_)))
+    counts.sum_duplicates()
+    return FieldMatcher(like.vocabulary_, like.idf_, term_major(_bm25_weighted(counts, like.idf_)),
+                        np.zeros(len(rows), dtype=np.int64), 1)
+
+
 def fit_field_matchers(fields: list[tuple[list[str], np.ndarray]], background: list[str],
                        n_passages: int) -> list[FieldMatcher]:
     """One FieldMatcher per (texts, owners) field, sharing one vocabulary and idf.
@@ -165,10 +185,16 @@ def fit_field_matchers(fields: list[tuple[list[str], np.ndarray]], background: l
         if not len(field):
             matchers.append(FieldMatcher(vocabulary, idf, None, None, n_passages))
             continue
-        lengths = np.asarray(block.sum(axis=1)).ravel()
-        row_of_entry = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
-        tf = block.data
-        block.data = idf[block.indices] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[row_of_entry]
-                                                                    / lengths.mean()))
-        matchers.append(FieldMatcher(vocabulary, idf, term_major(block), owners, n_passages))
+        matchers.append(FieldMatcher(vocabulary, idf, term_major(_bm25_weighted(block, idf)), owners, n_passages))
     return matchers
+
+
+def _bm25_weighted(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
+    """`counts` (texts x terms) with each entry replaced by its BM25 weight, each text's
+    length normalised against the mean length of these texts (in place)."""
+    lengths = np.asarray(counts.sum(axis=1)).ravel()
+    row_of_entry = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    tf = counts.data
+    counts.data = idf[counts.indices] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[row_of_entry]
+                                                                  / lengths.mean()))
+    return counts

@@ -58,7 +58,7 @@ from .answer_types import (
     states_quantity,
 )
 from .confidence import FEATURES, load_model
-from .field_match import FieldMatcher, fit_field_matchers, intent_terms
+from .field_match import FieldMatcher, fit_field_matchers, intent_terms, matcher_of_texts
 from .matrices import (
     group_rows,
     sentence_spans,
@@ -135,7 +135,8 @@ class PassageIndex(BaseEstimator):
                  sentence_weight: float = 0.0, answer_type_penalty: float = 0.35,
                  question_match_weight: float = 0.8, answer_match_weight: float = 0.15,
                  relative_weight: float = 0.8,
-                 sublinear_tf: bool = True, synonyms: tuple = (), prune_bigrams_from: int = 50_000):
+                 sublinear_tf: bool = True, synonyms: tuple = (), unanswered: tuple = (),
+                 prune_bigrams_from: int = 50_000):
         self.text_weight = text_weight
         self.aside_weight = aside_weight
         self.section_weight = section_weight
@@ -149,6 +150,7 @@ class PassageIndex(BaseEstimator):
         self.relative_weight = relative_weight
         self.sublinear_tf = sublinear_tf
         self.synonyms = synonyms
+        self.unanswered = unanswered
         self.prune_bigrams_from = prune_bigrams_from
 
     # -- building -----------------------------------------------------------
@@ -162,7 +164,7 @@ class PassageIndex(BaseEstimator):
         self.confidence_ = load_model()
         # The FAQ fields first: their working memory is given back before the
         # large matrices below exist (the peak of a large build).
-        self.question_match_, self.answer_match_ = _fit_faq_fields(passages)
+        self.question_match_, self.answer_match_ = _fit_faq_fields(passages, tuple(self.unanswered))
         # Every text is tokenized once, sentence by sentence: a passage's text
         # field is the sum of its sentences, and a sentence that points to other
         # pages ("see our article on ...") goes to the weaker aside field.
@@ -251,6 +253,7 @@ class PassageIndex(BaseEstimator):
         self._has_question[self.answer_match_.owners_] = True
         self._has_wordings = np.zeros(len(self.passages_), dtype=bool)
         self._has_wordings[self.question_match_.owners_] = True
+        self.unanswered_match_ = matcher_of_texts(self.question_match_, tuple(self.unanswered))
         self._every_passage_has_question = bool(self._has_question.all())
         self._row_maxima = RowMaxima(self.postings_)
 
@@ -611,9 +614,11 @@ class PassageIndex(BaseEstimator):
     def answer_features(self, query: str, hits: list[Hit]) -> dict[str, float]:
         """The confidence signals of `hits` (the ranking of `query`), named as in confidence.FEATURES."""
         parsed = self._parsed(query)
+        unanswered = float(self.unanswered_match_.scores(list(parsed.intent))[0]) if self.unanswered else 0.0
         if not hits:
             return dict.fromkeys(FEATURES, 0.0) | {"unknown_share": 1.0, "common_share": _common_share(query),
-                                                   "asked_concepts": float(len(parsed.concepts))}
+                                                   "asked_concepts": float(len(parsed.concepts)),
+                                                   "unanswered_match": unanswered}
         row = self.passage_ids_[hits[0].passage.id]
         met = [(weight, any(self._meets(t, row) for t in term_ids)) for weight, term_ids in parsed.concepts]
         rarest = max(met, key=lambda m: m[0], default=(0.0, False))
@@ -632,7 +637,8 @@ class PassageIndex(BaseEstimator):
                 "question_match": matched,
                 "common_share": _common_share(query),
                 "asked_concepts": float(len(parsed.concepts)),
-                "answer_type_met": float(self._gives_answer_type(parsed, row, hits[0].passage.text))}
+                "answer_type_met": float(self._gives_answer_type(parsed, row, hits[0].passage.text)),
+                "unanswered_match": unanswered}
 
     def answer_probability(self, query: str, hits: list[Hit]) -> float:
         """Calibrated probability that the passages shown for `hits` answer `query` (confidence.py).
@@ -691,16 +697,21 @@ def _spans_of(passages: list[Passage]) -> tuple[np.ndarray, np.ndarray]:
     return flat.reshape(-1, 2), np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
 
 
-def _fit_faq_fields(passages: list[Passage]) -> list[FieldMatcher]:
+def _fit_faq_fields(passages: list[Passage], unanswered: tuple[str, ...] = ()) -> list[FieldMatcher]:
     """(question match, answer match) of `passages` (field_match.py): the question match over
     every wording of a question (an FAQ entry's question and alternates, the questions staff
-    wrote or taught a document passage), the answer match over the FAQ entries' answers."""
+    wrote or taught a document passage), the answer match over the FAQ entries' answers.
+
+    The `unanswered` questions (no passage answers them) are fitted with them, so that their
+    words are in the shared vocabulary and idf; their own matcher is made from those
+    (`_prepare`), the same whether the index was built or loaded."""
     wordings = [(i, w) for i, p in enumerate(passages) for w in ((p.question,) if p.question else ()) + p.alternates]
     answers = [i for i, p in enumerate(passages) if p.question]
     return fit_field_matchers(
         [([w for _, w in wordings], np.array([i for i, _ in wordings], dtype=np.int64)),
-         ([passages[i].text for i in answers], np.array(answers, dtype=np.int64))],
-        background=[p.text for p in passages] if wordings else [], n_passages=len(passages))
+         ([passages[i].text for i in answers], np.array(answers, dtype=np.int64)),
+         (list(unanswered), np.zeros(len(unanswered), dtype=np.int64))],
+        background=[p.text for p in passages] if wordings or unanswered else [], n_passages=len(passages))[:2]
 
 
 def _known_words(seen: set[str], unigrams: set[str]) -> list[str]:

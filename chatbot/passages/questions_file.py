@@ -18,6 +18,11 @@ Quoting words rather than naming a passage keeps the questions with their
 passage when a document is edited elsewhere, or its passages are cut
 differently; a quote that no longer matches exactly one passage is reported
 with its line number, and its questions wait until it is fixed.
+
+A section headed `[no passage]` lists questions visitors ask that no passage
+answers ("do you take my insurance", "can acupuncture help with tinnitus"):
+how closely a visitor asked one of them is a signal of the confidence model,
+so that the bot learns to say it does not know.
 """
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ from ..text import words
 from .model import Passage
 
 MIN_QUOTE_WORDS = 4
+NO_PASSAGE = "no passage"  # the heading of the questions no passage answers
 MAX_WORDING_CHARS = 300
 
 
@@ -70,6 +76,9 @@ def parse_questions(text: str, path: str = "questions.txt") -> tuple[list[Questi
                 errors.append(LoadError(path, number, "a quote line must end with ']'"))
                 continue
             quoted = words(line[1:-1])
+            if " ".join(quoted) == NO_PASSAGE:
+                quote = NO_PASSAGE
+                continue
             if len(quoted) < MIN_QUOTE_WORDS:
                 errors.append(LoadError(path, number, f"quote at least {MIN_QUOTE_WORDS} words of the passage"))
                 continue
@@ -106,6 +115,7 @@ def questions_by_passage(passages: list[Passage], sections: list[QuestionSection
     its wordings are left out; one found in no passage but in `hidden_texts`
     (documents staff chose to leave out) is left out without a report.
     """
+    sections = [s for s in sections if s.quote != NO_PASSAGE]
     if not sections:
         return {}, []
     joined, starts = _joined([" ".join(words(p.text)) for p in passages])
@@ -125,6 +135,11 @@ def questions_by_passage(passages: list[Passage], sections: list[QuestionSection
         else:
             found.setdefault(passages[rows.pop()].id, []).extend(section.wordings)
     return {pid: tuple(dict.fromkeys(w)) for pid, w in found.items()}, errors
+
+
+def unanswered_questions(sections: list[QuestionSection]) -> tuple[str, ...]:
+    """The wordings of the `[no passage]` sections: questions no passage answers."""
+    return tuple(dict.fromkeys(w for s in sections if s.quote == NO_PASSAGE for w in s.wordings))
 
 
 def _joined(texts: list[str]) -> tuple[str, list[int]]:
