@@ -21,7 +21,11 @@ concurrent connections: POST /api/chat cycling through the dev questions (a
 Lua script sets the bodies), and GET /api/health on the SQLite server. The
 endpoints take turns, `--rounds` times, and the median requests/s of the
 rounds is reported with its ratio to the minimal endpoint, beside the
-server CPU per request. Every server but `limit on` gets
+server CPU per request, then that CPU by kind of thread (request threads,
+each worker's event loop, the chat log's writer and database threads, the
+index watcher, the master: the apps name their threads in the kernel, and
+the chat servers load `bench_chat:chat_app()`, which is `wsgi:app`'s
+create_app() with that naming). Every server but `limit on` gets
 CHATBOT_RATE_LIMIT=off; logging stays at its default. After the load the
 servers are stopped gracefully and the exchanges in each database are
 counted against the replies wrk received (a few more may be stored: replies
