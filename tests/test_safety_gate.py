@@ -48,7 +48,10 @@ QUESTIONS = [*ANSWERABLE, OUT_OF_SCOPE, URGENT]
 def responder(rules: str = URGENT_RULES) -> Responder:
     screen, errors = UrgentScreen.from_text(rules)
     assert not errors, errors
-    return Responder(screen, PolicySettings())
+    # A fixed threshold: the scenarios are about what the gate does with the answers, and on
+    # four hand-made passages "How does cupping work?" is answered at 0.45 (its "work" is in
+    # no passage), below the shipped default fitted on real suites.
+    return Responder(screen, PolicySettings(threshold=0.4))
 
 
 @pytest.fixture

@@ -74,6 +74,9 @@ def _arrays(rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def fit(suites: dict, names: list[str]) -> tuple[ConfidenceModel, float]:
     """(model, threshold) fitted on `names`; each suite weighs the same."""
     x = np.vstack([suites[n][0] for n in names])
+    # A signal an index could not give (NaN) counts at the mean of those it gave, as the
+    # model counts it when answering (confidence.py).
+    x = np.where(np.isnan(x), np.nanmean(np.where(np.isnan(x).all(axis=0), 0.0, x), axis=0), x)
     y = np.concatenate([suites[n][1] for n in names])
     weights = np.concatenate([np.full(len(suites[n][1]), 1.0 / len(suites[n][1])) for n in names])
     means, scales = x.mean(axis=0), x.std(axis=0)

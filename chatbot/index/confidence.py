@@ -18,12 +18,17 @@ each explainable to a person:
     answer_type_met    0 when the question asks for a kind of answer (a number, a price, a
                        clock time, a definition) that the best passage cannot give; else 1
     unanswered_match   similarity to the closest question staff listed as answered by no
-                       passage (questions.txt, "[no passage]"; 0 when there are none)
+                       passage (questions.txt, "[no passage]"); unknown (NaN) for an index
+                       without such a list
 
 The coefficients are fitted with cross-validation on labelled questions
 (`python -m chatbot.evaluation.calibrate`), shipped as plain JSON and saved
 into each index version, so a version answers with the calibration it was
 checked with. `probability()` is P(the top passage answers the question).
+
+A signal an index cannot give (NaN: it has no list of unanswered questions)
+counts at its mean over the examples the model was fitted on, so it moves the
+probability neither way; the fit fills it the same way (calibrate.py).
 """
 from __future__ import annotations
 
@@ -52,8 +57,9 @@ class ConfidenceModel:
     features: tuple[str, ...] = FEATURES
 
     def probability(self, features: dict[str, float]) -> float:
-        z = self.intercept + sum(c * (features[name] - m) / s for c, name, m, s in
-                                 zip(self.coefficients, self.features, self.means, self.scales, strict=True))
+        z = self.intercept + sum(c * (value - m) / s for c, name, m, s in
+                                 zip(self.coefficients, self.features, self.means, self.scales, strict=True)
+                                 if not math.isnan(value := features[name]))
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
     def to_dict(self) -> dict:

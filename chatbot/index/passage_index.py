@@ -32,6 +32,7 @@ matrices at fit time and a query reads only the rows of its own terms.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from itertools import chain
 
@@ -614,7 +615,8 @@ class PassageIndex(BaseEstimator):
     def answer_features(self, query: str, hits: list[Hit]) -> dict[str, float]:
         """The confidence signals of `hits` (the ranking of `query`), named as in confidence.FEATURES."""
         parsed = self._parsed(query)
-        unanswered = float(self.unanswered_match_.scores(list(parsed.intent))[0]) if self.unanswered else 0.0
+        # Without a list there is nothing to be close to: unknown, not far (confidence.py).
+        unanswered = float(self.unanswered_match_.scores(list(parsed.intent))[0]) if self.unanswered else math.nan
         if not hits:
             return dict.fromkeys(FEATURES, 0.0) | {"unknown_share": 1.0, "common_share": _common_share(query),
                                                    "asked_concepts": float(len(parsed.concepts)),
