@@ -57,3 +57,27 @@ def test_a_busy_writer_takes_a_batch_at_most_once_per_batch_wait(tmp_path):
     # the flush's batch and the first one (after an idle writer's wait) come on top.
     assert len(storage.batches) <= elapsed / 0.05 + 2
     assert sent > 3 * len(storage.batches)
+
+
+# -- journal and spool lines: json.dumps's bytes, with an encoder made once -------------------------
+
+def test_a_record_line_is_the_bytes_json_dumps_makes():
+    import json
+    import random
+
+    from chatbot.answer.kinds import ReplyKind
+    from chatbot.storage.records import exchange_record, feedback_record
+    from chatbot.storage.spool import record_line
+    rng = random.Random(3)
+    alphabet = "abc XYZ 019 \"\\/\n\t\u00e9\u2028\u00ff\U0001F600<>&@:.-"
+    records = []
+    for number in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60)))
+        kind = rng.choice(list(ReplyKind))
+        scores = tuple(rng.choice([0.0, 1.0, rng.random(), 1e-7, 123456.789]) for _ in range(rng.randint(0, 4)))
+        records.append(exchange_record(Exchange(
+            f"id-{number}", rng.choice([None, "s-1"]), text, kind, tuple(f"p{i}" for i in range(len(scores))),
+            scores, rng.choice([None, "v1"]), datetime.now(timezone.utc), rng.choice([None, 0.5, rng.random()]))))
+        records.append(feedback_record(f"id-{number}", rng.random() < 0.5, rng.choice([None, text])))
+    for record in records:
+        assert record_line(record) == json.dumps(record, separators=(",", ":")).encode("ascii") + b"\n"
