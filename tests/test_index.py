@@ -333,7 +333,8 @@ _ASPECTS = ("symptoms", "causes", "treatments", "risks", "outlook", "tests")
 @pytest.fixture(scope="module")
 def faq_index(make_passage) -> PassageIndex:
     """FAQ entries whose question words ("what", "are", "the", "of") are in nearly every
-    question, some with alternate wordings, beside document passages without a question."""
+    question, some with alternate wordings, beside document passages, half of them with a
+    written question (questions.txt: their score leans on its match, not blended as an FAQ's)."""
     import random
     rng = random.Random(7)
     passages = []
@@ -345,15 +346,17 @@ def faq_index(make_passage) -> PassageIndex:
                 f"faq-{topic}-{aspect}", f"The {aspect} of {topic} differ from those of {other}; "
                 f"{rng.choice(_ASPECTS)} are discussed with a doctor.",
                 question=f"What are the {aspect} of {topic}?", alternates=alternates))
+        written = (f"Does {topic} differ between people?",) if rng.random() < 0.5 else ()
         passages.append(make_passage(f"doc-{topic}", f"{topic.title()} is a condition. Its {rng.choice(_ASPECTS)} "
-                                     f"vary from person to person."))
+                                     f"vary from person to person.", alternates=written))
     return PassageIndex().fit(passages)
 
 
 def _faq_queries() -> list[str]:
     return ([f"What are the {aspect} of {topic}?" for topic in _TOPICS[:8] for aspect in _ASPECTS[:3]]
             + ["What is glaucoma", "what are the", "symptoms", "What is it?", "How do doctors look at gout",
-               "What causes asthma or eczema?", "Is gout a condition?", "what are the tests"])
+               "What causes asthma or eczema?", "Is gout a condition?", "what are the tests",
+               "does gout differ between people", "Does it differ between people?"])
 
 
 @pytest.mark.parametrize("k", [1, 3, 10, 200])

@@ -7,6 +7,7 @@ import pytest
 
 from chatbot.build import build_index
 from chatbot.corpus.model import CorpusError
+from chatbot.index import PassageIndex
 from chatbot.index.artifact import load_index, save_index
 from chatbot.passages.questions_file import parse_questions, questions_by_passage, unanswered_questions
 
@@ -162,3 +163,19 @@ def test_how_closely_a_visitor_asked_a_question_no_passage_answers_is_a_confiden
     save_index(index, tmp_path / "saved")
     loaded, _ = load_index(tmp_path / "saved")
     assert unanswered_match(loaded, "does my health insurance cover acupuncture") == pytest.approx(listed)
+
+
+def test_a_passage_with_written_questions_scores_its_relevance_leaning_on_their_match(make_passage):
+    # score = (1 - e) * relevance + e * question match, e = written_question_weight; a passage
+    # without written questions scores its relevance alone, whatever e is.
+    passages = [make_passage("cupping", "Cupping uses suction cups on the back muscles to loosen them.",
+                             alternates=("will it leave marks on my skin",)),
+                make_passage("fading", "Marks on the skin fade within days after any treatment of the skin.")]
+    question = "will suction leave marks on my skin"
+    plain = PassageIndex(written_question_weight=0.0).fit(passages)
+    leaning = PassageIndex(written_question_weight=0.4).fit(passages)
+    match = leaning.question_match_.scores(list(leaning._parsed(question).intent))
+    expected = 0.6 * plain.scores(question) + 0.4 * match
+    assert leaning.scores(question)[0] == pytest.approx(expected[0])
+    assert leaning.scores(question)[1] == pytest.approx(plain.scores(question)[1])
+    assert match[0] > 0 and match[1] == 0

@@ -7,13 +7,16 @@ Relevance of passage p to query q (TF-IDF vectors, L2-normalised per field):
     relevance(q, p)  = (1 - c) * [(1 - s) * similarity(q, p) + s * max_{sentence u of p} similarity(q, u)]
                        + c * coverage(q, p)
     score(q, p)      = relevance(q, p) for a document passage;
+                       (1 - e) * relevance(q, p) + e * question_match(q, p) for a document
+                       passage with written or taught questions (questions.txt, the inbox);
                        a * question_match(q, p) + b * answer_match(q, p)
                        + (1 - a - b) * relevance(q, p) for an FAQ entry,
                        times (1 - t) when p cannot give the kind of answer asked for
                        (a number, a definition)
 
 question_match is BM25 of the question against the entry's closest wording
-(question or alternate) over intent terms, question words kept;
+(question or alternate; a document passage's written questions) over intent
+terms, question words kept;
 answer_match BM25 of its content words against the answer; each field is
 length-normalised on its own (field_match.py): for an FAQ entry the question is the main signal
 and the answer supporting evidence (Sakata et al., SIGIR 2019).
@@ -135,7 +138,7 @@ class PassageIndex(BaseEstimator):
                  bigram_weight: float = 0.7, coverage_weight: float = 0.25,
                  sentence_weight: float = 0.0, answer_type_penalty: float = 0.35,
                  question_match_weight: float = 0.8, answer_match_weight: float = 0.15,
-                 relative_weight: float = 0.8,
+                 relative_weight: float = 0.8, written_question_weight: float = 0.4,
                  sublinear_tf: bool = True, synonyms: tuple = (), unanswered: tuple = (),
                  prune_bigrams_from: int = 50_000):
         self.text_weight = text_weight
@@ -149,6 +152,7 @@ class PassageIndex(BaseEstimator):
         self.question_match_weight = question_match_weight
         self.answer_match_weight = answer_match_weight
         self.relative_weight = relative_weight
+        self.written_question_weight = written_question_weight
         self.sublinear_tf = sublinear_tf
         self.synonyms = synonyms
         self.unanswered = unanswered
@@ -255,6 +259,11 @@ class PassageIndex(BaseEstimator):
         self._has_wordings = np.zeros(len(self.passages_), dtype=bool)
         self._has_wordings[self.question_match_.owners_] = True
         self.unanswered_match_ = matcher_of_texts(self.question_match_, tuple(self.unanswered))
+        # Document passages with written or taught questions: their score leans on how closely
+        # the visitor asked one of them (_combine), at written_question_weight.
+        self._written = self._has_wordings & ~self._has_question
+        if not self.written_question_weight or not self._written.any():
+            self._written = None
         self._every_passage_has_question = bool(self._has_question.all())
         self._row_maxima = RowMaxima(self.postings_)
 
@@ -377,11 +386,12 @@ class PassageIndex(BaseEstimator):
                 answer = self.answer_match_.scores(list(parsed.content))
         able = self._able_to_answer(parsed)
         return self._combine(similarity, coverage, question, answer, self._has_question,
-                             None if able is None else ~able, every_has_question=self._every_passage_has_question)
+                             None if able is None else ~able, every_has_question=self._every_passage_has_question,
+                             written=self._written)
 
     def _combine(self, similarity: np.ndarray, coverage: np.ndarray, question: np.ndarray | None,
                  answer: np.ndarray | None, has_question: np.ndarray, unable: np.ndarray | None,
-                 every_has_question: bool) -> np.ndarray:
+                 every_has_question: bool, written: np.ndarray | None = None) -> np.ndarray:
         """The score formula of the module docstring over aligned arrays of parts (all passages,
         or some); `similarity` and `coverage` are overwritten.
 
@@ -395,6 +405,13 @@ class PassageIndex(BaseEstimator):
         coverage *= self.coverage_weight
         scores += coverage
         if question is not None:
+            if written is not None:
+                # A document passage keeps its own relevance and adds the match with its
+                # written questions; an FAQ entry is ranked by its question first (below).
+                c = self.written_question_weight
+                leaning = scores * (1.0 - c)
+                leaning += question * c
+                np.copyto(scores, leaning, where=written)
             a, b = self.question_match_weight, self.answer_match_weight
             blended = scores * (1.0 - a - b)
             blended += question * a
@@ -496,7 +513,11 @@ class PassageIndex(BaseEstimator):
             if len(self.question_match_.owners_):
                 a, b = self.question_match_weight, self.answer_match_weight
                 blended = (1.0 - a - b) * bound + a * parts["question"] + b * parts["answer"]
-                bound = blended if self._every_passage_has_question else max(bound, blended)
+                if self._every_passage_has_question:
+                    bound = blended
+                else:
+                    c = self.written_question_weight if self._written is not None else 0.0
+                    bound = max(bound, blended, (1.0 - c) * bound + c * parts["question"])
             bounds.append(bound)
         return bounds[::-1]
 
@@ -527,7 +548,8 @@ class PassageIndex(BaseEstimator):
         able = self._able_to_answer(parsed)
         return self._combine(similarity, coverage, question, answer, self._has_question[rows],
                              None if able is None else ~able[rows],
-                             every_has_question=self._every_passage_has_question)
+                             every_has_question=self._every_passage_has_question,
+                             written=None if self._written is None else self._written[rows])
 
     def _sentence_scores(self, parsed: Query) -> np.ndarray:
         return accumulate(self.sentence_postings_, parsed.ids, parsed.weights, len(self.sentence_spans_))
