@@ -82,11 +82,11 @@ SETTINGS: tuple[Setting, ...] = (
             "answered and not yet stored) lives here too. Default: `spool/` in the instance folder."),
     Setting("CHATBOT_RATE_LIMIT", "30/minute",
             "Requests per visitor address to the chat and feedback endpoints, e.g. `30/minute`; `off` disables it."),
-    Setting("CHATBOT_ANSWER_THRESHOLD", 0.6,
+    Setting("CHATBOT_ANSWER_THRESHOLD", 0.7,
             "How sure the bot must be (a probability, 0-1) that the passages it shows answer the question; "
             "below it the bot says it does not know. 0.7 means: answer when at least 70% sure. "
             "The default was chosen by cross-validation (see README, Quality).", float),
-    Setting("CHATBOT_INBOX_LOW_CONFIDENCE", 0.75,
+    Setting("CHATBOT_INBOX_LOW_CONFIDENCE", 0.85,
             "Answers given with a probability (0-1) below this go to the staff inbox of questions to review, "
             "with the unanswered ones; the default is the default answer threshold + 0.15.", float),
     Setting("CHATBOT_SUGGESTION_MARGIN", 0.85,
