@@ -251,16 +251,14 @@ class PassageIndex(BaseEstimator):
         self._known_terms: dict[str, tuple[int, float] | None] = {}
         self._last_match = None
         # FAQ entries (the passages with an answer field) rank by their question and answer
-        # matches (the blend of _combine); a document passage with written questions ranks
-        # by its own fields, its question wordings a field of them, and its question match
-        # only tells the confidence model how closely the visitor asked one of them.
+        # matches first (the blend of _combine). A document passage with written or taught
+        # questions (_written) keeps its own relevance, those wordings a field of it, and
+        # leans on how closely the visitor asked one of them at written_question_weight.
         self._has_question = np.zeros(len(self.passages_), dtype=bool)
         self._has_question[self.answer_match_.owners_] = True
         self._has_wordings = np.zeros(len(self.passages_), dtype=bool)
         self._has_wordings[self.question_match_.owners_] = True
         self.unanswered_match_ = matcher_of_texts(self.question_match_, tuple(self.unanswered))
-        # Document passages with written or taught questions: their score leans on how closely
-        # the visitor asked one of them (_combine), at written_question_weight.
         self._written = self._has_wordings & ~self._has_question
         if not self.written_question_weight or not self._written.any():
             self._written = None
