@@ -319,6 +319,37 @@ def test_the_database_row_and_the_current_file_of_one_publish_load_it_once(two_v
     live.stop()
 
 
+class SlowDatabase(FakeDatabase):
+    """A FakeDatabase whose checks take a while, and which records whether one was under way."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.checking = threading.Event()
+        self.checks_after_stop = 0
+        self.stopped = False
+
+    def published(self):
+        self.checking.set()
+        time.sleep(0.3)
+        if self.stopped:
+            self.checks_after_stop += 1
+        return self.version
+
+
+def test_stopping_the_watcher_waits_for_a_check_under_way(two_versions):
+    # close_app disposes the storage right after stop(): a check still running
+    # then would open a connection nobody closes.
+    store, _, old, _ = two_versions
+    database = SlowDatabase(IndexStore(store.root), old)
+    live = LiveIndex(store, source=database, check_seconds=0.05)
+    live.start_watching()
+    assert database.checking.wait(5)
+    live.stop()
+    database.stopped = True
+    time.sleep(0.5)
+    assert database.checks_after_stop == 0
+
+
 def test_two_triggers_at_once_load_one_version_once(two_versions):
     store, database, old, new = two_versions
     live = LiveIndex(store, source=database)

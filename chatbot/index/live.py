@@ -98,6 +98,7 @@ class LiveIndex:
         self._watcher_pid: int | None = None
         self._stop = threading.Event()
         self._first_check = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     @property
     def served(self) -> Served | None:
@@ -217,9 +218,9 @@ class LiveIndex:
                 self._watcher_pid = os.getpid()
                 self._stop = threading.Event()
                 self._first_check = threading.Event()
-                thread = threading.Thread(target=self._watch, args=(self._stop, self._first_check),
-                                          name="index-watcher", daemon=True)
-                thread.start()
+                self._watcher = threading.Thread(target=self._watch, args=(self._stop, self._first_check),
+                                                 name="index-watcher", daemon=True)
+                self._watcher.start()
             return self._first_check
 
     def serve_published(self, heartbeat: Callable[[], None] = lambda: None, beat_seconds: float = 1.0,
@@ -254,7 +255,13 @@ class LiveIndex:
         except Exception:  # the watcher must outlive any one bad check
             log.exception("index watcher check failed")
 
-    def stop(self) -> None:
-        """Stop this process's watcher thread (tests, shutdown)."""
-        self._stop.set()
-        self._watcher_pid = None
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop this process's watcher thread and wait up to `timeout` s for a check under way (tests,
+        shutdown): the caller may then close the storage without the watcher opening a connection after."""
+        with self._watcher_lock:
+            self._stop.set()
+            thread = self._watcher if self._watcher_pid == os.getpid() else None
+            self._watcher_pid = None
+            self._watcher = None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
