@@ -186,7 +186,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CHATBOT_TRUSTED_PROXIES", 0,
             "Number of proxies in front of the bot whose X-Forwarded-For and X-Forwarded-Proto are "
             "trusted (1 behind one TLS proxy). 0: the connection's address is the visitor's.", int),
-    Setting("CHATBOT_LOG_LEVEL", "INFO", "Log level of the application (DEBUG, INFO, WARNING, ERROR)."),
+    Setting("CHATBOT_LOG_LEVEL", "INFO", "Log level of the application (DEBUG, INFO, WARNING, ERROR); "
+            "DEBUG adds a line per chat reply (its ids, kind, scores and time)."),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}
