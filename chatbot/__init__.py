@@ -60,7 +60,8 @@ def create_app(test_config: dict | None = None):
 
 def close_app(app) -> None:
     """Stop what an app started: its chat log's writer (what it holds is written or spooled),
-    the builds it launched, its index watcher, and its database connections.
+    the builds it launched, its index watcher, its clinic settings' re-reads, and its database
+    connections (only once nothing else can use them).
 
     For tests and for programs that embed the app; a gunicorn worker ends through
     its exit hooks (gunicorn.conf.py).
@@ -71,4 +72,6 @@ def close_app(app) -> None:
         app.extensions["chatbot_workspace"].close()
     service = app.extensions["chatbot"]
     service.live_index.stop()
+    if service.clinic is not None:
+        service.clinic.close()
     service.storage.dispose()

@@ -310,6 +310,31 @@ def test_saved_clinic_settings_reach_another_server_within_its_refresh(app, wf):
             break
         threading.Event().wait(0.02)
     assert other_server.current()["CHATBOT_GREETING"] == "Hi from the database"
+    other_server.close()  # its last re-read ends before the app's connections are closed
+
+
+def test_closing_clinic_settings_waits_for_a_re_read_and_starts_no_more():
+    from chatbot.staff.clinic_settings import LiveClinicSettings
+
+    class SlowStore:
+        def __init__(self):
+            self.started, self.finished = threading.Event(), 0
+
+        def saved(self):
+            self.started.set()
+            threading.Event().wait(0.3)
+            self.finished += 1
+            return {}
+
+    store = SlowStore()
+    live = LiveClinicSettings(store, {"CHATBOT_GREETING": "Hi"}, refresh_seconds=0)
+    live.current()
+    assert store.started.wait(5)
+    live.close()
+    assert store.finished == 1  # the re-read under way ended before close() returned
+    live.current()
+    threading.Event().wait(0.1)
+    assert store.finished == 1 and live.current()["CHATBOT_GREETING"] == "Hi"
 
 
 def test_only_administrators_reach_the_settings_and_accounts_pages(own_app):

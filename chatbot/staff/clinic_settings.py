@@ -150,12 +150,14 @@ class LiveClinicSettings:
         self._read_at = float("-inf")
         self._refreshing = threading.Lock()
         self._pid = os.getpid()
+        self._closed = False
 
     def current(self) -> Mapping[str, Any]:
         """The settings in effect now (never waits for the database)."""
         if self._pid != os.getpid():  # a forked worker: a refresh the parent ran is not running here
             self._refreshing, self._pid = threading.Lock(), os.getpid()
-        if time.monotonic() - self._read_at >= self.refresh_seconds and self._refreshing.acquire(blocking=False):
+        if (not self._closed and time.monotonic() - self._read_at >= self.refresh_seconds
+                and self._refreshing.acquire(blocking=False)):
             self._read_at = time.monotonic()
             threading.Thread(target=self._refresh_and_release, name="clinic-settings", daemon=True).start()
         return self._current
@@ -171,6 +173,13 @@ class LiveClinicSettings:
         if merged != dict(self._current):  # a new object only for new values: users cache by identity
             self._current = MappingProxyType(merged)
         self._read_at = time.monotonic()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Start no more background re-reads and wait up to `timeout` s for one under way (shutdown,
+        tests): the caller may then close the storage without a re-read opening a connection after."""
+        self._closed = True
+        if self._pid == os.getpid() and self._refreshing.acquire(timeout=timeout):
+            self._refreshing.release()
 
     def _refresh_and_release(self) -> None:
         try:

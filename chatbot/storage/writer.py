@@ -207,6 +207,9 @@ class ChatLogWriter:
             log.error("chat log: %d record(s) not stored at shutdown: neither the database nor the spool took "
                       "them", len(self._backlog))
         self.journal.close()  # its files are deleted, unless they hold records still pending
+        running = self._database.running()  # a health check's ping: its connection is closed below too
+        if running is not None:
+            futures.wait([running], timeout=timeout)
         self.storage.dispose()  # its connections close now, not whenever they are collected
 
     # -- the writer thread -----------------------------------------------------
