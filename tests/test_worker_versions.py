@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot import create_app
+from chatbot import close_app, create_app
 from chatbot.build import build_index, publish_build
 from chatbot.index import store as store_module
 from chatbot.index.artifact import IndexLoadError
@@ -92,9 +92,8 @@ def settled_health(client, tries: int = 20) -> dict:
 
 
 def close(app) -> None:
-    """Stop the app's index watcher and close its database connections."""
-    app.extensions["chatbot"].live_index.stop()
-    app.extensions["chatbot"].storage.dispose()
+    """Stop everything the app started (its chat log too) and close its database connections."""
+    close_app(app)
 
 
 def corrupt(index_dir: Path, version: str) -> None:

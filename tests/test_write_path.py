@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from chatbot import create_app
+from chatbot import close_app, create_app
 from chatbot.storage import Exchange, Storage, StorageError
 from chatbot.storage.message_ids import MessageIds
 from chatbot.storage.records import exchange_record, feedback_record
@@ -63,10 +63,7 @@ def make_app(tmp_path, shared_index_dir):
 
     yield make
     for app in made:
-        if "chatbot_chat_log" in app.extensions:
-            app.extensions["chatbot_chat_log"].close()
-        app.extensions["chatbot"].live_index.stop()
-        app.extensions["chatbot"].storage.dispose()
+        close_app(app)
 
 
 def timed_post(client, path: str, body: dict):
