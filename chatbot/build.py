@@ -19,7 +19,8 @@ from .index.artifact import IndexLoadError, load_index
 from .index.store import IndexStore
 from .index.synonyms import load_synonyms
 from .passages import SegmentOptions, make_passages
-from .passages.questions_file import load_questions, questions_by_passage, unanswered_questions
+from .passages.model import Passage
+from .passages.questions_file import NO_PASSAGE, load_questions, questions_by_passage, unanswered_questions
 from .passages.taught import with_taught_questions
 
 PROGRESS_DELAY_SECONDS = 2.0
@@ -44,7 +45,9 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
     `index_params` override PassageIndex's defaults (for evaluation and tuning).
     `taught_questions` (passage id -> wordings staff taught it, staff/inbox.py) join
     those passages' question field, after the wordings of the corpus' questions.txt
-    (passages/questions_file.py). `hidden_files` (paths relative to `corpus_dir`, staff/shipped.py)
+    (passages/questions_file.py); those under NO_PASSAGE join the file's questions no
+    passage answers. A wording that some passage answers (its question or another
+    wording of it) is never counted as unanswered. `hidden_files` (paths relative to `corpus_dir`, staff/shipped.py)
     are left out, as staff chose in the workspace.
     """
     started = time.perf_counter()
@@ -66,11 +69,13 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
     errors += join_errors
     if strict and join_errors:
         raise CorpusError(join_errors)
-    passages = with_taught_questions(passages, _joined_wordings(written, taught_questions or {}))
+    taught_questions = taught_questions or {}
+    passages = with_taught_questions(passages, _joined_wordings(written, taught_questions))
     if not passages:
         raise CorpusError(f"no passages could be made from {corpus_dir}: add documents or FAQ entries")
+    unanswered = _unanswered(unanswered_questions(sections) + tuple(taught_questions.get(NO_PASSAGE, ())), passages)
     steps.update()
-    index = PassageIndex(**{"synonyms": tuple(rules), "unanswered": unanswered_questions(sections),
+    index = PassageIndex(**{"synonyms": tuple(rules), "unanswered": unanswered,
                             **(index_params or {})}).fit(passages)
     steps.update()
     seconds = time.perf_counter() - started
@@ -92,6 +97,13 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
         "seconds": round(seconds, 3),
     }
     return BuildResult(index, report, errors)
+
+
+def _unanswered(wordings: tuple[str, ...], passages: list[Passage]) -> tuple[str, ...]:
+    """`wordings` once each, without those a passage answers: staff who later answered a
+    question they had marked "not ours" (or wrote it under a passage too) meant the answer."""
+    answered = {w.casefold() for p in passages for w in (p.question or "", *p.alternates) if w}
+    return tuple(dict.fromkeys(w for w in wordings if w.casefold() not in answered))
 
 
 def _joined_wordings(*sources: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:

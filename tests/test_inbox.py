@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from chatbot.passages.questions_file import NO_PASSAGE
 from chatbot.settings import resolve_settings
 from chatbot.staff.audit import AuditLog
 from chatbot.staff.inbox import Inbox
@@ -34,6 +35,9 @@ FEEL_NEW = "what do I feel while being treated"
 COVER = ["will my health plan cover it", "is it covered by my health plan", "does my health plan cover this"]
 COVER_NEW = "would my health plan cover the cost"
 OFF_TOPIC = ["can you fix my car engine", "can you repair my car engine?"]
+SMOKING = ["can acupuncture needles help me quit smoking", "will acupuncture help me stop smoking",
+           "acupuncture sessions to quit smoking?"]
+SMOKING_NEW = "could acupuncture help me quit cigarettes and smoking"
 _ids = itertools.count()
 
 
@@ -247,6 +251,29 @@ def test_not_ours_keeps_saying_it_does_not_know_and_guards_it_with_check_questio
         assert after.responder.respond(text, after.index).kind == "no_answer"
     kinds = workspace.versions.get(workspace.versions.list()[0].version).evaluation["candidate"]["kinds"]
     assert kinds["no_answer"] == {"questions": 2, "correct": 2, "rate": 1.0}
+
+
+def test_not_ours_teaches_the_bot_to_doubt_questions_like_them(clinic):
+    workspace, bot, _ = clinic
+    before = {text: bot.responder.respond(text, bot.index).confidence for text in (*SMOKING, SMOKING_NEW)}
+    ids = [asked(workspace.storage, bot, text) for text in SMOKING]
+    workspace.inbox.not_ours(ids, STAFF)
+    assert sorted(workspace.knowledge.taught_questions()[NO_PASSAGE]) == sorted(SMOKING)
+    assert workspace.audit.recent(1)[0].detail["wordings_added"] == len(SMOKING)
+    after = retrained(workspace)
+    assert set(SMOKING) <= set(after.index.unanswered)
+    for text in (*SMOKING, SMOKING_NEW):  # SMOKING_NEW: a wording nobody marked
+        reply = after.responder.respond(text, after.index)
+        assert reply.kind == "no_answer" and reply.confidence < before[text], text
+
+
+def test_a_question_marked_not_ours_then_answered_is_no_longer_counted_unanswered(clinic):
+    workspace, bot, entry = clinic
+    workspace.inbox.not_ours([asked(workspace.storage, bot, COVER[0])], STAFF)
+    assert COVER[0] in retrained(workspace).index.unanswered
+    workspace.knowledge.update_faq(entry.id, question=INSURANCE_Q, answer=INSURANCE_A, alternates=(COVER[0],),
+                                   source_title=None, source_url=None, editor=STAFF)
+    assert COVER[0] not in retrained(workspace).index.unanswered
 
 
 def test_a_group_shows_the_closest_entries_with_their_faq_ids(clinic):

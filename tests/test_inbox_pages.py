@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from admin_client import EMAIL, PASSWORD, Staff, actions
+from chatbot.passages.questions_file import NO_PASSAGE
 from chatbot.storage.model import Exchange
 
 PARKING = ("where do I park my car", "where can I park the car", "where to park my car near the clinic")
@@ -164,8 +165,10 @@ def test_not_something_we_answer_keeps_them_as_no_answer_check_questions(staff, 
     response = staff.post("/admin/inbox/not-ours", {"message_ids": " ".join(parking.message_ids)},
                           follow_redirects=True)
     assert "Marked as not something the clinic answers" in shown(response)
+    assert "Retrain so the bot says it does not know to these and to questions like them" in shown(response)
     checks = {c.question: c.expect for c in wf.knowledge.list_checks()}
     assert {checks.get(wording) for wording in PARKING} == {"no_answer"}
+    assert set(PARKING) <= set(wf.knowledge.taught_questions()[NO_PASSAGE])  # the next build's unanswered list
     assert not set(parking.message_ids) & open_ids(wf)
 
 

@@ -9,6 +9,7 @@ from chatbot.build import build_index
 from chatbot.corpus.model import CorpusError
 from chatbot.index import PassageIndex
 from chatbot.index.artifact import load_index, save_index
+from chatbot.index.passage_index import UNANSWERED_LIST_FULL
 from chatbot.passages.questions_file import parse_questions, questions_by_passage, unanswered_questions
 
 QUESTIONS = """# what visitors ask
@@ -163,6 +164,28 @@ def test_how_closely_a_visitor_asked_a_question_no_passage_answers_is_a_confiden
     save_index(index, tmp_path / "saved")
     loaded, _ = load_index(tmp_path / "saved")
     assert unanswered_match(loaded, "does my health insurance cover acupuncture") == pytest.approx(listed)
+
+
+def test_a_short_list_counts_in_full_only_where_a_question_comes_close_to_it(make_corpus, topic_files):
+    # Two listed questions say little about a question far from both: it must not look
+    # "surely answerable" next to a clinic with no list, where the signal is at its mean.
+    index = build_index(make_corpus(topic_files | {"questions.txt": QUESTIONS + NOT_ANSWERED})).index
+    mean = index.confidence_.mean_of("unanswered_match")
+
+    def signal_and_raw(question: str) -> tuple[float, float]:
+        raw = float(index.unanswered_match_.scores(list(index._parsed(question).intent))[0])
+        return index.answer_features(question, index.search(question, 3))["unanswered_match"], raw
+
+    far, far_raw = signal_and_raw("do the needles cause a brief prick")
+    assert far_raw < mean and far_raw < far < mean
+    assert far == pytest.approx(mean + (far_raw - mean) * len(index.unanswered) / UNANSWERED_LIST_FULL)
+    close, close_raw = signal_and_raw("does my health insurance cover acupuncture")
+    assert close_raw > mean and close == close_raw
+    long_list = PassageIndex(unanswered=tuple(f"question number {n} about {n} things" for n in range(200)))
+    long_list.fit(index.passages_)
+    question = "do the needles cause a brief prick"
+    raw = float(long_list.unanswered_match_.scores(list(long_list._parsed(question).intent))[0])
+    assert long_list.answer_features(question, long_list.search(question, 3))["unanswered_match"] == raw
 
 
 def test_a_passage_with_written_questions_scores_its_relevance_leaning_on_their_match(make_passage):

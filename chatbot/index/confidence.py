@@ -62,6 +62,10 @@ class ConfidenceModel:
                                  if not math.isnan(value := features[name]))
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
+    def mean_of(self, feature: str) -> float | None:
+        """The mean of `feature` over the examples the model was fitted on; None if it is not one of its features."""
+        return self.means[self.features.index(feature)] if feature in self.features else None
+
     def to_dict(self) -> dict:
         return {"features": list(self.features), "coefficients": list(self.coefficients),
                 "intercept": self.intercept, "means": list(self.means), "scales": list(self.scales),

@@ -98,6 +98,9 @@ DENSE_PASS_MAX_PASSAGES = 24_000
 # 23 us at the clinic's 296 sentences, 119 against 62 at 46k, 152 against 225 at 182k).
 DENSE_PASS_MAX_SENTENCES = 60_000
 BUILD_CHUNK = 100_000  # rows (passages, sentences) weighted at a time in a build (1/25 of the sentences at 250k)
+# A list of questions no passage answers this long tells as much when it is not matched as the
+# shipped one (229 questions) the confidence model was fitted with; shorter ones count less there.
+UNANSWERED_LIST_FULL = 200
 COMMON_WORD_ZIPF = 5.0  # "open", "time", "pay" are above; "needle", "sciatica" below
 _UNSEEN = object()
 
@@ -635,8 +638,7 @@ class PassageIndex(BaseEstimator):
     def answer_features(self, query: str, hits: list[Hit]) -> dict[str, float]:
         """The confidence signals of `hits` (the ranking of `query`), named as in confidence.FEATURES."""
         parsed = self._parsed(query)
-        # Without a list there is nothing to be close to: unknown, not far (confidence.py).
-        unanswered = float(self.unanswered_match_.scores(list(parsed.intent))[0]) if self.unanswered else math.nan
+        unanswered = self._unanswered_match(parsed)
         if not hits:
             return dict.fromkeys(FEATURES, 0.0) | {"unknown_share": 1.0, "common_share": _common_share(query),
                                                    "asked_concepts": float(len(parsed.concepts)),
@@ -661,6 +663,25 @@ class PassageIndex(BaseEstimator):
                 "asked_concepts": float(len(parsed.concepts)),
                 "answer_type_met": float(self._gives_answer_type(parsed, row, hits[0].passage.text)),
                 "unanswered_match": unanswered}
+
+    def _unanswered_match(self, parsed: Query) -> float:
+        """How closely the question asks one of the questions no passage answers (`unanswered`).
+
+        Without a list there is nothing to be close to: NaN, which the model counts
+        at its mean (unknown, not far; confidence.py). A list shorter than
+        UNANSWERED_LIST_FULL tells less when it is *not* matched: a visitor's question
+        is far from three questions staff marked "not ours" whether or not the pages
+        answer it. So below the model's mean, a short list's match is drawn towards
+        the mean in proportion to its length; a close match counts in full.
+        """
+        if not self.unanswered:
+            return math.nan
+        match = float(self.unanswered_match_.scores(list(parsed.intent))[0])
+        share = len(self.unanswered) / UNANSWERED_LIST_FULL
+        mean = self.confidence_.mean_of("unanswered_match")
+        if share >= 1.0 or mean is None or match >= mean:
+            return match
+        return mean + (match - mean) * share
 
     def answer_probability(self, query: str, hits: list[Hit]) -> float:
         """Calibrated probability that the passages shown for `hits` answer `query` (confidence.py).

@@ -16,7 +16,8 @@ safety gate keeps what staff taught:
 - answer_with_entry: the wordings become a staff FAQ entry's alternates;
 - answer_with_passage: they become "questions this passage answers", the
   passage's question field in the next build (knowledge.py, build_job.py);
-- not_ours: they become check questions expecting "I don't know";
+- not_ours: they become questions no passage answers (the `[no passage]` list of
+  questions.txt, passages/questions_file.py) and check questions expecting "I don't know";
 - dismiss: the questions simply leave the inbox.
 
 To write a new answer, staff get `draft_answer`'s wordings in the FAQ form;
@@ -40,6 +41,7 @@ from sqlalchemy import and_, or_, select
 from ..answer.kinds import ReplyKind
 from ..index import Hit
 from ..passages.model import Passage
+from ..passages.questions_file import NO_PASSAGE
 from ..storage import Storage
 from ..storage.tables import ExchangeRow, FeedbackRow
 from ..text import squash_spaces
@@ -205,14 +207,23 @@ class Inbox:
         return {"question": wordings[0] if wordings else "", "alternates": wordings[1:]}
 
     def not_ours(self, message_ids: Sequence[str], actor: str) -> int:
-        """Keep the wordings as check questions expecting "I don't know"; how many were added."""
+        """The wordings become questions no passage answers, and check questions expecting
+        "I don't know"; how many check questions were added.
+
+        The next build counts them with the `[no passage]` questions of questions.txt:
+        the closer a visitor asks one of them, the readier the bot is to say it does
+        not know (the confidence model's `unanswered_match`), for wordings nobody taught too.
+        """
         ids, actor = _checked_ids(message_ids), checked_name(actor, "actor")
         questions = self._open_questions(ids=ids)
         if not questions:
             return 0
+        new = _new_wordings(questions, self.knowledge.taught_questions().get(NO_PASSAGE, ()))
+        self.knowledge.add_taught_questions(NO_PASSAGE, new, actor)
         checks = self._add_checks(_wordings(questions), ReplyKind.NO_ANSWER.value, (), actor)
         self._decide(questions, NOT_OURS, None, actor)
-        self.audit.record(actor, "inbox.not_ours", {"questions": len(questions), "check_questions_added": checks})
+        self.audit.record(actor, "inbox.not_ours", {"questions": len(questions), "wordings_added": len(new),
+                                                    "check_questions_added": checks})
         return checks
 
     def dismiss(self, message_ids: Sequence[str], actor: str) -> int:

@@ -118,12 +118,13 @@ def inbox_answer():
 
 @bp.post("/inbox/not-ours")
 def inbox_not_ours():
-    """"Not something we answer": the wordings become check questions expecting "I don't know"."""
+    """"Not something we answer": the wordings become questions no passage answers, and check
+    questions expecting "I don't know"."""
     ids = _open_ids(InboxGroupForm())
     if ids is not None:
         added = current_workspace().inbox.not_ours(ids, current_actor())
-        flash(f"Marked as not something the clinic answers; {_wordings(added)} added as check questions, "
-              f"so the bot keeps saying it does not know.", "success")
+        flash(f"Marked as not something the clinic answers; {_wordings(added)} added as check questions. "
+              f"Retrain so the bot says it does not know to these and to questions like them.", "success")
     return _back_to_inbox()
 
 
