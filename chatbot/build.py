@@ -47,8 +47,8 @@ def build_index(corpus_dir: str | Path, strict: bool = False, extra_documents: l
     those passages' question field, after the wordings of the corpus' questions.txt
     (passages/questions_file.py); those under NO_PASSAGE join the file's questions no
     passage answers. A wording that some passage answers (its question or another
-    wording of it) is never counted as unanswered. `hidden_files` (paths relative to `corpus_dir`, staff/shipped.py)
-    are left out, as staff chose in the workspace.
+    wording of it) is never counted as unanswered. `hidden_files` (paths relative to
+    `corpus_dir`, staff/shipped.py) are left out, as staff chose in the workspace.
     """
     started = time.perf_counter()
     corpus_dir = Path(corpus_dir)
