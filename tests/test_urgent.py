@@ -31,7 +31,7 @@ NEW_URGENT_CASES = [(c["message"], c["category"]) for c in NEW_CASES if c["urgen
 NEW_ORDINARY_CASES = [c["message"] for c in NEW_CASES if not c["urgent"]]
 DEV = _jsonl(DATA / "dev.jsonl")
 # Visitors' messages of every suite that labels reply kinds (the fresh sets, extra, dev).
-SUITE_ROWS = [r for name in ("dev", "extra", "fresh", "fresh2", "fresh3", "fresh4", "fresh5")
+SUITE_ROWS = [r for name in ("dev", "extra", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6")
               for r in _jsonl(DATA / f"{name}.jsonl")]
 
 
