@@ -91,11 +91,6 @@ def settled_health(client, tries: int = 20) -> dict:
     return health
 
 
-def close(app) -> None:
-    """Stop everything the app started (its chat log too) and close its database connections."""
-    close_app(app)
-
-
 def corrupt(index_dir: Path, version: str) -> None:
     """Truncate the largest data file of the version's local copy to half its size."""
     folder = IndexStore(index_dir).path(version)
@@ -205,7 +200,7 @@ def test_a_corrupt_local_copy_of_the_published_version_is_fetched_again_from_the
         assert reply["kind"] == "answer" and "evening" in reply["passages"][0]["text"]
         IndexStore(shared_site["index"]).load(published)  # the local copy is whole again
     finally:
-        close(app)
+        close_app(app)
 
 
 def test_a_missing_local_copy_on_a_new_server_is_fetched_from_the_database(shared_site, train, tmp_path):
@@ -216,7 +211,7 @@ def test_a_missing_local_copy_on_a_new_server_is_fetched_from_the_database(share
         assert app.test_client().get("/api/health").get_json()["index_version"] == published
         assert IndexStore(other["index"]).current() == published
     finally:
-        close(app)
+        close_app(app)
 
 
 def test_without_a_usable_copy_anywhere_a_corpus_fallback_serves_and_health_says_so(site):
@@ -230,7 +225,7 @@ def test_without_a_usable_copy_anywhere_a_corpus_fallback_serves_and_health_says
             assert health["index_version"] != local_only
             assert app.test_client().post("/api/chat", json={"message": "Do the needles hurt?"}).status_code == 200
         finally:
-            close(app)
+            close_app(app)
 
 
 def test_a_publication_after_a_fallback_makes_health_ok_again(site, train):
@@ -243,7 +238,7 @@ def test_a_publication_after_a_fallback_makes_health_ok_again(site, train):
         health = settled_health(app.test_client())
         assert (health["status"], health["index_version"], health["index_source"]) == ("ok", published, "published")
     finally:
-        close(app)
+        close_app(app)
 
 
 def test_the_version_built_at_a_first_start_is_registered_and_can_be_rolled_back_to(shared_site, train):
@@ -256,7 +251,7 @@ def test_the_version_built_at_a_first_start_is_registered_and_can_be_rolled_back
         app.extensions["chatbot_workspace"].rollback(first, COMMAND_LINE)
         assert app.extensions["chatbot"].live_index.get().version == first != later
     finally:
-        close(app)
+        close_app(app)
 
 
 # -- the live index itself -----------------------------------------------------------

@@ -45,12 +45,14 @@ def chat():
                              served.version, datetime.now(timezone.utc), answer.confidence))
     # Logs carry ids, sizes, kinds, scores and timings; never the visitor's words. DEBUG, not INFO:
     # the stored exchange holds the same ids, kind and scores, and the access log has a line per
-    # request; at INFO this line was about 4% of a chat's server CPU (bench/README.md).
-    log.debug("chat message_id=%s length=%d kind=%s top_score=%.3f passages=%s index=%s logged=%s ms=%.1f",
-             message_id, len(chat_request.message), answer.kind,
-             answer.passages[0].score if answer.passages else 0.0,
-             ",".join(p.id for p in answer.passages), served.version, stored,
-             (time.perf_counter() - started) * 1000)
+    # request; at INFO this line was about 4% of a chat's server CPU (bench/README.md). Its
+    # arguments are made only when the line is written.
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("chat message_id=%s length=%d kind=%s top_score=%.3f passages=%s index=%s logged=%s ms=%.1f",
+                  message_id, len(chat_request.message), answer.kind,
+                  answer.passages[0].score if answer.passages else 0.0,
+                  ",".join(p.id for p in answer.passages), served.version, stored,
+                  (time.perf_counter() - started) * 1000)
     return jsonify(answer_json(answer, message_id, served.version))
 
 
