@@ -92,7 +92,7 @@ def _prepare_sqlite_connection(dbapi_connection, connection_record, timeout: flo
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        _use_write_ahead_log(cursor, timeout)
+        use_write_ahead_log(cursor, timeout)
         # With WAL, NORMAL may lose the last commits on power failure but never
         # corrupts the file; chat logs do not need a disk flush per message.
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -101,8 +101,11 @@ def _prepare_sqlite_connection(dbapi_connection, connection_record, timeout: flo
         cursor.close()
 
 
-def _use_write_ahead_log(cursor, timeout: float) -> None:
+def use_write_ahead_log(cursor, timeout: float) -> None:
     """Switch the file to WAL (once: the mode is stored in the file), retrying while others hold it.
+
+    `cursor`: a DB-API cursor or sqlite3 connection of the file. Raises
+    sqlite3.OperationalError when the file stays locked for `timeout` seconds.
 
     Write-ahead log: readers and the one writer do not block each other, so
     several gunicorn workers can log at once. Switching needs the file to
