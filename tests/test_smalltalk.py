@@ -185,6 +185,20 @@ def test_a_message_further_from_every_wording_does_not_match(message):
     assert smalltalk.classify(message) is None
 
 
+@pytest.mark.parametrize("message", [
+    "hi there, thanks so much, you've been a big help, bye for now",  # 13 words, three wordings
+    "hello again, am I talking to a real person or a bot?",
+])
+def test_a_message_longer_than_any_wording_is_smalltalk_when_all_of_it_is(message):
+    assert len(message.split()) > 10
+    assert classify_smalltalk(message) is not None
+
+
+def test_a_message_of_more_than_fifteen_words_is_never_smalltalk():
+    assert classify_smalltalk("hi " * 15) is not None
+    assert classify_smalltalk("hi " * 16) is None
+
+
 def test_when_a_message_mixes_sections_the_one_further_down_the_file_wins():
     smalltalk, _ = Smalltalk.from_text(SECTIONS)
     assert smalltalk.classify("hi, who am i talking to?") == SmalltalkMatch("about_bot")

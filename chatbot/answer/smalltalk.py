@@ -27,9 +27,14 @@ from nltk.metrics.distance import edit_distance
 from ..corpus.model import LoadError
 from ..text import words
 from .rules_file import LoadedFromFile
-from .smalltalk_file import MAX_WORDS, SMALLTALK_FILE, SmalltalkIntent, parse_smalltalk
+from .smalltalk_file import SMALLTALK_FILE, SmalltalkIntent, parse_smalltalk
 
 MAX_EDITS = 1   # small words missing from or added to wordings, per message
+# A message may be longer than any one wording (at most MAX_WORDS): a wording
+# with a greeting, thanks or filler words around it ("is there a human typing
+# these replies or is it automated", 11 words). Every word must still belong to
+# smalltalk; longer messages are questions or text pasted in, not chat.
+MAX_MESSAGE_WORDS = 15
 # Words that carry no meaning of their own in smalltalk: one of them may be
 # missing or extra ("are you a person or a bot" ~ "are you a real person or a
 # bot"). Question words (who, what, how, can, do) are left out on purpose: "who
@@ -93,7 +98,7 @@ class Smalltalk(LoadedFromFile):
     def classify(self, message: str) -> SmalltalkMatch | None:
         """The smalltalk intent of a short message made only of smalltalk, else None."""
         tokens = words(message)
-        if not self._wordings or not tokens or len(tokens) > MAX_WORDS:
+        if not self._wordings or not tokens or len(tokens) > MAX_MESSAGE_WORDS:
             return None
         known = []
         for token in tokens:
