@@ -8,8 +8,10 @@ from __future__ import annotations
 import ast
 import os
 import secrets
+import signal
 import sqlite3
 import threading
+import time
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -451,7 +453,14 @@ def test_storage_used_before_a_fork_works_in_the_child_and_still_in_the_parent(s
             status = 0
         finally:
             os._exit(status)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    # Bounded: a child forked beside other tests' threads can inherit a lock one of them held and hang.
+    deadline = time.monotonic() + 60
+    while (finished := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if finished[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child did not finish within 60 s")
+    assert os.waitstatus_to_exitcode(finished[1]) == 0
     storage.record_exchange(make_exchange("parent-after"))
     assert storage.get_exchange("child") is not None
