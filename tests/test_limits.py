@@ -48,6 +48,15 @@ def in_fresh_process(function, *args):
         return fresh_process.submit(function, *args).result(timeout=600)
 
 
+def stop_stragglers(workers) -> None:
+    """Kills the workers still running after their join's timeout: multiprocessing would wait for
+    them when the process exits, and a hung test would hang the suite."""
+    for worker in workers:
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+
+
 def _hit_many(uri: str, times: int) -> int:
     limiter = FixedWindowRateLimiter(storage_from_string(uri))
     return sum(limiter.hit(parse("1000/hour"), "visitor") for _ in range(times))
@@ -92,6 +101,7 @@ def _fresh_starts_that_lost_hits(folder: str, starts: int) -> list[tuple]:
             worker.start()
         for worker in workers:
             worker.join(60)
+        stop_stragglers(workers)
         stored = storage_from_string(uri).get(parse("1000/hour").key_for("visitor"))
         if counted.value != 30 or stored != 30:
             lost.append((start, counted.value, stored, [worker.exitcode for worker in workers]))
@@ -137,6 +147,7 @@ def _master_lets_go_and_one_worker_stops(uri: str) -> tuple[list, int]:
     master_let_go.set()
     for worker in workers:
         worker.join(30)
+    stop_stragglers(workers)
     return [worker.exitcode for worker in workers], storage_from_string(uri).get(parse("1000/hour").key_for("visitor"))
 
 
