@@ -22,7 +22,8 @@ CONTRACTIONS = {
     "cant": "can't", "cannot": "can't", "couldn't": "can't", "couldnt": "can't",
     "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "havent": "haven't",
     "hasnt": "hasn't", "hadnt": "hadn't", "isnt": "isn't", "arent": "aren't",
-    "wasnt": "wasn't", "werent": "weren't", "im": "i'm", "ive": "i've"}
+    "wasnt": "wasn't", "werent": "weren't", "wont": "won't", "wouldnt": "wouldn't",
+    "shouldnt": "shouldn't", "im": "i'm", "ive": "i've"}
 CLAUSE_WORDS = frozenset({"but", "however", "although", "though"})
 SENTENCE_MARKS = frozenset(".!?;")
 # A sentence with "?", or with a clause opening with one of these, asks something.
