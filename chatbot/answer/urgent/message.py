@@ -40,6 +40,10 @@ AUXILIARIES = frozenset({"can", "could", "should", "shall", "will", "would", "do
                          "may", "might", "must", "am"})
 NOT_DESCRIBING = frozenset({"get", "ever"})
 FIRST_PERSON = frozenset({"i", "i'm", "i've", "i'd"})
+# A negation right before one of these ends an elided clause ("if it doesn't, I'm going
+# to ..."): it negates nothing that follows.
+SUBJECTS = frozenset({"i", "i'm", "i've", "i'll", "i'd", "we", "we're", "he", "he's", "she", "she's",
+                      "they", "they're", "you", "you're"})
 
 # Numbers stand apart from the letters they touch: "lost 8kg" has the words "8" and "kg".
 _TOKENS = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+|[.!?;:,]")
@@ -95,9 +99,14 @@ class Message:
         negation_at, negation_clause = 0, -1
         for i, word in enumerate(self.words):
             flags.append(self.clauses[i] == negation_clause and i - negation_at <= NEGATION_REACH)
-            if word in NEGATION_WORDS and i not in consumed:
+            if word in NEGATION_WORDS and i not in consumed and not self._ends_clause(i):
                 negation_at, negation_clause = i, self.clauses[i]
         return flags
+
+    def _ends_clause(self, i: int) -> bool:
+        """Is word i (a negation) followed in its clause by a subject that starts another?"""
+        return (i + 1 < len(self.words) and self.clauses[i + 1] == self.clauses[i]
+                and self.words[i + 1] in SUBJECTS)
 
     def standing(self, treatment: tuple[str, ...]) -> list[int]:
         """Per word: OWN (the visitor's situation), or GENERAL / HYPOTHETICAL in a question
