@@ -23,9 +23,20 @@ def smalltalk_reply(match: SmalltalkMatch, clinic_name: str | None = None) -> st
     return SHIPPED.reply(match, clinic_name)
 
 
-DEV = [json.loads(line) for line in
-       (Path(__file__).resolve().parent / "data" / "dev.jsonl").read_text("utf-8").splitlines()
-       if line.strip()]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _jsonl(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text("utf-8").splitlines() if line.strip()]
+
+
+DEV = _jsonl("dev.jsonl")
+# Written blind on 2026-12-01 by people who saw neither the file nor the other set: 95 and 109
+# smalltalk messages of the six kinds, 60 lookalikes each. Before the file was widened for them,
+# 61 of set 1's and 51 of set 2's were recognised; set 2, left out of set 1's widening, 68
+# (README, "Smalltalk"). Floors, not every message: a sign-off with a name ("Regards, Dorothy")
+# or a formal sentence ("may I ask whom I am addressing?") is still missed.
+BLIND_SETS = {"smalltalk_blind.jsonl": 0.95, "smalltalk_blind2.jsonl": 0.80}
 
 
 @pytest.mark.parametrize("message, intent", [
@@ -73,6 +84,16 @@ def test_dev_smalltalk_messages_are_recognised(row):
                          ids=lambda r: r["id"])
 def test_dev_questions_are_not_smalltalk(row):
     assert classify_smalltalk(row["q"]) is None
+
+
+@pytest.mark.parametrize("name", BLIND_SETS)
+def test_blind_sets_smalltalk_is_recognised_with_its_kind_and_no_lookalike_is(name):
+    rows = _jsonl(name)
+    kinds = [(row["smalltalk"], getattr(classify_smalltalk(row["message"]), "intent", None)) for row in rows]
+    smalltalk = [(expected, got) for expected, got in kinds if expected is not None]
+    assert len(smalltalk) >= 90 and len(kinds) - len(smalltalk) >= 60
+    assert [got for expected, got in kinds if expected is None] == [None] * (len(kinds) - len(smalltalk))
+    assert sum(expected == got for expected, got in smalltalk) >= BLIND_SETS[name] * len(smalltalk)
 
 
 def test_matches_are_frozen_values():
@@ -249,6 +270,39 @@ def test_bad_lines_are_reported_with_line_numbers_and_good_lines_still_load():
     })
     assert smalltalk.classify("hi") == SmalltalkMatch("greeting")
     assert smalltalk.classify("thanks") is None
+
+
+FAMILIES = """\
+filler: bot
+same: talk, speak, chat
+same: person, receptionist, someone
+same: bot, robot, machine
+[human]
+reply: Call us.
+can i talk to a person
+[about_bot]
+reply: I am a bot.
+are you a bot
+"""
+
+
+@pytest.mark.parametrize("message, intent", [
+    ("can i speak to a receptionist", "human"), ("could i chat to someone", None),
+    ("can I talk to someone?", "human"), ("are you a robot", "about_bot"), ("are you a machine?", "about_bot"),
+    ("thanks robot", None), ("can i speak to a doctor", None),
+])
+def test_words_of_one_same_line_are_read_as_one(message, intent):
+    smalltalk, errors = Smalltalk.from_text(FAMILIES)
+    assert errors == []
+    assert smalltalk.classify(message) == (SmalltalkMatch(intent) if intent else None)
+
+
+def test_same_lines_with_one_word_or_a_word_taken_are_reported_and_left_out():
+    smalltalk, errors = Smalltalk.from_text("same: talk, speak\nsame: chat\nsame: chat, speak\n[human]\n"
+                                            "reply: Call us.\ncan i talk to a person\n", "smalltalk.txt")
+    assert_reported(errors, "smalltalk.txt", {2: "at least two words", 3: "'speak' is already on the 'same:' line 1"})
+    assert smalltalk.classify("can i speak to a person") == SmalltalkMatch("human")
+    assert smalltalk.classify("can i chat to a person") is None
 
 
 def test_reply_placeholders_are_filled_with_the_clinic_name():

@@ -14,7 +14,8 @@ acupuncture hurt?" is a question for retrieval. The message is cut into
 wordings and filler words; a wording matches its words in any order, with
 small typos ("helo", "thnak you") and stretched words ("hiii", "byee")
 forgiven, and one message may miss or add one small word ("or", "the",
-"real") against a wording.
+"real") against a wording. Words of one 'same:' line of the file are read as
+one word, in wordings and messages alike ("speak" as "talk").
 """
 from __future__ import annotations
 
@@ -64,17 +65,21 @@ class Smalltalk(LoadedFromFile):
 
     def __init__(self, intents: tuple[SmalltalkIntent, ...] | list[SmalltalkIntent] = (),
                  filler: tuple[str, ...] | list[str] = (),
-                 not_typos: tuple[str, ...] | list[str] = ()):
+                 not_typos: tuple[str, ...] | list[str] = (),
+                 same: tuple[tuple[str, ...], ...] | list[tuple[str, ...]] = ()):
         self.intents = tuple(intents)
-        self.filler = frozenset(filler)
+        self.families = tuple(tuple(family) for family in same)
+        # Each word of a family is read as the family's first word.
+        self._canonical = {word: family[0] for family in self.families for word in family}
+        self.filler = frozenset(self._canonical.get(word, word) for word in filler)
         self.not_typos = frozenset(not_typos)
         self._compile()
 
     @classmethod
     def from_text(cls, text: str, path: str = SMALLTALK_FILE) -> tuple["Smalltalk", list[LoadError]]:
         """The smalltalk of the file text `text`, and the problems of the lines left out."""
-        intents, filler, not_typos, errors = parse_smalltalk(text, path)
-        return cls(intents, filler, not_typos), errors
+        intents, filler, not_typos, same, errors = parse_smalltalk(text, path)
+        return cls(intents, filler, not_typos, same), errors
 
     def _compile(self) -> None:
         """Wordings as word sets, indexed by each of their words; typo targets by first letter."""
@@ -82,14 +87,15 @@ class Smalltalk(LoadedFromFile):
         self._by_word: dict[str, list[int]] = {}               # word -> wording numbers
         for rank, intent in enumerate(self.intents):
             for wording in intent.wordings:
-                word_set = frozenset(words(wording))
+                word_set = frozenset(self._canonical.get(word, word) for word in words(wording))
                 for word in word_set:
                     self._by_word.setdefault(word, []).append(len(self._wordings))
                 self._wordings.append((word_set, rank))
-        self._vocabulary = frozenset(self._by_word)
+        # A family's other words are known too: they are read as its first word.
+        self._vocabulary = frozenset(self._by_word) | frozenset(self._canonical)
         # In file order, so that "helo" is read as "hello" (a greeting) before "help".
         self._typo_targets: dict[str, list[str]] = {}
-        for word in self._by_word:
+        for word in [*self._by_word, *(w for w in self._canonical if w not in self._by_word)]:
             if len(word) >= 4:
                 self._typo_targets.setdefault(word[0], []).append(word)
         self._replies = {intent.name: intent.reply for intent in self.intents}
@@ -105,7 +111,7 @@ class Smalltalk(LoadedFromFile):
             word = self._known_word(token)
             if word is None and token not in SMALL_WORDS:
                 return None   # most questions stop here, at their first content word
-            known.append(word or token)
+            known.append(self._canonical.get(word, word) if word else token)
         ranks = self._best_reading(known)
         if not ranks:
             return None

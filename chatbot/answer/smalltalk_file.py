@@ -24,7 +24,7 @@ from ..text import words
 MAX_WORDS = 10
 PLACEHOLDERS = frozenset({"clinic_name", "welcome", "contact"})
 _SECTION = re.compile(r"^\[(?P<name>[^\]]*)\]$")
-# "reply:", "filler:", "not typos:": the colon right after the key ("hi there :)" is a wording).
+# "reply:", "filler:", "not typos:", "same:": the colon right after the key ("hi there :)" is a wording).
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _KEY = re.compile(r"^(?P<key>[a-z]+(?: [a-z]+)?):(?=\s|$)(?P<value>.*)$", re.IGNORECASE)
 
@@ -39,7 +39,7 @@ class SmalltalkIntent:
 
 
 def _word_list(text: str) -> list[str]:
-    """Words of a 'filler:' or 'not typos:' line (commas or spaces between them)."""
+    """Words of a 'filler:', 'not typos:' or 'same:' line (commas or spaces between them)."""
     return words(text.replace(",", " "))
 
 
@@ -71,11 +71,14 @@ class _Section:
 
 
 def parse_smalltalk(text: str, path: str = SMALLTALK_FILE
-                    ) -> tuple[list[SmalltalkIntent], list[str], list[str], list[LoadError]]:
-    """Intents, filler words, not-typo words and problems (with line numbers) of a file's text."""
+                    ) -> tuple[list[SmalltalkIntent], list[str], list[str], list[tuple[str, ...]], list[LoadError]]:
+    """Intents, filler words, not-typo words, word families ('same:' lines, each a tuple whose
+    first word stands for all) and problems (with line numbers) of a file's text."""
     sections: list[_Section] = []
     filler: list[str] = []
     not_typos: list[str] = []
+    families: list[tuple[str, ...]] = []
+    family_lines: dict[str, int] = {}
     errors: list[LoadError] = []
     seen_sections: dict[str, int] = {}
     seen_wordings: dict[frozenset[str], tuple[str, int]] = {}
@@ -110,9 +113,20 @@ def parse_smalltalk(text: str, path: str = SMALLTALK_FILE
                 if not found:
                     errors.append(LoadError(path, number, f"'{name}:' is followed by no words"))
                 (filler if name == "filler" else not_typos).extend(found)
+            elif name == "same":
+                family = tuple(dict.fromkeys(_word_list(value)))
+                taken = [word for word in family if word in family_lines]
+                if len(family) < 2:
+                    errors.append(LoadError(path, number, "'same:' needs at least two words; line left out"))
+                elif taken:
+                    errors.append(LoadError(path, number, f"{taken[0]!r} is already on the 'same:' line "
+                                            f"{family_lines[taken[0]]}; line left out"))
+                else:
+                    families.append(family)
+                    family_lines.update((word, number) for word in family)
             elif name != "reply":
                 errors.append(LoadError(path, number, f"unknown line '{key['key']}:'; expected "
-                                        "'reply:', 'filler:', 'not typos:', [section] or a wording"))
+                                        "'reply:', 'filler:', 'not typos:', 'same:', [section] or a wording"))
             elif skipping:
                 pass
             elif current is None:
@@ -137,8 +151,7 @@ def parse_smalltalk(text: str, path: str = SMALLTALK_FILE
         if not wording:
             errors.append(LoadError(path, number, f"wording {line!r} has no words"))
         elif len(wording) > MAX_WORDS:
-            errors.append(LoadError(path, number, f"wording has more than {MAX_WORDS} words; "
-                                    "messages that long are never smalltalk"))
+            errors.append(LoadError(path, number, f"a wording has at most {MAX_WORDS} words"))
         elif (earlier := seen_wordings.get(frozenset(wording))) and earlier[0] != current.name:
             errors.append(LoadError(path, number, f"wording {line!r} is already in section "
                                     f"[{earlier[0]}] on line {earlier[1]}"))
@@ -159,4 +172,4 @@ def parse_smalltalk(text: str, path: str = SMALLTALK_FILE
                                            section.line))
     if not intents:
         errors.append(LoadError(path, 0, "no usable sections: no smalltalk will be recognised"))
-    return intents, filler, not_typos, sorted(errors, key=lambda e: e.line)
+    return intents, filler, not_typos, families, sorted(errors, key=lambda e: e.line)
