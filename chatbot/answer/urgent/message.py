@@ -46,7 +46,8 @@ SUBJECTS = frozenset({"i", "i'm", "i've", "i'll", "i'd", "we", "we're", "he", "h
                       "they", "they're", "you", "you're"})
 
 # Numbers stand apart from the letters they touch: "lost 8kg" has the words "8" and "kg".
-_TOKENS = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+|[.!?;:,]")
+# A decimal is read as its whole part ("38.8 temp" is "38 temp"), not as a full stop.
+_TOKENS = re.compile(r"[a-z]+(?:'[a-z]+)?|[0-9]+(?:\.[0-9]+)?|[.!?;:,]")
 HYPOTHETICAL, GENERAL, OWN = 0, 1, 2   # what a word says about the visitor (Message.standing)
 
 
@@ -81,7 +82,7 @@ class Message:
             elif token in ",:" or token in CLAUSE_WORDS:
                 clause, clause_start = clause + 1, True
             else:
-                token = CONTRACTIONS.get(token, token)
+                token = CONTRACTIONS.get(token, token.partition(".")[0])
                 if token == "not" and not clause_start and self.words[-1] == "can":
                     self.words[-1] = "can't"
                     continue
