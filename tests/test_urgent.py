@@ -27,9 +27,9 @@ ORDINARY_CASES = [c["message"] for c in CASES if not c["urgent"]]
 # Written in visitors' own words before the rules were widened for them, each by someone
 # who had seen neither the rules nor the files before it: urgent_new (red flags the first
 # rules missed, ordinary questions that share their words), then urgent_third to
-# urgent_sixth (blind, 2026-12-01; README, "Urgent screen", gives each one's figures
+# urgent_seventh (blind, 2026-12-01; README, "Urgent screen", gives each one's figures
 # before the rules were widened for it).
-LATER_FILES = ("urgent_new", "urgent_third", "urgent_fourth", "urgent_fifth", "urgent_sixth")
+LATER_FILES = ("urgent_new", "urgent_third", "urgent_fourth", "urgent_fifth", "urgent_sixth", "urgent_seventh")
 LATER_CASES = {name: _jsonl(DATA / f"{name}.jsonl") for name in LATER_FILES}
 LATER_URGENT_CASES = [(c["message"], c["category"]) for cases in LATER_CASES.values() for c in cases if c["urgent"]]
 LATER_ORDINARY_CASES = [c["message"] for cases in LATER_CASES.values() for c in cases if not c["urgent"]]
@@ -44,6 +44,13 @@ KNOWN_MISSES = {
     "her sleeping tablets",
     "back. fever 40. chills. 3 days. getting worse.",
     "how much for like 6 sessions? tbh i might not be around that long, ive got a plan for when the money runs out",
+    "hi can i book for next week... actually never mind, i wont be around by then",
+    "my son (24) hasnt left his room in weeks since his back injury and he told me hes 'made a plan'. can acupuncture "
+    "help him",
+    # Medicines and thinking about it, or medicines and alcohol: also what ordinary questions say.
+    "honestly if the acupuncture doesnt work im done. ive got my mums old morphine in the drawer and ive thought about "
+    "it a lot",
+    "what happens if you mix oxycodone and vodka, like a lot of both. for tonight",
 }
 KNOWN_FALSE_ALARMS = {"saw online that numbness in the groin can mean something serious with back pain - "
                       "I don't have that, just curious what it means?"}
