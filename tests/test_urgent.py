@@ -27,9 +27,10 @@ ORDINARY_CASES = [c["message"] for c in CASES if not c["urgent"]]
 # Written in visitors' own words before the rules were widened for them, each by someone
 # who had seen neither the rules nor the files before it: urgent_new (red flags the first
 # rules missed, ordinary questions that share their words), then urgent_third to
-# urgent_seventh (blind, 2026-12-01; README, "Urgent screen", gives each one's figures
+# urgent_eighth (blind, 2026-12-01; README, "Urgent screen", gives each one's figures
 # before the rules were widened for it).
-LATER_FILES = ("urgent_new", "urgent_third", "urgent_fourth", "urgent_fifth", "urgent_sixth", "urgent_seventh")
+LATER_FILES = ("urgent_new", "urgent_third", "urgent_fourth", "urgent_fifth", "urgent_sixth", "urgent_seventh",
+               "urgent_eighth")
 LATER_CASES = {name: _jsonl(DATA / f"{name}.jsonl") for name in LATER_FILES}
 LATER_URGENT_CASES = [(c["message"], c["category"]) for cases in LATER_CASES.values() for c in cases if c["urgent"]]
 LATER_ORDINARY_CASES = [c["message"] for cases in LATER_CASES.values() for c in cases if not c["urgent"]]
