@@ -27,10 +27,10 @@ ORDINARY_CASES = [c["message"] for c in CASES if not c["urgent"]]
 # Written in visitors' own words before the rules were widened for them, each by someone
 # who had seen neither the rules nor the files before it: urgent_new (red flags the first
 # rules missed, ordinary questions that share their words), then urgent_third to
-# urgent_eighth (blind, 2026-12-01; README, "Urgent screen", gives each one's figures
+# urgent_ninth (blind, 2026-12-01; README, "Urgent screen", gives each one's figures
 # before the rules were widened for it).
 LATER_FILES = ("urgent_new", "urgent_third", "urgent_fourth", "urgent_fifth", "urgent_sixth", "urgent_seventh",
-               "urgent_eighth")
+               "urgent_eighth", "urgent_ninth")
 LATER_CASES = {name: _jsonl(DATA / f"{name}.jsonl") for name in LATER_FILES}
 LATER_URGENT_CASES = [(c["message"], c["category"]) for cases in LATER_CASES.values() for c in cases if c["urgent"]]
 LATER_ORDINARY_CASES = [c["message"] for cases in LATER_CASES.values() for c in cases if not c["urgent"]]
@@ -52,9 +52,21 @@ KNOWN_MISSES = {
     "honestly if the acupuncture doesnt work im done. ive got my mums old morphine in the drawer and ive thought about "
     "it a lot",
     "what happens if you mix oxycodone and vodka, like a lot of both. for tonight",
+    # Someone else's goodbye told in ordinary words ("thank you for everything, sorry"; a note).
+    "My best friend texted me 'thank you for everything, sorry' and now she isnt answering. she has terrible back "
+    "pain and told me last week she couldnt do it anymore. she was meant to come to your clinic with me tomorrow",
+    "my wife left a note on the kitchen table saying sorry and all her fentanyl patches are gone from the drawer. "
+    "she's not picking up her phone. she's one of your patients",
 }
 KNOWN_FALSE_ALARMS = {"saw online that numbness in the groin can mean something serious with back pain - "
-                      "I don't have that, just curious what it means?"}
+                      "I don't have that, just curious what it means?",
+                      # A fall, then back pain in another clause: whose, only the reader can tell.
+                      "my toddler fell off the sofa onto a cushion and just laughed, unrelated but do you treat "
+                      "postnatal back pain?",
+                      # An overdose in the past told as past: the screen reads no tense.
+                      "last year I went through a really dark time and spent a while in hospital after an overdose. "
+                      "I'm in a much better place now with a good support team and want to try acupuncture for my "
+                      "back. is that ok?"}
 DEV = _jsonl(DATA / "dev.jsonl")
 # Visitors' messages of every suite that labels reply kinds (the fresh sets, extra, dev).
 SUITE_ROWS = [r for name in ("dev", "extra", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6")
