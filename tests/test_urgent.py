@@ -67,6 +67,11 @@ KNOWN_FALSE_ALARMS = {"saw online that numbness in the groin can mean something 
                       "last year I went through a really dark time and spent a while in hospital after an overdose. "
                       "I'm in a much better place now with a good support team and want to try acupuncture for my "
                       "back. is that ok?"}
+# Written blind on 2026-12-01: visitors fed up, exhausted or low about their pain, idioms
+# ("this back is killing me"), accidents and medicines mentioned in passing: none is at risk.
+# The rules of the session's start flagged 2 of them ("chill out" read as chills, a
+# gardening cut); the self-harm rules added that day flagged none.
+DISTRESSED = [c["message"] for c in _jsonl(DATA / "distressed_not_urgent.jsonl")]
 DEV = _jsonl(DATA / "dev.jsonl")
 # Visitors' messages of every suite that labels reply kinds (the fresh sets, extra, dev).
 SUITE_ROWS = [r for name in ("dev", "extra", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6")
@@ -112,7 +117,7 @@ def test_every_urgent_message_is_flagged_with_its_category(screen, message, expe
     assert category(screen, message) == (None if message in KNOWN_MISSES else expected)
 
 
-@pytest.mark.parametrize("message", ORDINARY_CASES + LATER_ORDINARY_CASES)
+@pytest.mark.parametrize("message", ORDINARY_CASES + LATER_ORDINARY_CASES + DISTRESSED)
 def test_no_ordinary_question_is_flagged(screen, message):
     if message in KNOWN_FALSE_ALARMS:
         assert screen.check(message) is not None
