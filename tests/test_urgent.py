@@ -37,8 +37,8 @@ LATER_ORDINARY_CASES = [c["message"] for cases in LATER_CASES.values() for c in 
 # Flagged on purpose (safety first): a visitor who quotes a warning sign read online and says
 # they do not have it. Reading "I don't have that" as a denial would also read "I don't have
 # that much feeling down there" as one, and miss a real emergency.
-# Missed, and left so: each says what many ordinary messages say ("I won't be around next
-# week" to cancel a booking), and only its context tells otherwise.
+# Missed by the rules, and left so: each says what many ordinary messages say ("I won't be
+# around next week" to cancel a booking), and only its context tells otherwise.
 KNOWN_MISSES = {
     "sorry to cancel my booking. i won't be around next week. thank you for trying to help me, goodbye",
     "Mum is 82, back pain for years, she told me today she's 'ready to go' and keeps asking where we've hidden "
@@ -114,7 +114,10 @@ def test_each_later_labelled_file_is_large_well_formed_and_new(name):
 
 @pytest.mark.parametrize("message, expected", URGENT_CASES + LATER_URGENT_CASES)
 def test_every_urgent_message_is_flagged_with_its_category(screen, message, expected):
-    assert category(screen, message) == (None if message in KNOWN_MISSES else expected)
+    if message in KNOWN_MISSES:  # the rules leave it; the learned check was fitted on it
+        assert screen.check_rules(message) is None
+    else:
+        assert category(screen, message) == expected
 
 
 @pytest.mark.parametrize("message", ORDINARY_CASES + LATER_ORDINARY_CASES + DISTRESSED)

@@ -6,7 +6,9 @@ medical rules, the message describes the visitor's own situation rather than
 only asking about treatment (message.py reads the message). An alternative
 matches its words in order, at most MAX_GAP other words between them and
 within one clause; small typos are forgiven in warning words, never in the
-small words around them. Self-harm rules are tried first.
+small words around them. Self-harm rules are tried first. A message no rule
+flags is then given to the learned self-harm check (learned.py), which
+catches indirect wordings the rules miss.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from nltk.metrics.distance import edit_distance
 from ...corpus.model import LoadError
 from ...text import LIGHT_WORDS, STOP_WORDS, normalize_text, stem
 from ..rules_file import LoadedFromFile
+from .learned import SelfHarmModel, shipped_model
 from .message import HYPOTHETICAL, NEGATION_WORDS, OWN, Message, phrase_words
 from .rules import URGENT_FILE, UrgentRule, parse_urgent_rules
 
@@ -25,6 +28,8 @@ MAX_GAP = 2          # other words allowed between two words of an alternative
 NEVER_A_TYPO = STOP_WORDS | LIGHT_WORDS | NEGATION_WORDS
 _IGNORED, _EXCEPTION = -1, -1   # rule index of "ignore:" phrases; group index of "unless"
 _CACHE_LIMIT = 50_000
+LEARNED_RULE = "self-harm language (learned from labelled messages)"
+SHIPPED = object()   # the learned model shipped with the package
 
 
 @dataclass(frozen=True)
@@ -41,10 +46,13 @@ class UrgentScreen(LoadedFromFile):
 
     def __init__(self, rules: tuple[UrgentRule, ...] | list[UrgentRule] = (),
                  ignored: tuple[str, ...] | list[str] = (),
-                 treatment: tuple[str, ...] | list[str] = ()):
+                 treatment: tuple[str, ...] | list[str] = (),
+                 learned: SelfHarmModel | None | object = SHIPPED):
         self.rules = tuple(rules)
         self.ignored = tuple(ignored)
         self.treatment = tuple(treatment)   # word starts that make a question one about treatment
+        # The learned self-harm check; None screens with the rules alone.
+        self.learned = shipped_model() if learned is SHIPPED else learned
         self._compile()
 
     @classmethod
@@ -125,6 +133,14 @@ class UrgentScreen(LoadedFromFile):
         return None
 
     def check(self, message: str) -> UrgentMatch | None:
+        """The first rule (self-harm rules first) that `message` satisfies; else a self-harm
+        match when the learned check flags it; else None."""
+        match = self.check_rules(message)
+        if match is None and self.learned is not None and self.learned.flags(message):
+            return UrgentMatch("self_harm", LEARNED_RULE)
+        return match
+
+    def check_rules(self, message: str) -> UrgentMatch | None:
         """The first rule (self-harm rules first) that `message` satisfies, or None."""
         text = Message(normalize_text(message).lower())
         keys = [self.read_as(w) for w in text.words]
