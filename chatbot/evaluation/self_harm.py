@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 
 from ..answer.urgent import UrgentScreen
-from ..answer.urgent.learned import CHAR_NGRAMS, MIN_WORDS, SHIPPED_MODEL, WORD_NGRAMS, SelfHarmModel
+from ..answer.urgent.learned import CHAR_NGRAMS, SHIPPED_MODEL, WORD_NGRAMS, SelfHarmModel, long_enough
 from .suites import ROOT
 
 DATA = ROOT / "tests" / "data"
@@ -91,7 +90,7 @@ def _rounded(value) -> float:
 
 def _long(messages: list[str]) -> np.ndarray:
     """Which messages are long enough for the model to decide (learned.MIN_WORDS)."""
-    return np.array([len(re.findall(r"(?u)\b\w\w+\b", m)) >= MIN_WORDS for m in messages])
+    return np.array([long_enough(m) for m in messages])
 
 
 def leave_one_set_out(urgent_files, others) -> list[dict]:
@@ -129,8 +128,7 @@ def report(results, threshold: float, screen: UrgentScreen) -> None:
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
         harm = [(m, p) for (m, s, _), p in zip(r["rows"], r["p"], strict=True) if s]
-        ruled = [screen.check_rules(m) is not None and screen.check_rules(m).category == "self_harm"
-                 for m, _ in harm]
+        ruled = [getattr(screen.check_rules(m), "category", None) == "self_harm" for m, _ in harm]
         ordinary = [p for (_, _, u), p in zip(r["rows"], r["p"], strict=True) if not u]
         print(f"| {r['name']} | {len(harm)} | {sum(ruled)} | {sum(p >= threshold for _, p in harm)} | "
               f"{sum(ok or p >= threshold for ok, (_, p) in zip(ruled, harm, strict=True))} | {len(ordinary)} | "

@@ -37,6 +37,16 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _WHITE_SPACES = re.compile(r"\s\s+")
 
 
+def long_enough(message: str) -> bool:
+    """Has `message` MIN_WORDS words or more (words as the model counts them)?"""
+    return len(_TOKEN.findall(message)) >= MIN_WORDS
+
+
+def _char_words(text: str) -> list[str]:
+    """The lower-cased words that character n-grams are made inside."""
+    return _WHITE_SPACES.sub(" ", text.lower()).split()
+
+
 def word_ngrams(text: str) -> list[str]:
     """TfidfVectorizer(ngram_range=WORD_NGRAMS)'s terms of `text`."""
     tokens = _TOKEN.findall(text.lower())
@@ -49,7 +59,7 @@ def word_ngrams(text: str) -> list[str]:
 def char_ngrams(text: str) -> list[str]:
     """TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS)'s terms: n-grams inside
     each space-padded word."""
-    return [term for word in _WHITE_SPACES.sub(" ", text.lower()).split() for term in _word_char_ngrams(word)]
+    return [term for word in _char_words(text) for term in _word_char_ngrams(word)]
 
 
 def _word_char_ngrams(word: str) -> list[str]:
@@ -78,8 +88,7 @@ class SelfHarmModel:
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def probability(self, message: str) -> float:
-        char_terms = [term for word in _WHITE_SPACES.sub(" ", message.lower()).split()
-                      for term in self._known_char_ngrams(word)]
+        char_terms = [term for word in _char_words(message) for term in self._known_char_ngrams(word)]
         score = (self.intercept + _weighted(word_ngrams(message), self.words)
                  + _weighted(char_terms, self.chars))
         return 1.0 / (1.0 + math.exp(-score)) if score > -700 else 0.0
@@ -98,7 +107,7 @@ class SelfHarmModel:
 
     def flags(self, message: str) -> bool:
         """True when `message` has at least MIN_WORDS words and its probability reaches the threshold."""
-        return len(_TOKEN.findall(message)) >= MIN_WORDS and self.probability(message) >= self.threshold
+        return long_enough(message) and self.probability(message) >= self.threshold
 
     def to_json(self) -> dict:
         return {"about": "python -m chatbot.evaluation.self_harm --write", "intercept": self.intercept,
