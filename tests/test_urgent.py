@@ -75,7 +75,7 @@ DISTRESSED = [c["message"] for c in _jsonl(DATA / "distressed_not_urgent.jsonl")
 DEV = _jsonl(DATA / "dev.jsonl")
 # Visitors' messages of every suite that labels reply kinds (the fresh sets, extra, dev).
 SUITE_ROWS = [r for name in ("dev", "extra", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6",
-                                "fresh7")
+                                "fresh7", "fresh8")
               for r in _jsonl(DATA / f"{name}.jsonl")]
 
 
@@ -161,9 +161,15 @@ def test_every_urgent_message_of_the_question_sets_is_flagged(screen, row):
     assert screen.check(row["q"]) is not None
 
 
+# Flagged on purpose although its writer labelled it otherwise: constant back pain in a visitor
+# having cancer treatment is a red flag for the spine (new, night or constant back pain with a
+# history of cancer); the urgent reply's "see a doctor now" is the safe answer.
+DELIBERATE_FLAGS = {"is acupuncture safe while I'm having chemo for breast cancer? my back aches constantly"}
+
+
 def test_no_other_message_of_the_question_sets_is_flagged(screen):
     flagged = [r["q"] for r in SUITE_ROWS if r["expect"] != "urgent" and screen.check(r["q"])]
-    assert flagged == []
+    assert sorted(flagged) == sorted(DELIBERATE_FLAGS)
 
 
 # -- negation, typos and treatment questions ------------------------------------
