@@ -94,6 +94,31 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": 
                          "\u2013": "-", "\u2014": "-", "\u00a0": " "})
 
 
+# A letter's salutation and sign-off around a question: "Dear Sir or Madam," before it,
+# "Kind regards, Mr P. Hughes" after it. They say nothing about what is asked, and the
+# writer's name would count as words no document uses (the confidence model reads such
+# words as a question about something else).
+_SALUTATION = re.compile(r"^\s*(?:dear\s+[^,.!?:;\n]{1,40}?|to whom it may concern)\s*[,.!:;\n]\s*", re.I)
+_CLOSING = (r"yours\s+(?:faithfully|sincerely|truly)|(?:kind|best|warm|warmest|many)\s+regards|regards"
+            r"|best\s+wishes|(?:many|with)\s+thanks|thanks\s+in\s+advance|thank\s+you\s+in\s+advance"
+            r"|sincerely")
+# The closing stands as a sentence of its own at the end, then at most a name of four
+# capitalised words or initials ("E. Pritchard", "Miss H.", "Mr Okafor").
+_NAME_WORD = r"\s+(?-i:[A-Z][\w'-]*\.?)"
+_SIGN_OFF = re.compile(r"(?:(?<=[.!?,\n])|^)\s*(?:" + _CLOSING + r")\s*[,.!]?(?:" + _NAME_WORD + r"){0,4}\s*$", re.I)
+_CLOSING_WORD = re.compile(r"regards|faithfully|sincerely|thanks|thank you|wishes|truly", re.I)
+
+
+def without_letter_framing(text: str) -> str:
+    """`text` without a letter's salutation ("Dear Sir or Madam,") at its start and sign-off
+    ("Yours faithfully, E. Pritchard") at its end; `text` itself when that would leave nothing."""
+    if "dear" not in text.lower() and not _CLOSING_WORD.search(text):
+        return text
+    inner = _SALUTATION.sub("", text, count=1)
+    inner = _SIGN_OFF.sub("", inner, count=1)
+    return inner if words(inner) else text
+
+
 def normalize_text(text: str) -> str:
     """Return `text` in NFKC form with curly quotes, dashes and NBSP made plain."""
     if text.isascii():  # already NFKC, and nothing to translate: a third of an index build's tokenizing

@@ -24,6 +24,7 @@ from chatbot.index.answer_types import (
 )
 from chatbot.index.artifact import load_index, save_index
 from chatbot.index.confidence import FEATURES, ConfidenceModel, load_model
+from chatbot.text import without_letter_framing
 from conftest import DEFAULT_CORPUS
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -175,3 +176,28 @@ def test_a_confidence_model_names_its_features_so_an_older_one_still_loads(defau
     assert 0.0 < model.probability(features) < 1.0
     with pytest.raises(ValueError, match="features"):
         ConfidenceModel.from_dict(older | {"features": [*FEATURES[:6], "made_up"]})
+
+
+@pytest.mark.parametrize("framed, inner", [
+    ("Dear Sir or Madam, do the needles hurt? Yours faithfully, E. Pritchard", "do the needles hurt?"),
+    ("Dear clinic, how long is a session? With thanks, Mr Okafor", "how long is a session?"),
+    ("Is it safe in pregnancy? Kind regards, Miss H.", "Is it safe in pregnancy?"),
+    ("does it hurt? thanks in advance", "does it hurt?"),
+    # Nothing to take away: a "dear" that greets nobody, a closing that is the whole message,
+    # a lower-case word after a closing (not a name: the message may go on).
+    ("my dear old mum has back pain, can she have acupuncture", None),
+    ("Kind regards, Miss H.", None),
+    ("I'm asking, sincerely hoping it helps", None),
+])
+def test_a_letters_salutation_and_sign_off_are_set_aside(framed, inner):
+    assert without_letter_framing(framed) == (framed if inner is None else inner)
+
+
+@pytest.mark.parametrize("question", ["does acupuncture hurt?", "how long does a session take?",
+                                      "can I have acupuncture if I am pregnant?"])
+def test_a_question_written_as_a_letter_is_answered_as_the_bare_question(default_index, question):
+    letter = f"Dear Sir or Madam, {question} Yours faithfully, Mrs E. Pritchard-Jones"
+    bare_hits, letter_hits = default_index.search(question, 3), default_index.search(letter, 3)
+    assert [h.passage.id for h in letter_hits] == [h.passage.id for h in bare_hits]
+    assert default_index.answer_probability(letter, letter_hits) == pytest.approx(
+        default_index.answer_probability(question, bare_hits), abs=0.05)

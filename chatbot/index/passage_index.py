@@ -49,7 +49,7 @@ from wordfreq import zipf_frequency
 
 from ..corpus.cleaning import is_cross_reference
 from ..passages.model import Passage
-from ..text import LIGHT_WORD_WEIGHT, LIGHT_WORDS, STOP_WORDS, content_stems, stem, words
+from ..text import LIGHT_WORD_WEIGHT, LIGHT_WORDS, STOP_WORDS, content_stems, stem, without_letter_framing, words
 from .answer_types import (
     CLOCK_TIME,
     DEFINITION,
@@ -277,6 +277,7 @@ class PassageIndex(BaseEstimator):
         of. Words met by none count in the norm and the coverage as if rare,
         so that a question mostly about other things scores low.
         """
+        query = without_letter_framing(query)
         qtype = question_type(query)
         stems = [s for s in content_stems(query) if s not in qtype.dropped]
         synonym_matches = self._expander.matches(stems)
