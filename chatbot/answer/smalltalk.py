@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from nltk.metrics.distance import edit_distance
 
 from ..corpus.model import LoadError
-from ..text import words
+from ..text import without_letter_framing, words
 from .rules_file import LoadedFromFile
 from .smalltalk_file import SMALLTALK_FILE, SmalltalkIntent, parse_smalltalk
 
@@ -102,8 +102,12 @@ class Smalltalk(LoadedFromFile):
         self._known_cache: dict[str, str | None] = {}
 
     def classify(self, message: str) -> SmalltalkMatch | None:
-        """The smalltalk intent of a short message made only of smalltalk, else None."""
-        tokens = words(message)
+        """The smalltalk intent of a short message made only of smalltalk, else None.
+
+        A letter's salutation and sign-off ("Regards, Dorothy") are set aside first: a
+        name is no smalltalk wording, and the rest of the message still has to be.
+        """
+        tokens = words(without_letter_framing(message))
         if not self._wordings or not tokens or len(tokens) > MAX_MESSAGE_WORDS:
             return None
         known = []
