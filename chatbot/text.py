@@ -112,6 +112,7 @@ _CLOSING_WORD = re.compile(r"regards|faithfully|sincerely|thanks|thank you|wishe
 def without_letter_framing(text: str) -> str:
     """`text` without a letter's salutation ("Dear Sir or Madam,") at its start and sign-off
     ("Yours faithfully, E. Pritchard") at its end; `text` itself when that would leave nothing."""
+    # Most questions hold neither: one cheap look settles them before the two patterns run.
     if "dear" not in text.lower() and not _CLOSING_WORD.search(text):
         return text
     inner = _SALUTATION.sub("", text, count=1)
