@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .answer.version_rules import version_files
 from .corpus import Document, LoadError, corpus_fingerprint, load_corpus
 from .corpus.files import QUESTIONS_FILE, RULE_FILES, SYNONYMS_FILE
 from .corpus.model import CorpusError
@@ -120,17 +121,18 @@ def publish_build(result: BuildResult, index_dir: str | Path, corpus_dir: str | 
                   version: str | None = None) -> str:
     """Save a build as a version in `index_dir` (and publish it there); returns the version.
 
-    The corpus' rule files (urgent.txt, smalltalk.txt) are saved in the
-    version too: the rules visitors get are those of the version served.
+    The corpus' rule files (urgent.txt, smalltalk.txt) and the smalltalk
+    model fitted from them are saved in the version too: the rules visitors
+    get are those of the version served.
     `extra_info` goes into the manifest (e.g. the origin of a fallback
     build); `version` names a version registered before the build.
     """
     store = IndexStore(index_dir, keep=keep)
     corpus_dir = Path(corpus_dir)
-    rules = {name: (corpus_dir / name).read_bytes() for name in RULE_FILES if (corpus_dir / name).is_file()}
+    rules = version_files(corpus_dir)
     info = {"corpus": {"path": str(corpus_dir), "sha256": corpus_fingerprint(corpus_dir)},
             "build": {k: v for k, v in result.report.items() if k != "skipped_files"},
-            "rule_files": sorted(rules), **(extra_info or {})}
+            "rule_files": sorted(name for name in rules if name in RULE_FILES), **(extra_info or {})}
     version = store.add(result.index, info, version=version, files=rules)
     if publish:
         store.publish(version)

@@ -3,8 +3,11 @@
 Order: the urgent screen first (warning signs never wait for retrieval), then
 smalltalk, then retrieval. A retrieval answer needs the index's calibrated
 probability that the passages shown answer the question (index/confidence.py)
-to be at least `threshold`; otherwise the bot says it does not know, how to
-reach the clinic, and offers the candidates it found as "these may help".
+to be at least `threshold`. Below it, the smalltalk learned from the staff's
+files (smalltalk_model.py) has its say: a message the documents do not answer
+may be chat in words the smalltalk file lacks. Otherwise the bot says it does
+not know, how to reach the clinic, and offers the candidates it found as
+"these may help".
 """
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ from ..passages.model import Source
 from ..settings import BY_NAME
 from ..text import squash_spaces, word_count
 from .kinds import ReplyKind
-from .smalltalk import Smalltalk
+from .smalltalk import Smalltalk, SmalltalkMatch
+from .smalltalk_model import SmalltalkModel
 from .urgent import UrgentReplies, UrgentScreen, urgent_reply
 
 CANDIDATE_POOL = 10       # passages looked at to choose suggestions
@@ -82,14 +86,16 @@ class Responder:
     """Decides the kind of reply and writes it.
 
     Without `smalltalk` no message is smalltalk: the replies belong to a clinic's
-    smalltalk.txt, so none is assumed here.
+    smalltalk.txt, so none is assumed here. `smalltalk_model` (fitted with that
+    file) is asked only about messages retrieval would not answer.
     """
 
     def __init__(self, urgent_screen: UrgentScreen, settings: PolicySettings = PolicySettings(),
-                 smalltalk: Smalltalk | None = None):
+                 smalltalk: Smalltalk | None = None, smalltalk_model: SmalltalkModel | None = None):
         self.urgent_screen = urgent_screen
         self.settings = settings
         self.smalltalk = smalltalk if smalltalk is not None else Smalltalk()
+        self.smalltalk_model = smalltalk_model
 
     def respond(self, message: str, index: PassageIndex, top_k: int = 3) -> Answer:
         """The reply to `message`, retrieving from `index` when needed."""
@@ -98,16 +104,22 @@ class Responder:
             return Answer(ReplyKind.URGENT, urgent_reply(urgent, self.settings.urgent_replies))
         smalltalk = self.smalltalk.classify(message)
         if smalltalk is not None:
-            return Answer(ReplyKind.SMALLTALK, self.smalltalk.reply(smalltalk, self.settings.clinic_name or None,
-                                                                         self.settings.contact_text))
+            return self._smalltalk_answer(smalltalk)
         hits = index.search(message, max(top_k, CANDIDATE_POOL), highlight=top_k)
         passages = tuple(_answer_passage(h) for h in hits[:top_k])
         confidence = float(index.answer_probability(message, hits)) if hits else None
         if confidence is None or confidence < self.settings.threshold:
+            learned = self.smalltalk_model.classify(self.smalltalk, message) if self.smalltalk_model else None
+            if learned is not None:
+                return self._smalltalk_answer(learned)
             return Answer(ReplyKind.NO_ANSWER, self._no_answer_reply(bool(passages)), passages,
                           self._suggestions(hits, skip_first=False), confidence)
         return Answer(ReplyKind.ANSWER, self._answer_reply(passages[0]), passages, self._suggestions(hits),
                       confidence)
+
+    def _smalltalk_answer(self, match: SmalltalkMatch) -> Answer:
+        return Answer(ReplyKind.SMALLTALK, self.smalltalk.reply(match, self.settings.clinic_name or None,
+                                                                self.settings.contact_text))
 
     def _answer_reply(self, best: AnswerPassage) -> str:
         text = best.text if word_count(best.highlight) < SHORT_HIGHLIGHT_WORDS else best.highlight

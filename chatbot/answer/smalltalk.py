@@ -121,6 +121,11 @@ class Smalltalk(LoadedFromFile):
             return None
         return SmalltalkMatch(self.intents[max(ranks)].name)   # the section furthest down wins
 
+    def canonical_text(self, message: str) -> str:
+        """`message` as the learned model reads it (smalltalk_model.py): its words, a letter's
+        framing set aside, each read as the first word of its `same:` line."""
+        return " ".join(self._canonical.get(word, word) for word in words(without_letter_framing(message)))
+
     def reply(self, match: SmalltalkMatch, clinic_name: str | None = None, contact: str = "") -> str:
         """The plain-text reply of `match`'s section, placeholders filled in (`contact`: how to reach
         the clinic, the CHATBOT_CONTACT_TEXT setting)."""
