@@ -46,9 +46,10 @@ from .smalltalk import MAX_MESSAGE_WORDS, Smalltalk, SmalltalkMatch
 
 MODEL_FILE = "smalltalk_model.json"
 NOT_SMALLTALK = ""          # the class of questions (no section name is empty)
-C = 0.5
-THRESHOLD = 0.9
+C = 2.0
+THRESHOLD = 0.92
 SEED = 0
+MIXES = 3                   # each question is also taught with this many wordings around it
 MAX_ITERATIONS = 3000
 DIGITS = 4                  # significant digits kept of each idf and weight
 MIN_DF = 2                  # terms of one example only are left out (half the model, no loss left out)
@@ -120,10 +121,11 @@ def training_examples(smalltalk: Smalltalk, questions: Sequence[str],
     texts = [wording for wording, _ in chat]
     labels = [name for _, name in chat]
     for question in questions:
-        wording = rng.choice(chat)[0]
-        mixed = f"{wording}, {question}" if rng.random() < 0.5 else f"{question} {wording}"
-        texts += [question, mixed]
-        labels += [NOT_SMALLTALK, NOT_SMALLTALK]
+        texts.append(question)
+        for _ in range(MIXES):
+            wording = rng.choice(chat)[0]
+            texts.append(f"{wording}, {question}" if rng.random() < 0.5 else f"{question} {wording}")
+        labels += [NOT_SMALLTALK] * (1 + MIXES)
     return [smalltalk.canonical_text(text) for text in texts], labels
 
 
@@ -133,11 +135,7 @@ def fit_smalltalk_model(smalltalk: Smalltalk, smalltalk_text: str, questions: Se
     at least one section of wordings and one question (nothing to tell apart)."""
     if not smalltalk.intents or not questions:
         return None
-    texts, labels = training_examples(smalltalk, questions)
-    vectorizers = [TfidfVectorizer(ngram_range=WORD_NGRAMS, sublinear_tf=True, min_df=MIN_DF),
-                   TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=MIN_DF)]
-    matrix = hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
-    regression = LogisticRegression(C=c, class_weight="balanced", max_iter=MAX_ITERATIONS).fit(matrix, labels)
+    vectorizers, regression = fitted_pipeline(*training_examples(smalltalk, questions), c=c)
     intents = tuple(str(name) for name in regression.classes_)
     coefficients = regression.coef_
     if len(intents) == 2:   # scikit-learn keeps one row for two classes: the second's against the first
@@ -155,6 +153,15 @@ def fit_smalltalk_model(smalltalk: Smalltalk, smalltalk_text: str, questions: Se
         offset += len(vectorizer.vocabulary_)
     return SmalltalkModel(intents, tables[0], tables[1], tuple(_rounded(b) for b in intercepts), threshold,
                           text_sha256(smalltalk_text))
+
+
+def fitted_pipeline(texts: list[str], labels: list[str], c: float = C):
+    """(the two fitted TfidfVectorizers, the fitted LogisticRegression over their columns side by side)."""
+    vectorizers = [TfidfVectorizer(ngram_range=WORD_NGRAMS, sublinear_tf=True, min_df=MIN_DF),
+                   TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=MIN_DF)]
+    matrix = hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
+    regression = LogisticRegression(C=c, class_weight="balanced", max_iter=MAX_ITERATIONS).fit(matrix, labels)
+    return vectorizers, regression
 
 
 def model_json_bytes(model: SmalltalkModel) -> bytes:

@@ -41,10 +41,11 @@ JUDGES = (
     ("blind 4", "3f89921^", ("smalltalk_blind4.jsonl",)),
     ("blind 5", "5e99be4^", ("smalltalk_blind5.jsonl",)),
     ("fresh 7-8", "035ca7d^", ("fresh7.jsonl", "fresh8.jsonl")),
+    ("now", "HEAD", ()),   # today's files: no judge left, but their model is the one shipped
 )
 LAST_JUDGE = "fresh9.jsonl"   # never used to choose
-CS = (0.5, 1.0, 2.0, 4.0)
-THRESHOLDS = (0.8, 0.85, 0.9, 0.95)
+CS = (0.5, 1.0, 2.0)
+THRESHOLDS = (0.85, 0.9, 0.92, 0.94, 0.96)
 MAX_FALSE = 0.001
 
 
