@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import mmap
 import platform
 from itertools import pairwise
@@ -19,6 +20,7 @@ from chatbot.index.artifact import (
     DATA_FILES,
     FORMAT_VERSION,
     MANIFEST,
+    UNANSWERED_LIKE,
     IndexLoadError,
     load_index,
     read_manifest,
@@ -128,7 +130,7 @@ def test_manifest_describes_format_settings_libraries_and_counts(saved_default, 
 
 def test_manifest_records_the_checksum_of_every_data_file(saved_default):
     folder, manifest = saved_default
-    assert set(manifest["files"]) == set(DATA_FILES)
+    assert set(manifest["files"]) == {*DATA_FILES, UNANSWERED_LIKE}   # the default corpus lists both kinds
     for name, digest in manifest["files"].items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
 
@@ -145,7 +147,7 @@ def test_index_folder_needs_no_pickle(saved_default, default_index):
     offsets = np.load(folder / "passages.offsets.npy")
     lines = [json.loads(blob[a:b]) for a, b in pairwise(offsets)]
     assert lines == [p.to_dict() for p in default_index.passages_]
-    assert {p.name for p in folder.iterdir()} == set(DATA_FILES) | {MANIFEST}
+    assert {p.name for p in folder.iterdir()} == set(DATA_FILES) | {UNANSWERED_LIKE, MANIFEST}
 
 
 def _mapped(array) -> bool:
@@ -218,6 +220,27 @@ def test_missing_data_file_is_refused(saved, name):
     (saved / name).unlink()
     with pytest.raises(IndexLoadError, match=f"missing data file {name}"):
         load_index(saved)
+
+
+def test_the_unanswered_questions_model_is_saved_checked_and_optional(tmp_path, default_index, topic_index):
+    folder = tmp_path / "default"
+    save_index(default_index, folder)
+    loaded, _ = load_index(folder)
+    assert loaded.unanswered_like_ == default_index.unanswered_like_ is not None
+    query = "do you take bupa"
+    hits = loaded.search(query, 10)
+    assert loaded.answer_features(query, hits) == default_index.answer_features(query, hits)
+    flip_bytes(folder / UNANSWERED_LIKE, count=2)
+    with pytest.raises(IndexLoadError, match="corrupt"):
+        load_index(folder)
+    # An index with no questions listed as answered by no passage has no model and no file;
+    # so had every index saved before the model existed: it loads, and the signal is unknown.
+    bare = tmp_path / "bare"
+    save_index(topic_index, bare)
+    assert topic_index.unanswered_like_ is None and not (bare / UNANSWERED_LIKE).exists()
+    old, _ = load_index(bare)
+    assert old.unanswered_like_ is None
+    assert math.isnan(old.answer_features("what is qi", old.search("what is qi"))["unanswered_like"])
 
 
 def test_folder_without_manifest_is_refused(saved):

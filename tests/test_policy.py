@@ -24,8 +24,12 @@ def kinds(responder, default_index):
     return evaluate_kinds(lambda q: responder.respond(q, default_index).kind, questions)
 
 
-def test_at_least_95_percent_of_answerable_questions_are_answered(kinds):
-    assert kinds["answer"]["rate"] >= 0.95, kinds["answer"]["wrong"]
+def test_at_least_93_percent_of_answerable_questions_are_answered(kinds):
+    # 0.95 until the confidence model learned which questions read like those no passage
+    # answers (index/unanswered_like.py): left out, it declines more near-domain questions of
+    # the fresh sets than it costs answers (README, "Quality"), and here it costs two of 58
+    # ("can acupuncture help arthritis in my back?" reads like a condition the pages skip).
+    assert kinds["answer"]["rate"] >= 0.93, kinds["answer"]["wrong"]
 
 
 def test_at_least_90_percent_of_out_of_scope_questions_get_no_answer(kinds):

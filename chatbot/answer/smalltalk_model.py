@@ -9,7 +9,7 @@ retrieval would say "I don't know" (policy.py): a message like that is
 either a question the documents do not answer or chat.
 
 It is a logistic regression over word 1-2 grams and character 3-5 grams
-(ngrams.py), fitted when a version is built, from two files staff already
+(chatbot/ngrams.py), fitted when a version is built, from two files staff already
 edit:
 
 - each wording of smalltalk.txt is an example of its section (greeting,
@@ -37,11 +37,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from scipy.sparse import hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-
-from .ngrams import CHAR_NGRAMS, WORD_NGRAMS, LinearNgramScorer, softmax, token_count
+from ..ngrams import LinearNgramScorer, fit_tfidf_logistic, plain_tables, rounded, softmax, token_count
 from .smalltalk import MAX_MESSAGE_WORDS, Smalltalk, SmalltalkMatch
 
 MODEL_FILE = "smalltalk_model.json"
@@ -50,7 +46,6 @@ C = 2.0
 THRESHOLD = 0.92
 SEED = 0
 MIXES = 3                   # each question is also taught with this many wordings around it
-MAX_ITERATIONS = 3000
 DIGITS = 4                  # significant digits kept of each idf and weight
 MIN_DF = 2                  # terms of one example only are left out (half the model, no loss left out)
 
@@ -143,30 +138,15 @@ def fit_smalltalk_model(smalltalk: Smalltalk, smalltalk_text: str, questions: Se
         intercepts = (-regression.intercept_[0] / 2, regression.intercept_[0] / 2)
     else:
         intercepts = tuple(regression.intercept_)
-    tables, offset = [], 0
-    for vectorizer in vectorizers:
-        table = {}
-        for term, column in vectorizer.vocabulary_.items():
-            table[term] = (_rounded(vectorizer.idf_[column]),
-                           *(_rounded(row[offset + column]) for row in coefficients))
-        tables.append(table)
-        offset += len(vectorizer.vocabulary_)
-    return SmalltalkModel(intents, tables[0], tables[1], tuple(_rounded(b) for b in intercepts), threshold,
+    words, chars = plain_tables(vectorizers, coefficients, DIGITS)
+    return SmalltalkModel(intents, words, chars, tuple(rounded(b, DIGITS) for b in intercepts), threshold,
                           text_sha256(smalltalk_text))
 
 
 def fitted_pipeline(texts: list[str], labels: list[str], c: float = C):
     """(the two fitted TfidfVectorizers, the fitted LogisticRegression over their columns side by side)."""
-    vectorizers = [TfidfVectorizer(ngram_range=WORD_NGRAMS, sublinear_tf=True, min_df=MIN_DF),
-                   TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=MIN_DF)]
-    matrix = hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
-    regression = LogisticRegression(C=c, class_weight="balanced", max_iter=MAX_ITERATIONS).fit(matrix, labels)
-    return vectorizers, regression
+    return fit_tfidf_logistic(texts, labels, c, MIN_DF)
 
 
 def model_json_bytes(model: SmalltalkModel) -> bytes:
     return (json.dumps(model.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
-
-
-def _rounded(value) -> float:
-    return float(f"{float(value):.{DIGITS}g}")

@@ -29,11 +29,13 @@ from ..answer.kinds import ReplyKind
 from ..build import build_index
 from ..evaluate import passage_matches, read_eval_file
 from ..index.confidence import FEATURES, SHIPPED_MODEL, ConfidenceModel
+from ..settings import BY_NAME
 from .faq_banks import build_bank_index
 from .suites import FAQ_SUITES, PASSAGE_SUITES, ROOT
 
 THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)
 POOL = 10
+DEFAULT_THRESHOLD = BY_NAME["CHATBOT_ANSWER_THRESHOLD"].default
 SHOWN = 3  # a reply shows its best passage and two more from the sources
 
 
@@ -116,9 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", default=str(ROOT / "corpus"))
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--write", action="store_true", help=f"save the model fitted on every suite to {SHIPPED_MODEL}")
+    parser.add_argument("--without", action="append", default=[], metavar="SUITE",
+                        help="leave this suite out of every fit and judge it at the end (a set kept for judging "
+                             "a change); repeatable")
     args = parser.parse_args(argv)
     suites = collect(Path(args.corpus), Path(args.data))
-    names = list(suites)
+    unknown = [name for name in args.without if name not in suites]
+    if unknown:
+        parser.error(f"no suite {', '.join(unknown)}; the suites are {', '.join(suites)}")
+    names = [name for name in suites if name not in args.without]
     print("leave-one-suite-out (fitted on the others, judged on this one):")
     for left_out in names:
         model, threshold = fit(suites, [n for n in names if n != left_out])
@@ -129,6 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"all suites: threshold {threshold:.2f}; coefficients (per standard deviation):")
     for name, c in zip(FEATURES, model.coefficients, strict=True):
         print(f"  {name:15s} {c:+.3f}")
+    for judged in args.without:
+        for at in sorted({threshold, DEFAULT_THRESHOLD}):
+            figures = decisions(model, suites[judged], at)
+            shown = "  ".join(f"{k} {v:.3f}" for k, v in figures.items() if v is not None)
+            print(f"judged, never fitted: {judged} at threshold {at:.2f}  {shown}")
     if args.write:
         provenance = (f"logistic regression fitted by python -m chatbot.evaluation.calibrate on {', '.join(names)}; "
                       f"threshold chosen by the same run: {threshold:.2f}")

@@ -23,6 +23,9 @@ term hashes for lookups, so no worker holds a dict of the vocabulary.
                                   BM25 over FAQ wordings and the passage each belongs to
     answers.*                     the same for the FAQ answer field
     confidence.json               the answer-confidence model (logistic regression coefficients)
+    unanswered_like.json          the model of questions like those no passage answers
+                                  (unanswered_like.py), when the index has one; an index
+                                  without it (or saved before it existed) has no such signal
 
 (each name above ending in an array name is a file `<name>.npy`). No pickle
 anywhere: arrays load with allow_pickle=False and everything else is JSON, so
@@ -43,6 +46,7 @@ import scipy
 import sklearn
 from scipy import sparse
 
+from ..ngrams import NgramLogit
 from .confidence import ConfidenceModel
 from .field_match import FieldMatcher
 from .passage_index import PassageIndex
@@ -68,6 +72,7 @@ ARRAYS = (
     *(f"{field}.{a}" for field in ("questions", "answers") for a in _FIELD),
 )
 DATA_FILES = (*(f"{name}.npy" for name in ARRAYS), "confidence.json")
+UNANSWERED_LIKE = "unanswered_like.json"   # optional: checked when the manifest lists it
 
 
 class IndexLoadError(Exception):
@@ -117,6 +122,11 @@ def save_index(index: PassageIndex, folder: str | Path, info: dict | None = None
     for name in ARRAYS:
         np.save(folder / f"{name}.npy", np.ascontiguousarray(arrays[name]), allow_pickle=False)
     (folder / "confidence.json").write_text(json.dumps(index.confidence_.to_dict(), indent=1), encoding="utf-8")
+    files = DATA_FILES
+    if index.unanswered_like_ is not None:
+        (folder / UNANSWERED_LIKE).write_text(json.dumps(index.unanswered_like_.to_json(), separators=(",", ":")),
+                                              encoding="utf-8")
+        files = (*DATA_FILES, UNANSWERED_LIKE)
     manifest = {
         "format_version": FORMAT_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -125,7 +135,7 @@ def save_index(index: PassageIndex, folder: str | Path, info: dict | None = None
         "counts": {"passages": len(index.passages_), "vocabulary": len(index.vocabulary_),
                    "postings": int(index.postings_.nnz), "spelling_words": len(index.spelling_.words_)},
         **(info or {}),
-        "files": {name: sha256_of(folder / name) for name in DATA_FILES},
+        "files": {name: sha256_of(folder / name) for name in files},
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     return manifest
@@ -222,6 +232,8 @@ def _assemble(arrays: dict, manifest: dict, folder: Path) -> PassageIndex:
     index.spelling_ = spelling
     index.confidence_ = ConfidenceModel.from_dict(json.loads((folder / "confidence.json").read_text("utf-8")))
     index.question_match_, index.answer_match_ = (_matcher(arrays, name, n) for name in ("questions", "answers"))
+    index.unanswered_like_ = (NgramLogit.from_json(json.loads((folder / UNANSWERED_LIKE).read_text("utf-8")))
+                              if UNANSWERED_LIKE in (manifest.get("files") or {}) else None)
     return index
 
 
@@ -252,12 +264,13 @@ def load_index(folder: str | Path, verify: bool = True,
     folder = Path(folder)
     manifest = read_manifest(folder)
     files = manifest.get("files") or {}
-    for name in DATA_FILES:
+    names = (*DATA_FILES, UNANSWERED_LIKE) if isinstance(files, dict) and UNANSWERED_LIKE in files else DATA_FILES
+    for name in names:
         if not (folder / name).is_file():
             raise IndexLoadError(f"{folder}: missing data file {name}")
     if verify:
         try:
-            corrupt = first_mismatch(folder, DATA_FILES, files if isinstance(files, dict) else {}, record)
+            corrupt = first_mismatch(folder, names, files if isinstance(files, dict) else {}, record)
         except OSError as exc:  # removed or unreadable since it was found
             raise IndexLoadError(f"{folder}: cannot read index data ({exc})") from None
         if corrupt is not None:

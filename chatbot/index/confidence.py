@@ -20,6 +20,9 @@ each explainable to a person:
     unanswered_match   similarity to the closest question staff listed as answered by no
                        passage (questions.txt, "[no passage]"); unknown (NaN) for an index
                        without such a list
+    unanswered_like    learned probability that the question is of the kind staff listed as
+                       answered by no passage rather than of those listed under a passage
+                       (unanswered_like.py); unknown (NaN) without both lists
 
 The coefficients are fitted with cross-validation on labelled questions
 (`python -m chatbot.evaluation.calibrate`), shipped as plain JSON and saved
@@ -38,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FEATURES = ("top_score", "margin", "top_coverage", "rarest_met", "unknown_share", "question_match",
-            "common_share", "asked_concepts", "answer_type_met", "unanswered_match")
+            "common_share", "asked_concepts", "answer_type_met", "unanswered_match", "unanswered_like")
 SHIPPED_MODEL = Path(__file__).with_name("confidence_model.json")
 
 

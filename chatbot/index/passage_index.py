@@ -77,6 +77,7 @@ from .spelling import SpellingMatcher
 from .synonyms import SynonymExpander
 from .tables import RECENT_TERMS, TermRows, TermTable
 from .terms import TermCounter, ngrams
+from .unanswered_like import fit_unanswered_like
 
 _LIGHT_STEMS = frozenset(stem(w) for w in LIGHT_WORDS)
 # A query word the documents never use weighs like 1.5 of their rarest word: the
@@ -173,6 +174,8 @@ class PassageIndex(BaseEstimator):
         # The FAQ fields first: their working memory is given back before the
         # large matrices below exist (the peak of a large build).
         self.question_match_, self.answer_match_ = _fit_faq_fields(passages, tuple(self.unanswered))
+        self.unanswered_like_ = fit_unanswered_like(
+            [w for p in passages for w in (p.question, *p.alternates) if w], tuple(self.unanswered))
         # Every text is tokenized once, sentence by sentence: a passage's text
         # field is the sum of its sentences, and a sentence that points to other
         # pages ("see our article on ...") goes to the weaker aside field.
@@ -639,11 +642,11 @@ class PassageIndex(BaseEstimator):
     def answer_features(self, query: str, hits: list[Hit]) -> dict[str, float]:
         """The confidence signals of `hits` (the ranking of `query`), named as in confidence.FEATURES."""
         parsed = self._parsed(query)
-        unanswered = self._unanswered_match(parsed)
+        unanswered = {"unanswered_match": self._unanswered_match(parsed),
+                      "unanswered_like": self._unanswered_like(query)}
         if not hits:
             return dict.fromkeys(FEATURES, 0.0) | {"unknown_share": 1.0, "common_share": _common_share(query),
-                                                   "asked_concepts": float(len(parsed.concepts)),
-                                                   "unanswered_match": unanswered}
+                                                   "asked_concepts": float(len(parsed.concepts)), **unanswered}
         row = self.passage_ids_[hits[0].passage.id]
         met = [(weight, any(self._meets(t, row) for t in term_ids)) for weight, term_ids in parsed.concepts]
         rarest = max(met, key=lambda m: m[0], default=(0.0, False))
@@ -663,7 +666,7 @@ class PassageIndex(BaseEstimator):
                 "common_share": _common_share(query),
                 "asked_concepts": float(len(parsed.concepts)),
                 "answer_type_met": float(self._gives_answer_type(parsed, row, hits[0].passage.text)),
-                "unanswered_match": unanswered}
+                **unanswered}
 
     def _unanswered_match(self, parsed: Query) -> float:
         """How closely the question asks one of the questions no passage answers (`unanswered`).
@@ -683,6 +686,21 @@ class PassageIndex(BaseEstimator):
         if share >= 1.0 or mean is None or match >= mean:
             return match
         return mean + (match - mean) * share
+
+    def _unanswered_like(self, query: str) -> float:
+        """The learned probability that `query` is like the questions no passage answers
+        (unanswered_like.py); NaN without a model. As for `_unanswered_match`, a list shorter
+        than UNANSWERED_LIST_FULL tells less: the value is drawn towards the model's mean in
+        proportion to its length."""
+        model = self.unanswered_like_
+        if model is None:
+            return math.nan
+        likeness = model.probability(query)
+        share = len(self.unanswered) / UNANSWERED_LIST_FULL
+        mean = self.confidence_.mean_of("unanswered_like")
+        if share >= 1.0 or mean is None:
+            return likeness
+        return mean + (likeness - mean) * share
 
     def answer_probability(self, query: str, hits: list[Hit]) -> float:
         """Calibrated probability that the passages shown for `hits` answer `query` (confidence.py).

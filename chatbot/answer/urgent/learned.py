@@ -11,18 +11,18 @@ inside words) an idf and a weight, and the logistic regression's intercept
 and threshold.
 
 The features are scikit-learn's `TfidfVectorizer` (sublinear tf, l2 norm per
-kind) over the lower-cased text, scored with dictionaries (../ngrams.py): a
+kind) over the lower-cased text, scored with dictionaries (chatbot/ngrams.py): a
 message costs tens of microseconds, and the fitting command checks that the
 probabilities equal scikit-learn's before it writes the file.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..ngrams import CHAR_NGRAMS, WORD_NGRAMS, LinearNgramScorer, char_ngrams, sigmoid, token_count, word_ngrams
+from ...ngrams import CHAR_NGRAMS, WORD_NGRAMS, NgramLogit, char_ngrams, token_count, word_ngrams
 
 __all__ = ["CHAR_NGRAMS", "MIN_WORDS", "WORD_NGRAMS", "SelfHarmModel", "char_ngrams", "long_enough",
            "shipped_model", "word_ngrams"]
@@ -40,35 +40,25 @@ def long_enough(message: str) -> bool:
 
 
 @dataclass(frozen=True)
-class SelfHarmModel:
+class SelfHarmModel(NgramLogit):
     """Probability that a message speaks of self-harm or suicide; `flags` compares it with the threshold.
 
     `words` and `chars` map a term to (idf, weight).
     """
-    words: dict[str, tuple[float, float]]
-    chars: dict[str, tuple[float, float]]
-    intercept: float
-    threshold: float
-    _scorer: LinearNgramScorer = field(init=False, compare=False, repr=False)
-
-    def __post_init__(self):
-        object.__setattr__(self, "_scorer", LinearNgramScorer(self.words, self.chars, (self.intercept,)))
-
-    def probability(self, message: str) -> float:
-        return sigmoid(self._scorer.scores(message)[0])
+    threshold: float = 0.5
 
     def flags(self, message: str) -> bool:
         """True when `message` has at least MIN_WORDS words and its probability reaches the threshold."""
         return long_enough(message) and self.probability(message) >= self.threshold
 
     def to_json(self) -> dict:
-        return {"about": "python -m chatbot.evaluation.self_harm --write", "intercept": self.intercept,
-                "threshold": self.threshold, "words": self.words, "chars": self.chars}
+        return {"about": "python -m chatbot.evaluation.self_harm --write", "threshold": self.threshold,
+                **super().to_json()}
 
     @classmethod
     def from_json(cls, data: dict) -> "SelfHarmModel":
-        return cls({t: tuple(v) for t, v in data["words"].items()}, {t: tuple(v) for t, v in data["chars"].items()},
-                   float(data["intercept"]), float(data["threshold"]))
+        plain = NgramLogit.from_json(data)
+        return cls(plain.words, plain.chars, plain.intercept, float(data["threshold"]))
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,8 @@
 """Word and character n-grams of a message, and linear models over their TF-IDF, as plain data.
 
-The learned checks (self-harm in urgent/learned.py, smalltalk in
-smalltalk_model.py) are logistic regressions fitted with scikit-learn over
+The learned checks (self-harm in answer/urgent/learned.py, smalltalk in
+answer/smalltalk_model.py, questions like those no passage answers in
+index/unanswered_model.py) are logistic regressions fitted with scikit-learn over
 `TfidfVectorizer` features: word 1-2 grams and character 3-5 grams inside
 words, sublinear tf, each kind l2-normalised on its own. They are kept as
 plain data (per term an idf and one weight per output) and scored here with
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (3, 5)
@@ -94,14 +95,26 @@ class LinearNgramScorer:
 
 def weighted_sums(terms: list[str], table: TermTable, outputs: int) -> list[float]:
     """Per output, the dot product of the l2-normalised sublinear tf-idf vector of `terms` with its weights."""
-    sums = [0.0] * outputs
+    counts: dict[str, int] = {}
+    for term in terms:
+        if term in table:
+            counts[term] = counts.get(term, 0) + 1
     squares = 0.0
-    for term, count in Counter(term for term in terms if term in table).items():
-        idf, *weights = table[term]
-        value = idf if count == 1 else (1.0 + math.log(count)) * idf
-        squares += value * value
-        for output, weight in enumerate(weights):
-            sums[output] += value * weight
+    if outputs == 1:   # the common case (two classes), without a loop over outputs: a third of the time
+        dot = 0.0
+        for term, count in counts.items():
+            idf, weight = table[term]
+            value = idf if count == 1 else (1.0 + math.log(count)) * idf
+            squares += value * value
+            dot += value * weight
+        sums = [dot]
+    else:
+        sums = [0.0] * outputs
+        for term, count in counts.items():
+            entry = table[term]
+            value = entry[0] if count == 1 else (1.0 + math.log(count)) * entry[0]
+            squares += value * value
+            sums = [total + value * weight for total, weight in zip(sums, entry[1:], strict=True)]
     if not squares:
         return sums
     norm = math.sqrt(squares)
@@ -117,3 +130,67 @@ def softmax(scores: Sequence[float]) -> list[float]:
     exps = [math.exp(s - top) for s in scores]
     total = sum(exps)
     return [e / total for e in exps]
+
+
+def fit_tfidf_logistic(texts: list[str], labels: list, c: float, min_df: int = 1, balanced: bool = True):
+    """(the word and the character TfidfVectorizer, the LogisticRegression over their columns side by
+    side), fitted on `texts`; what the plain-data models here are made from."""
+    from scipy.sparse import hstack  # only fitting needs scikit-learn's objects; scoring reads plain data
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    vectorizers = [TfidfVectorizer(ngram_range=WORD_NGRAMS, sublinear_tf=True, min_df=min_df),
+                   TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=min_df)]
+    matrix = hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
+    regression = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=3000)
+    return vectorizers, regression.fit(matrix, labels)
+
+
+def plain_tables(vectorizers, coefficient_rows, digits: int) -> list[dict[str, tuple[float, ...]]]:
+    """Per vectorizer, {term: (idf, the term's weight in each row of `coefficient_rows`)},
+    rounded to `digits` significant digits."""
+    tables, offset = [], 0
+    for vectorizer in vectorizers:
+        tables.append({term: (rounded(vectorizer.idf_[column], digits),
+                              *(rounded(row[offset + column], digits) for row in coefficient_rows))
+                       for term, column in vectorizer.vocabulary_.items()})
+        offset += len(vectorizer.vocabulary_)
+    return tables
+
+
+def rounded(value, digits: int) -> float:
+    return float(f"{float(value):.{digits}g}")
+
+
+@dataclass(frozen=True)
+class NgramLogit:
+    """A binary logistic regression over the n-grams of a text, as plain data: `probability(text)`.
+
+    `words` and `chars` map a term to (idf, weight).
+    """
+    words: dict[str, tuple[float, float]]
+    chars: dict[str, tuple[float, float]]
+    intercept: float
+    _scorer: LinearNgramScorer = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_scorer", LinearNgramScorer(self.words, self.chars, (self.intercept,)))
+
+    def probability(self, text: str) -> float:
+        return sigmoid(self._scorer.scores(text)[0])
+
+    @classmethod
+    def fitted(cls, texts: list[str], labels: list[bool], c: float, min_df: int = 1, digits: int = 4) -> "NgramLogit":
+        vectorizers, regression = fit_tfidf_logistic(texts, labels, c, min_df)
+        words, chars = plain_tables(vectorizers, [regression.coef_[0]], digits)
+        return cls(words, chars, rounded(regression.intercept_[0], digits))
+
+    def to_json(self) -> dict:
+        return {"intercept": self.intercept, "words": self.words, "chars": self.chars}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "NgramLogit":
+        """The model of `to_json`'s data; ValueError (or KeyError, TypeError) when it is not one."""
+        tables = [{str(t): tuple(float(x) for x in v) for t, v in data[kind].items()} for kind in ("words", "chars")]
+        if any(len(v) != 2 for table in tables for v in table.values()):
+            raise ValueError("each term needs an idf and a weight")
+        return cls(tables[0], tables[1], float(data["intercept"]))
