@@ -17,6 +17,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (3, 5)
 # scikit-learn's defaults: tokens of two or more word characters; runs of white space are one.
@@ -68,57 +70,51 @@ class LinearNgramScorer:
 
     `words` and `chars` map a term to (idf, one weight per output); `intercepts` has one
     value per output. Terms the model does not know are ignored, as by a fitted vectorizer.
+    The tables are turned into arrays once, so a text costs a few numpy calls.
     """
 
     def __init__(self, words: TermTable, chars: TermTable, intercepts: Sequence[float]):
         self.words, self.chars, self.intercepts = words, chars, tuple(intercepts)
-        self._known_chars: dict[str, tuple[str, ...]] = {}
+        self._kinds = [_TermArrays(table, len(self.intercepts)) for table in (words, chars)]
+        self._known_chars: dict[str, tuple[int, ...]] = {}
 
     def scores(self, text: str) -> list[float]:
         """Intercept plus the dot products with the l2-normalised TF-IDF of each kind, per output."""
-        char_terms = [term for word in char_words(text) for term in self._known_char_ngrams(word)]
-        word_part = weighted_sums(word_ngrams(text), self.words, len(self.intercepts))
-        char_part = weighted_sums(char_terms, self.chars, len(self.intercepts))
-        return [b + w + c for b, w, c in zip(self.intercepts, word_part, char_part, strict=True)]
+        words, chars = self._kinds
+        word_ids = [i for i in map(words.ids.get, word_ngrams(text)) if i is not None]
+        char_ids = [i for word in char_words(text) for i in self._known_char_ids(word)]
+        total = np.array(self.intercepts, dtype=np.float64)
+        for kind, ids in ((words, word_ids), (chars, char_ids)):
+            if ids:
+                total += kind.weighted(ids)
+        return total.tolist()
 
-    def _known_char_ngrams(self, word: str) -> tuple[str, ...]:
-        """The word's character n-grams that the model knows, remembered per word: most words
-        of a chat are common ones, and making their n-grams was most of a message's cost."""
+    def _known_char_ids(self, word: str) -> tuple[int, ...]:
+        """The ids of the word's character n-grams that the model knows, remembered per word:
+        most words of a chat are common ones, and making their n-grams was most of a text's cost."""
         known = self._known_chars.get(word)
         if known is None:
-            known = tuple(term for term in word_char_ngrams(word) if term in self.chars)
+            get = self._kinds[1].ids.get
+            known = tuple(i for i in map(get, word_char_ngrams(word)) if i is not None)
             if len(self._known_chars) >= WORD_CACHE_SIZE:
                 self._known_chars.clear()
             self._known_chars[word] = known
         return known
 
 
-def weighted_sums(terms: list[str], table: TermTable, outputs: int) -> list[float]:
-    """Per output, the dot product of the l2-normalised sublinear tf-idf vector of `terms` with its weights."""
-    counts: dict[str, int] = {}
-    for term in terms:
-        if term in table:
-            counts[term] = counts.get(term, 0) + 1
-    squares = 0.0
-    if outputs == 1:   # the common case (two classes), without a loop over outputs: a third of the time
-        dot = 0.0
-        for term, count in counts.items():
-            idf, weight = table[term]
-            value = idf if count == 1 else (1.0 + math.log(count)) * idf
-            squares += value * value
-            dot += value * weight
-        sums = [dot]
-    else:
-        sums = [0.0] * outputs
-        for term, count in counts.items():
-            entry = table[term]
-            value = entry[0] if count == 1 else (1.0 + math.log(count)) * entry[0]
-            squares += value * value
-            sums = [total + value * weight for total, weight in zip(sums, entry[1:], strict=True)]
-    if not squares:
-        return sums
-    norm = math.sqrt(squares)
-    return [total / norm for total in sums]
+class _TermArrays:
+    """One kind of terms of a table as arrays: {term: id}, idf per id, weights per id and output."""
+
+    def __init__(self, table: TermTable, outputs: int):
+        self.ids = {term: i for i, term in enumerate(table)}
+        entries = np.array(list(table.values()), dtype=np.float64).reshape(len(self.ids), outputs + 1)
+        self.idf, self.weights = entries[:, 0].copy(), np.ascontiguousarray(entries[:, 1:])
+
+    def weighted(self, ids: list[int]) -> np.ndarray:
+        """Per output, the dot product of the l2-normalised sublinear tf-idf vector of the terms `ids`."""
+        unique, counts = np.unique(np.array(ids, dtype=np.int64), return_counts=True)
+        values = (1.0 + np.log(counts)) * self.idf[unique]
+        return (values @ self.weights[unique]) / math.sqrt(float(values @ values))
 
 
 def sigmoid(score: float) -> float:

@@ -75,7 +75,7 @@ DISTRESSED = [c["message"] for c in _jsonl(DATA / "distressed_not_urgent.jsonl")
 DEV = _jsonl(DATA / "dev.jsonl")
 # Visitors' messages of every suite that labels reply kinds (the fresh sets, extra, dev).
 SUITE_ROWS = [r for name in ("dev", "extra", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6",
-                                "fresh7", "fresh8", "fresh9")
+                                "fresh7", "fresh8", "fresh9", "fresh10")
               for r in _jsonl(DATA / f"{name}.jsonl")]
 
 

@@ -23,6 +23,10 @@ term hashes for lookups, so no worker holds a dict of the vocabulary.
                                   BM25 over FAQ wordings and the passage each belongs to
     answers.*                     the same for the FAQ answer field
     confidence.json               the answer-confidence model (logistic regression coefficients)
+    passage_classifier.*          which passage a question asks for, learned from the passages'
+                                  wordings (passage_classifier.py): its terms (a term table),
+                                  idf, weights, intercepts and class rows; only when the
+                                  index has such a model
     unanswered_like.json          the model of questions like those no passage answers
                                   (unanswered_like.py), when the index has one; an index
                                   without it (or saved before it existed) has no such signal
@@ -49,6 +53,8 @@ from scipy import sparse
 from ..ngrams import NgramLogit
 from .confidence import ConfidenceModel
 from .field_match import FieldMatcher
+from .passage_classifier import ARRAY_NAMES as CLASSIFIER_ARRAYS
+from .passage_classifier import PassageClassifier
 from .passage_index import PassageIndex
 from .spelling import SpellingMatcher
 from .tables import PassageTable, StringTable, TermRows, TermTable
@@ -73,6 +79,7 @@ ARRAYS = (
 )
 DATA_FILES = (*(f"{name}.npy" for name in ARRAYS), "confidence.json")
 UNANSWERED_LIKE = "unanswered_like.json"   # optional: checked when the manifest lists it
+CLASSIFIER_FILES = tuple(f"passage_classifier.{name}.npy" for name in CLASSIFIER_ARRAYS)  # optional, the same
 
 
 class IndexLoadError(Exception):
@@ -126,7 +133,11 @@ def save_index(index: PassageIndex, folder: str | Path, info: dict | None = None
     if index.unanswered_like_ is not None:
         (folder / UNANSWERED_LIKE).write_text(json.dumps(index.unanswered_like_.to_json(), separators=(",", ":")),
                                               encoding="utf-8")
-        files = (*DATA_FILES, UNANSWERED_LIKE)
+        files = (*files, UNANSWERED_LIKE)
+    if index.passage_classifier_ is not None:
+        for name, array in index.passage_classifier_.arrays().items():
+            np.save(folder / f"passage_classifier.{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+        files = (*files, *CLASSIFIER_FILES)
     manifest = {
         "format_version": FORMAT_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -234,6 +245,10 @@ def _assemble(arrays: dict, manifest: dict, folder: Path) -> PassageIndex:
     index.question_match_, index.answer_match_ = (_matcher(arrays, name, n) for name in ("questions", "answers"))
     index.unanswered_like_ = (NgramLogit.from_json(json.loads((folder / UNANSWERED_LIKE).read_text("utf-8")))
                               if UNANSWERED_LIKE in (manifest.get("files") or {}) else None)
+    index.passage_classifier_ = (
+        PassageClassifier.from_arrays({name: _map(folder / f"passage_classifier.{name}.npy")
+                                       for name in CLASSIFIER_ARRAYS})
+        if CLASSIFIER_FILES[0] in (manifest.get("files") or {}) else None)
     return index
 
 
@@ -264,7 +279,8 @@ def load_index(folder: str | Path, verify: bool = True,
     folder = Path(folder)
     manifest = read_manifest(folder)
     files = manifest.get("files") or {}
-    names = (*DATA_FILES, UNANSWERED_LIKE) if isinstance(files, dict) and UNANSWERED_LIKE in files else DATA_FILES
+    listed = files if isinstance(files, dict) else {}
+    names = (*DATA_FILES, *(name for name in (UNANSWERED_LIKE, *CLASSIFIER_FILES) if name in listed))
     for name in names:
         if not (folder / name).is_file():
             raise IndexLoadError(f"{folder}: missing data file {name}")

@@ -72,6 +72,9 @@ from .matrices import (
     weighted_sum_in_chunks,
 )
 from .memo import LastCall
+from .passage_classifier import CANDIDATES as CLASSIFIER_CANDIDATES
+from .passage_classifier import WEIGHT as CLASSIFIER_WEIGHT
+from .passage_classifier import fit_passage_classifier
 from .ranking import RowMaxima, accumulate, find_columns, sorted_unique, top_k
 from .spelling import SpellingMatcher
 from .synonyms import SynonymExpander
@@ -176,6 +179,8 @@ class PassageIndex(BaseEstimator):
         self.question_match_, self.answer_match_ = _fit_faq_fields(passages, tuple(self.unanswered))
         self.unanswered_like_ = fit_unanswered_like(
             [w for p in passages for w in (p.question, *p.alternates) if w], tuple(self.unanswered))
+        self.passage_classifier_ = fit_passage_classifier(
+            [(row, w) for row, p in enumerate(passages) for w in p.alternates])
         # Every text is tokenized once, sentence by sentence: a passage's text
         # field is the sum of its sentences, and a sentence that points to other
         # pages ("see our article on ...") goes to the weaker aside field.
@@ -631,13 +636,29 @@ class PassageIndex(BaseEstimator):
         The first `highlight` hits carry the span of their best-matching sentence.
         """
         parsed = self._parsed(query)
-        rows, scores = self._top(parsed, k)
+        if self.passage_classifier_ is None:
+            rows, scores = self._top(parsed, k)
+        else:
+            rows, scores = self._lifted_by_classifier(query, *self._top(parsed, max(k, CLASSIFIER_CANDIDATES)), k)
         spans: list[tuple[int, int] | None] = [None] * len(rows)
         if highlight > 0 and len(rows):
             for i, best in enumerate(self._best_sentences(parsed, rows[:highlight])):
                 spans[i] = (int(self.sentence_spans_[best][0]), int(self.sentence_spans_[best][1]))
         return [Hit(self.passages_[row], round(float(score), 6), span)
                 for row, score, span in zip(rows, scores, spans, strict=True)]
+
+    def _lifted_by_classifier(self, query: str, rows: np.ndarray, scores: np.ndarray,
+                              k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` best of the candidates (`rows`, `scores`) once each has CLASSIFIER_WEIGHT times
+        the probability the passage classifier gives it (passage_classifier.py) added."""
+        if not len(rows):
+            return rows, scores
+        model = self.passage_classifier_
+        lift = np.zeros(len(self.passages_))
+        lift[model.rows] = model.probabilities(without_letter_framing(query))   # as the parse reads it
+        scores = np.asarray(scores, dtype=np.float64) + CLASSIFIER_WEIGHT * lift[rows]
+        order = np.argsort(-scores, kind="stable")[:k]
+        return rows[order], scores[order]
 
     def answer_features(self, query: str, hits: list[Hit]) -> dict[str, float]:
         """The confidence signals of `hits` (the ranking of `query`), named as in confidence.FEATURES."""
@@ -695,7 +716,7 @@ class PassageIndex(BaseEstimator):
         model = self.unanswered_like_
         if model is None:
             return math.nan
-        likeness = model.probability(query)
+        likeness = model.probability(without_letter_framing(query))
         share = len(self.unanswered) / UNANSWERED_LIST_FULL
         mean = self.confidence_.mean_of("unanswered_like")
         if share >= 1.0 or mean is None:
