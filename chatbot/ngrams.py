@@ -130,13 +130,17 @@ def softmax(scores: Sequence[float]) -> list[float]:
 
 def fit_tfidf_logistic(texts: list[str], labels: list, c: float, min_df: int = 1, balanced: bool = True):
     """(the word and the character TfidfVectorizer, the LogisticRegression over their columns side by
-    side), fitted on `texts`; what the plain-data models here are made from."""
+    side), fitted on `texts`; what the plain-data models here are made from. None when the texts
+    give no word or no character n-gram to learn from (every word a single letter, say)."""
     from scipy.sparse import hstack  # only fitting needs scikit-learn's objects; scoring reads plain data
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     vectorizers = [TfidfVectorizer(ngram_range=WORD_NGRAMS, sublinear_tf=True, min_df=min_df),
                    TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, min_df=min_df)]
-    matrix = hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
+    try:
+        matrix = hstack([v.fit_transform(texts) for v in vectorizers]).tocsr()
+    except ValueError:   # scikit-learn's "empty vocabulary"
+        return None
     regression = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=3000)
     return vectorizers, regression.fit(matrix, labels)
 
@@ -175,8 +179,13 @@ class NgramLogit:
         return sigmoid(self._scorer.scores(text)[0])
 
     @classmethod
-    def fitted(cls, texts: list[str], labels: list[bool], c: float, min_df: int = 1, digits: int = 4) -> "NgramLogit":
-        vectorizers, regression = fit_tfidf_logistic(texts, labels, c, min_df)
+    def fitted(cls, texts: list[str], labels: list[bool], c: float, min_df: int = 1,
+               digits: int = 4) -> "NgramLogit | None":
+        """The model fitted on `texts`; None when they hold nothing to learn from (fit_tfidf_logistic)."""
+        fitted = fit_tfidf_logistic(texts, labels, c, min_df)
+        if fitted is None:
+            return None
+        vectorizers, regression = fitted
         words, chars = plain_tables(vectorizers, [regression.coef_[0]], digits)
         return cls(words, chars, rounded(regression.intercept_[0], digits))
 

@@ -32,6 +32,7 @@ def test_the_plain_arrays_give_scikit_learns_probabilities(classes):
 def test_nothing_to_learn_from_one_passage_or_too_many():
     assert fit_passage_classifier([(0, "does it hurt"), (0, "is it painful")]) is None
     assert fit_passage_classifier([]) is None
+    assert fit_passage_classifier([(0, "a"), (1, "b?")]) is None   # no word n-gram to learn from
     assert MAX_CLASSES < 10_000   # a bound exists: the fit grows with classes x terms
 
 

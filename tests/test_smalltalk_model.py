@@ -82,6 +82,8 @@ def test_nothing_to_learn_without_wordings_or_questions():
     smalltalk, _ = Smalltalk.from_text(SMALL_FILE)
     assert fit_smalltalk_model(smalltalk, SMALL_FILE, []) is None
     assert fit_smalltalk_model(Smalltalk(), "", QUESTIONS) is None
+    tiny, _ = Smalltalk.from_text("[greeting]\nreply: Hi!\nk\n")
+    assert fit_smalltalk_model(tiny, "x", ["a", "b"]) is None   # single letters: no word n-grams
 
 
 def test_a_greeting_around_a_question_is_taught_as_a_question():

@@ -19,6 +19,7 @@ def test_questions_of_each_kind_lean_their_own_way():
 def test_nothing_is_learned_from_a_list_too_short():
     assert fit_unanswered_like(ANSWERED, UNANSWERED[:MIN_EACH - 1]) is None
     assert fit_unanswered_like(ANSWERED[:MIN_EACH - 1], UNANSWERED) is None
+    assert fit_unanswered_like(["a", "b"], ["c", "d"]) is None   # single letters: no word n-grams
 
 
 def test_the_default_corpus_tells_its_own_lists_apart_left_out():

@@ -130,7 +130,10 @@ def fit_smalltalk_model(smalltalk: Smalltalk, smalltalk_text: str, questions: Se
     at least one section of wordings and one question (nothing to tell apart)."""
     if not smalltalk.intents or not questions:
         return None
-    vectorizers, regression = fitted_pipeline(*training_examples(smalltalk, questions), c=c)
+    fitted = fitted_pipeline(*training_examples(smalltalk, questions), c=c)
+    if fitted is None:   # nothing to learn from in the texts
+        return None
+    vectorizers, regression = fitted
     intents = tuple(str(name) for name in regression.classes_)
     coefficients = regression.coef_
     if len(intents) == 2:   # scikit-learn keeps one row for two classes: the second's against the first
@@ -144,7 +147,8 @@ def fit_smalltalk_model(smalltalk: Smalltalk, smalltalk_text: str, questions: Se
 
 
 def fitted_pipeline(texts: list[str], labels: list[str], c: float = C):
-    """(the two fitted TfidfVectorizers, the fitted LogisticRegression over their columns side by side)."""
+    """(the two fitted TfidfVectorizers, the fitted LogisticRegression over their columns side by side),
+    or None when the texts give no n-gram to learn from."""
     return fit_tfidf_logistic(texts, labels, c, MIN_DF)
 
 

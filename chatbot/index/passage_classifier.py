@@ -99,12 +99,16 @@ ARRAY_NAMES = (*(f"terms.{name}" for name in ("blob", "offsets", "hashes", "ids"
 
 def fit_passage_classifier(wordings: Sequence[tuple[int, str]]) -> PassageClassifier | None:
     """The model of (passage row, wording) pairs; None with fewer than two passages or more
-    than MAX_CLASSES (nothing to tell apart, or too many to fit at build time)."""
+    than MAX_CLASSES (nothing to tell apart, or too many to fit at build time), or wordings
+    without an n-gram to learn from."""
     classes = sorted({row for row, _ in wordings})
     if not 2 <= len(classes) <= MAX_CLASSES:
         return None
     texts, labels = [text for _, text in wordings], [row for row, _ in wordings]
-    vectorizers, regression = fit_tfidf_logistic(texts, labels, C, balanced=False)
+    fitted = fit_tfidf_logistic(texts, labels, C, balanced=False)
+    if fitted is None:
+        return None
+    vectorizers, regression = fitted
     coefficients = regression.coef_ if len(classes) > 2 else np.vstack([-regression.coef_[0] / 2,
                                                                          regression.coef_[0] / 2])
     intercepts = (regression.intercept_ if len(classes) > 2
