@@ -111,10 +111,15 @@ class _TermArrays:
         self.idf, self.weights = entries[:, 0].copy(), np.ascontiguousarray(entries[:, 1:])
 
     def weighted(self, ids: list[int]) -> np.ndarray:
-        """Per output, the dot product of the l2-normalised sublinear tf-idf vector of the terms `ids`."""
-        unique, counts = np.unique(np.array(ids, dtype=np.int64), return_counts=True)
-        values = (1.0 + np.log(counts)) * self.idf[unique]
-        return (values @ self.weights[unique]) / math.sqrt(float(values @ values))
+        return tfidf_dot(ids, self.idf, self.weights)
+
+
+def tfidf_dot(ids: list[int], idf: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per column of `weights` (one row per term id), the dot product with the l2-normalised
+    sublinear tf-idf vector of the terms `ids` (a term as often as it occurs; not empty)."""
+    unique, counts = np.unique(np.array(ids, dtype=np.int64), return_counts=True)
+    values = (1.0 + np.log(counts)) * idf[unique]
+    return (values @ weights[unique]) / math.sqrt(float(values @ values))
 
 
 def sigmoid(score: float) -> float:

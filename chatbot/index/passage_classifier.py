@@ -22,13 +22,12 @@ the index version (memory-mapped like the rest): the terms as a TermTable
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..ngrams import WORD_CACHE_SIZE, char_words, fit_tfidf_logistic, word_char_ngrams, word_ngrams
+from ..ngrams import WORD_CACHE_SIZE, char_words, fit_tfidf_logistic, tfidf_dot, word_char_ngrams, word_ngrams
 from .tables import TermTable
 
 C = 1.0
@@ -55,12 +54,8 @@ class PassageClassifier:
                     if row is not None]
         char_ids = [row for word in char_words(question) for row in self._char_ids(word)]
         for ids in (word_ids, char_ids):   # each kind l2-normalised on its own, as by scikit-learn
-            if not ids:
-                continue
-            unique, counts = np.unique(np.array(ids, dtype=np.int64), return_counts=True)
-            values = (1.0 + np.log(counts)) * self.idf[unique]
-            values /= math.sqrt(float(values @ values))
-            z += values @ self.weights[unique]
+            if ids:
+                z += tfidf_dot(ids, self.idf, self.weights)
         z -= z.max()
         exps = np.exp(z)
         return exps / exps.sum()
