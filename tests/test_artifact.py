@@ -17,6 +17,7 @@ import sklearn
 import chatbot
 from chatbot.index import PassageIndex
 from chatbot.index.artifact import (
+    CLASSIFIER_FILES,
     DATA_FILES,
     FORMAT_VERSION,
     MANIFEST,
@@ -130,7 +131,9 @@ def test_manifest_describes_format_settings_libraries_and_counts(saved_default, 
 
 def test_manifest_records_the_checksum_of_every_data_file(saved_default):
     folder, manifest = saved_default
-    assert set(manifest["files"]) == {*DATA_FILES, UNANSWERED_LIKE}   # the default corpus lists both kinds
+    # The default corpus lists both kinds of questions and writes questions for its passages,
+    # so its index has both optional models.
+    assert set(manifest["files"]) == {*DATA_FILES, UNANSWERED_LIKE, *CLASSIFIER_FILES}
     for name, digest in manifest["files"].items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
 
@@ -138,7 +141,7 @@ def test_manifest_records_the_checksum_of_every_data_file(saved_default):
 def test_index_folder_needs_no_pickle(saved_default, default_index):
     folder, _ = saved_default
     arrays = sorted(folder.glob("*.npy"))
-    assert {p.name for p in arrays} == {n for n in DATA_FILES if n.endswith(".npy")}
+    assert {p.name for p in arrays} == {n for n in (*DATA_FILES, *CLASSIFIER_FILES) if n.endswith(".npy")}
     for path in arrays:
         assert np.load(path, allow_pickle=False).dtype != object, path.name
     for path in folder.glob("*.json"):
@@ -147,7 +150,7 @@ def test_index_folder_needs_no_pickle(saved_default, default_index):
     offsets = np.load(folder / "passages.offsets.npy")
     lines = [json.loads(blob[a:b]) for a, b in pairwise(offsets)]
     assert lines == [p.to_dict() for p in default_index.passages_]
-    assert {p.name for p in folder.iterdir()} == set(DATA_FILES) | {UNANSWERED_LIKE, MANIFEST}
+    assert {p.name for p in folder.iterdir()} == {*DATA_FILES, *CLASSIFIER_FILES, UNANSWERED_LIKE, MANIFEST}
 
 
 def _mapped(array) -> bool:
