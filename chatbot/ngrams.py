@@ -200,7 +200,7 @@ class NgramLogit:
     @classmethod
     def from_json(cls, data: dict) -> "NgramLogit":
         """The model of `to_json`'s data; ValueError (or KeyError, TypeError) when it is not one."""
-        tables = [{str(t): tuple(float(x) for x in v) for t, v in data[kind].items()} for kind in ("words", "chars")]
+        tables = [{t: tuple(v) for t, v in data[kind].items()} for kind in ("words", "chars")]   # JSON numbers: floats
         if any(len(v) != 2 for table in tables for v in table.values()):
             raise ValueError("each term needs an idf and a weight")
         return cls(tables[0], tables[1], float(data["intercept"]))

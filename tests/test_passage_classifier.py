@@ -33,6 +33,8 @@ def test_nothing_to_learn_from_one_passage_or_too_many():
     assert fit_passage_classifier([(0, "does it hurt"), (0, "is it painful")]) is None
     assert fit_passage_classifier([]) is None
     assert fit_passage_classifier([(0, "a"), (1, "b?")]) is None   # no word n-gram to learn from
+    one_each = [(0, "does acupuncture hurt"), (1, "how long is a session"), (2, "what should i wear")]
+    assert fit_passage_classifier(one_each) is None   # one wording a passage: too little to learn from
     assert MAX_CLASSES < 10_000   # a bound exists: the fit grows with classes x terms
 
 

@@ -98,7 +98,7 @@ class SmalltalkModel:
     def from_json(cls, data: dict) -> "SmalltalkModel":
         """The model of `to_json`'s data; ValueError (or KeyError, TypeError) when it is not one."""
         intents = tuple(str(name) for name in data["intents"])
-        tables = [{str(t): tuple(float(x) for x in v) for t, v in data[kind].items()} for kind in ("words", "chars")]
+        tables = [{t: tuple(v) for t, v in data[kind].items()} for kind in ("words", "chars")]   # JSON numbers: floats
         if any(len(v) != len(intents) + 1 for table in tables for v in table.values()):
             raise ValueError("each term needs an idf and one weight per class")
         intercepts = tuple(float(x) for x in data["intercepts"])

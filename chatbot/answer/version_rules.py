@@ -11,6 +11,7 @@ serving, the staff's check questions, try-it and the evaluation.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from functools import lru_cache
@@ -67,12 +68,29 @@ def _smalltalk_model(rules_dir: Path, smalltalk_file: Path, fallback: Path | Non
     saved = rules_dir / MODEL_FILE
     if saved.is_file():
         try:
-            model = SmalltalkModel.from_json(json.loads(saved.read_text(encoding="utf-8")))
+            model = _saved_model(saved.read_bytes())
             if model.smalltalk_sha256 == text_sha256(text):
                 return model
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             log.warning("%s cannot be read (%s); fitting the smalltalk model again", saved, error)
     return _fitted_from_folder(smalltalk_file, rules_path(rules_dir, QUESTIONS_FILE, fallback))
+
+
+def _saved_model(data: bytes) -> SmalltalkModel:
+    """The model of a saved file's bytes, read once per process for the same bytes: a publish
+    usually keeps the smalltalk of the version before, and reading 2 MB of JSON into arrays
+    was most of loading a version's rules."""
+    digest = hashlib.sha256(data).hexdigest()
+    model = _READ_MODELS.get(digest)
+    if model is None:
+        model = SmalltalkModel.from_json(json.loads(data.decode("utf-8")))
+        while len(_READ_MODELS) >= 4:
+            _READ_MODELS.pop(next(iter(_READ_MODELS)))
+        _READ_MODELS[digest] = model
+    return model
+
+
+_READ_MODELS: dict[str, SmalltalkModel] = {}
 
 
 def _fitted_from_folder(smalltalk_file: Path, questions_file: Path) -> SmalltalkModel | None:

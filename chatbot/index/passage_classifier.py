@@ -34,6 +34,9 @@ C = 1.0
 WEIGHT = 3.0
 CANDIDATES = 20       # passages of a search's pool that the model may lift
 MAX_CLASSES = 2_000   # more passages with wordings than this: no model (the fit grows with classes x terms)
+# Fewer wordings than this per passage on average: too little to learn from (an FAQ file whose
+# entries have one alternate each); the FAQ fields' own BM25 match them.
+MIN_WORDINGS_PER_CLASS = 2
 _KINDS = ("w ", "c ")
 
 
@@ -94,10 +97,11 @@ ARRAY_NAMES = (*(f"terms.{name}" for name in ("blob", "offsets", "hashes", "ids"
 
 def fit_passage_classifier(wordings: Sequence[tuple[int, str]]) -> PassageClassifier | None:
     """The model of (passage row, wording) pairs; None with fewer than two passages or more
-    than MAX_CLASSES (nothing to tell apart, or too many to fit at build time), or wordings
-    without an n-gram to learn from."""
+    than MAX_CLASSES (nothing to tell apart, or too many to fit at build time), with fewer than
+    MIN_WORDINGS_PER_CLASS wordings a passage on average, or wordings without an n-gram to
+    learn from."""
     classes = sorted({row for row, _ in wordings})
-    if not 2 <= len(classes) <= MAX_CLASSES:
+    if not 2 <= len(classes) <= MAX_CLASSES or len(wordings) < MIN_WORDINGS_PER_CLASS * len(classes):
         return None
     texts, labels = [text for _, text in wordings], [row for row, _ in wordings]
     fitted = fit_tfidf_logistic(texts, labels, C, balanced=False)

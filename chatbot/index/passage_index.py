@@ -636,7 +636,7 @@ class PassageIndex(BaseEstimator):
         The first `highlight` hits carry the span of their best-matching sentence.
         """
         parsed = self._parsed(query)
-        if self.passage_classifier_ is None:
+        if self.passage_classifier_ is None or k <= 0:
             rows, scores = self._top(parsed, k)
         else:
             rows, scores = self._lifted_by_classifier(query, *self._top(parsed, max(k, CLASSIFIER_CANDIDATES)), k)
