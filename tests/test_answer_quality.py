@@ -1,6 +1,6 @@
 """Ranking and confidence behaviour that must hold on questions nobody tuned for.
 
-The quality floors run on the fresh sets (tests/data/fresh.jsonl to fresh10.jsonl),
+The quality floors run on the fresh sets (tests/data/fresh.jsonl to fresh11.jsonl),
 each written from the documents before the changes it judged; README "Quality"
 has the figures.
 """
@@ -36,7 +36,8 @@ FRESH_FLOORS = {  # file: (hit@3 floor, no_answer floor)
     "fresh.jsonl": (0.88, 0.90), "fresh2.jsonl": (0.90, 0.80),
     "fresh3.jsonl": (0.85, 0.78), "fresh4.jsonl": (0.83, 0.80), "fresh5.jsonl": (0.85, 0.72),
     "fresh6.jsonl": (0.93, 0.68), "fresh7.jsonl": (0.84, 0.70), "fresh8.jsonl": (0.85, 0.70),
-    "fresh9.jsonl": (0.86, 0.70), "fresh10.jsonl": (0.93, 0.70)}
+    "fresh9.jsonl": (0.86, 0.70), "fresh10.jsonl": (0.93, 0.70),
+    "fresh11.jsonl": (0.93, 0.80)}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSAGE_SUITES = {"dev": "dev.jsonl", "extra": "extra.jsonl", "fresh": "fresh.jsonl", "fresh-2": "fresh2.jsonl",
                   "fresh-3": "fresh3.jsonl", "fresh-4": "fresh4.jsonl", "fresh-5": "fresh5.jsonl",
                   "fresh-6": "fresh6.jsonl", "fresh-7": "fresh7.jsonl", "fresh-8": "fresh8.jsonl",
-                  "fresh-9": "fresh9.jsonl", "fresh-10": "fresh10.jsonl", "out-of-scope": "out_of_scope.jsonl"}
+                  "fresh-9": "fresh9.jsonl", "fresh-10": "fresh10.jsonl", "fresh-11": "fresh11.jsonl",
+                  "out-of-scope": "out_of_scope.jsonl"}
 FAQ_SUITES = {"StackFAQ": ("stackfaq.json", read_stackfaq), "CovidFAQ-dev": ("covidfaq-dev.json", read_covidfaq)}
 
 
