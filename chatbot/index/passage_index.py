@@ -26,8 +26,9 @@ sentences, and tells the answer stage which sentence to highlight.
 
 Fields f: text; aside (sentences of the text that point to other pages);
 section (the heading above the passage); question (an FAQ entry's question
-and alternates). Every part lies in [0, 1], so the score does, and it means
-the same across queries: words the index has never seen still count in the
+and alternates). Every part lies in [0, 1], so the score does (search may add
+the passage classifier's lift, passage_classifier.py), and it means the same
+across queries: words the index has never seen still count in the
 query's norm and coverage, so a question about something else scores low.
 Both sums are linear in the query, so they are folded into term-major
 matrices at fit time and a query reads only the rows of its own terms.
@@ -111,7 +112,8 @@ _UNSEEN = object()
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked passage; `score` is in [0, 1] and comparable across queries.
+    """One ranked passage; `score` is comparable across queries: the match in [0, 1], plus up to
+    CLASSIFIER_WEIGHT when the passage classifier lifts it (search).
 
     `highlight` is the (start, end) span of the passage text that best matches
     the query, when asked for.

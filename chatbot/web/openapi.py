@@ -39,7 +39,10 @@ SCHEMAS = {
             "id": {"type": "string", "description": "Stable id: the same text from the same source keeps it."},
             "text": {"type": "string"},
             "highlight": {"type": "string", "description": "The sentence(s) of text that best match."},
-            "score": {"type": "number", "minimum": 0, "maximum": 1},
+            "score": {"type": "number", "minimum": 0, "maximum": 4,
+                      "description": "Relevance, higher is closer, comparable across questions to one index "
+                                     "version: a match in [0, 1], plus up to 3 when the passage's written "
+                                     "questions say it is the one asked for."},
             "question": {**_NULLABLE_STRING, "description": "The FAQ question when the passage is an FAQ entry."},
             "source": {"$ref": "#/components/schemas/Source"},
         },
