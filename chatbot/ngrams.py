@@ -27,7 +27,7 @@ _WHITE_SPACES = re.compile(r"\s\s+")
 WORD_CACHE_SIZE = 20_000
 
 # term -> (idf, weight of output 0, weight of output 1, ...)
-TermTable = Mapping[str, Sequence[float]]
+TermWeights = Mapping[str, Sequence[float]]
 
 
 def token_count(text: str) -> int:
@@ -73,7 +73,7 @@ class LinearNgramScorer:
     The tables are turned into arrays once, so a text costs a few numpy calls.
     """
 
-    def __init__(self, words: TermTable, chars: TermTable, intercepts: Sequence[float]):
+    def __init__(self, words: TermWeights, chars: TermWeights, intercepts: Sequence[float]):
         self.words, self.chars, self.intercepts = words, chars, tuple(intercepts)
         self._kinds = [_TermArrays(table, len(self.intercepts)) for table in (words, chars)]
         self._known_chars: dict[str, tuple[int, ...]] = {}
@@ -90,22 +90,26 @@ class LinearNgramScorer:
         return total.tolist()
 
     def _known_char_ids(self, word: str) -> tuple[int, ...]:
-        """The ids of the word's character n-grams that the model knows, remembered per word:
-        most words of a chat are common ones, and making their n-grams was most of a text's cost."""
-        known = self._known_chars.get(word)
-        if known is None:
-            get = self._kinds[1].ids.get
-            known = tuple(i for i in map(get, word_char_ngrams(word)) if i is not None)
-            if len(self._known_chars) >= WORD_CACHE_SIZE:
-                self._known_chars.clear()
-            self._known_chars[word] = known
-        return known
+        return known_char_ids(word, self._kinds[1].ids.get, self._known_chars)
+
+
+def known_char_ids(word: str, lookup, remembered: dict[str, tuple[int, ...]], prefix: str = "") -> tuple[int, ...]:
+    """The ids (`lookup(prefix + n-gram)`, None when unknown) of the word's character n-grams that
+    a model knows, kept in `remembered` (at most WORD_CACHE_SIZE words): most words of a chat are
+    common ones, and making and looking up their n-grams was most of a text's cost."""
+    known = remembered.get(word)
+    if known is None:
+        known = tuple(i for i in map(lookup, (prefix + gram for gram in word_char_ngrams(word))) if i is not None)
+        if len(remembered) >= WORD_CACHE_SIZE:
+            remembered.clear()
+        remembered[word] = known
+    return known
 
 
 class _TermArrays:
     """One kind of terms of a table as arrays: {term: id}, idf per id, weights per id and output."""
 
-    def __init__(self, table: TermTable, outputs: int):
+    def __init__(self, table: TermWeights, outputs: int):
         self.ids = {term: i for i, term in enumerate(table)}
         entries = np.array(list(table.values()), dtype=np.float64).reshape(len(self.ids), outputs + 1)
         self.idf, self.weights = entries[:, 0].copy(), np.ascontiguousarray(entries[:, 1:])
@@ -160,6 +164,17 @@ def plain_tables(vectorizers, coefficient_rows, digits: int) -> list[dict[str, t
                        for term, column in vectorizer.vocabulary_.items()})
         offset += len(vectorizer.vocabulary_)
     return tables
+
+
+def per_class(regression) -> tuple[np.ndarray, np.ndarray]:
+    """(coefficients, intercepts) of a fitted LogisticRegression with one row per class: for two
+    classes scikit-learn keeps one row (the second's against the first), split here into two halves
+    of opposite sign, whose softmax is the same sigmoid."""
+    coefficients, intercepts = np.asarray(regression.coef_), np.asarray(regression.intercept_)
+    if len(regression.classes_) == 2:
+        return np.vstack([-coefficients[0] / 2, coefficients[0] / 2]), np.array([-intercepts[0] / 2,
+                                                                                  intercepts[0] / 2])
+    return coefficients, intercepts
 
 
 def rounded(value, digits: int) -> float:

@@ -37,7 +37,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..ngrams import LinearNgramScorer, fit_tfidf_logistic, plain_tables, rounded, softmax, token_count
+from ..ngrams import LinearNgramScorer, fit_tfidf_logistic, per_class, plain_tables, rounded, softmax, token_count
 from .smalltalk import MAX_MESSAGE_WORDS, Smalltalk, SmalltalkMatch
 
 MODEL_FILE = "smalltalk_model.json"
@@ -135,12 +135,7 @@ def fit_smalltalk_model(smalltalk: Smalltalk, smalltalk_text: str, questions: Se
         return None
     vectorizers, regression = fitted
     intents = tuple(str(name) for name in regression.classes_)
-    coefficients = regression.coef_
-    if len(intents) == 2:   # scikit-learn keeps one row for two classes: the second's against the first
-        coefficients = [-coefficients[0] / 2, coefficients[0] / 2]
-        intercepts = (-regression.intercept_[0] / 2, regression.intercept_[0] / 2)
-    else:
-        intercepts = tuple(regression.intercept_)
+    coefficients, intercepts = per_class(regression)
     words, chars = plain_tables(vectorizers, coefficients, DIGITS)
     return SmalltalkModel(intents, words, chars, tuple(rounded(b, DIGITS) for b in intercepts), threshold,
                           text_sha256(smalltalk_text))

@@ -53,7 +53,8 @@ def version_files(corpus_dir: str | Path) -> dict[str, bytes]:
     and the smalltalk model fitted from them (when there is one to fit)."""
     corpus_dir = Path(corpus_dir)
     files = {name: (corpus_dir / name).read_bytes() for name in RULE_FILES if (corpus_dir / name).is_file()}
-    model = _fitted_from_folder(corpus_dir / SMALLTALK_FILE, corpus_dir / QUESTIONS_FILE)
+    smalltalk_text, _ = read_rules_file(corpus_dir / SMALLTALK_FILE, "")
+    model = None if smalltalk_text is None else _fitted_with_questions(smalltalk_text, corpus_dir / QUESTIONS_FILE)
     if model is not None:
         files[MODEL_FILE] = model_json_bytes(model)
     return files
@@ -62,7 +63,7 @@ def version_files(corpus_dir: str | Path) -> dict[str, bytes]:
 def _smalltalk_model(rules_dir: Path, smalltalk_file: Path, fallback: Path | None) -> SmalltalkModel | None:
     """The version's saved model when it was fitted with `smalltalk_file`'s text, else one fitted
     now from that file and the questions of `fallback` (or `rules_dir`); None when neither can be had."""
-    text, problems = read_rules_file(smalltalk_file, "")
+    text, _ = read_rules_file(smalltalk_file, "")
     if text is None:
         return None
     saved = rules_dir / MODEL_FILE
@@ -73,7 +74,7 @@ def _smalltalk_model(rules_dir: Path, smalltalk_file: Path, fallback: Path | Non
                 return model
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             log.warning("%s cannot be read (%s); fitting the smalltalk model again", saved, error)
-    return _fitted_from_folder(smalltalk_file, rules_path(rules_dir, QUESTIONS_FILE, fallback))
+    return _fitted_with_questions(text, rules_path(rules_dir, QUESTIONS_FILE, fallback))
 
 
 def _saved_model(data: bytes) -> SmalltalkModel:
@@ -93,12 +94,10 @@ def _saved_model(data: bytes) -> SmalltalkModel:
 _READ_MODELS: dict[str, SmalltalkModel] = {}
 
 
-def _fitted_from_folder(smalltalk_file: Path, questions_file: Path) -> SmalltalkModel | None:
-    smalltalk_text, _ = read_rules_file(smalltalk_file, "")
+def _fitted_with_questions(smalltalk_text: str, questions_file: Path) -> SmalltalkModel | None:
+    """The model of `smalltalk_text` against the questions of `questions_file`; None without them."""
     questions_text, _ = read_rules_file(questions_file, "") if questions_file.is_file() else (None, [])
-    if smalltalk_text is None or questions_text is None:
-        return None
-    return _fitted(smalltalk_text, questions_text)
+    return None if questions_text is None else _fitted(smalltalk_text, questions_text)
 
 
 @lru_cache(maxsize=4)

@@ -27,8 +27,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from ..answer.smalltalk import Smalltalk
-from ..answer.smalltalk_model import fit_smalltalk_model
+from ..answer.smalltalk import MAX_MESSAGE_WORDS, Smalltalk
+from ..answer.smalltalk_model import NOT_SMALLTALK, fit_smalltalk_model
+from ..ngrams import token_count
 from ..passages.questions_file import parse_questions
 from .suites import ROOT
 
@@ -106,11 +107,12 @@ def fitted(smalltalk_text: str, questions_text: str, c: float):
 
 def smalltalk_probability(model, smalltalk: Smalltalk, message: str) -> tuple[float, str | None]:
     """(1 - P(not smalltalk), the most probable section) of the model; (0, None) for long messages."""
-    match = model.classify(smalltalk, message)   # threshold 0: every short message gets a section
-    if match is None:
+    text = smalltalk.canonical_text(message)
+    if not text or token_count(text) > MAX_MESSAGE_WORDS:   # the model is not asked (SmalltalkModel.classify)
         return 0.0, None
-    probabilities = model.probabilities(smalltalk.canonical_text(message))
-    return 1.0 - probabilities.get("", 0.0), match.intent
+    probabilities = model.probabilities(text)
+    section = max((p, name) for name, p in probabilities.items() if name != NOT_SMALLTALK)[1]
+    return 1.0 - probabilities.get(NOT_SMALLTALK, 0.0), section
 
 
 def main(argv=None) -> int:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..ngrams import WORD_CACHE_SIZE, char_words, fit_tfidf_logistic, tfidf_dot, word_char_ngrams, word_ngrams
+from ..ngrams import char_words, fit_tfidf_logistic, known_char_ids, per_class, tfidf_dot, word_ngrams
 from .tables import TermTable
 
 C = 1.0
@@ -64,17 +64,7 @@ class PassageClassifier:
         return exps / exps.sum()
 
     def _char_ids(self, word: str) -> tuple[int, ...]:
-        """The term ids of the word's character n-grams that the model knows, remembered per word
-        (a chat's words are mostly the same few thousand; making and looking up their n-grams
-        was most of a question's cost)."""
-        ids = self._known.get(word)
-        if ids is None:
-            ids = tuple(row for row in map(self.terms.get, (_KINDS[1] + g for g in word_char_ngrams(word)))
-                        if row is not None)
-            if len(self._known) >= WORD_CACHE_SIZE:
-                self._known.clear()
-            self._known[word] = ids
-        return ids
+        return known_char_ids(word, self.terms.get, self._known, prefix=_KINDS[1])
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {**{f"terms.{name}": array for name, array in self.terms.arrays().items()}, "idf": self.idf,
@@ -108,10 +98,7 @@ def fit_passage_classifier(wordings: Sequence[tuple[int, str]]) -> PassageClassi
     if fitted is None:
         return None
     vectorizers, regression = fitted
-    coefficients = regression.coef_ if len(classes) > 2 else np.vstack([-regression.coef_[0] / 2,
-                                                                         regression.coef_[0] / 2])
-    intercepts = (regression.intercept_ if len(classes) > 2
-                  else np.array([-regression.intercept_[0] / 2, regression.intercept_[0] / 2]))
+    coefficients, intercepts = per_class(regression)
     terms, idf, columns = [], [], []
     offset = 0
     for prefix, vectorizer in zip(_KINDS, vectorizers, strict=True):
@@ -120,7 +107,7 @@ def fit_passage_classifier(wordings: Sequence[tuple[int, str]]) -> PassageClassi
             idf.append(vectorizer.idf_[column])
             columns.append(offset + column)
         offset += len(vectorizer.vocabulary_)
-    weights = np.ascontiguousarray(np.asarray(coefficients)[:, columns].T, dtype=np.float32)
+    weights = np.ascontiguousarray(coefficients[:, columns].T, dtype=np.float32)
     return PassageClassifier(TermTable.of(terms), np.array(idf, dtype=np.float32), weights,
                              np.asarray(intercepts, dtype=np.float64),
                              np.asarray(regression.classes_, dtype=np.int64))
