@@ -74,8 +74,11 @@ KNOWN_FALSE_ALARMS = {"saw online that numbness in the groin can mean something 
 DISTRESSED = [c["message"] for c in _jsonl(DATA / "distressed_not_urgent.jsonl")]
 DEV = _jsonl(DATA / "dev.jsonl")
 # Visitors' messages of every suite that labels reply kinds (the fresh sets, extra, dev).
+# fresh11 and fresh12 each had one urgent message the rules missed (a mother's numb legs
+# with trouble going to the toilet; needle sites red, swollen and oozing with a fever): read on
+# 2026-12-01 (eleventh session) and met by two general rules, not by their wording.
 SUITE_ROWS = [r for name in ("dev", "extra", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6",
-                                "fresh7", "fresh8", "fresh9", "fresh10")
+                                "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12")
               for r in _jsonl(DATA / f"{name}.jsonl")]
 
 
