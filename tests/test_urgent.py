@@ -27,10 +27,10 @@ ORDINARY_CASES = [c["message"] for c in CASES if not c["urgent"]]
 # Written in visitors' own words before the rules were widened for them, each by someone
 # who had seen neither the rules nor the files before it: urgent_new (red flags the first
 # rules missed, ordinary questions that share their words), then urgent_third to
-# urgent_ninth (blind, 2026-12-01; README, "Urgent screen", gives each one's figures
-# before the rules were widened for it).
+# urgent_ninth and urgent_eleventh (blind, 2026-12-01; README, "Urgent screen", gives each
+# one's figures before the rules were widened for it).
 LATER_FILES = ("urgent_new", "urgent_third", "urgent_fourth", "urgent_fifth", "urgent_sixth", "urgent_seventh",
-               "urgent_eighth", "urgent_ninth")
+               "urgent_eighth", "urgent_ninth", "urgent_eleventh")
 LATER_CASES = {name: _jsonl(DATA / f"{name}.jsonl") for name in LATER_FILES}
 LATER_URGENT_CASES = [(c["message"], c["category"]) for cases in LATER_CASES.values() for c in cases if c["urgent"]]
 LATER_ORDINARY_CASES = [c["message"] for cases in LATER_CASES.values() for c in cases if not c["urgent"]]
@@ -420,14 +420,14 @@ def test_a_rule_added_to_the_rules_file_takes_effect(tmp_path):
     path = tmp_path / "urgent.txt"
     path.write_text(RULES_FILE.read_text("utf-8"), encoding="utf-8")
     before, _ = UrgentScreen.load(path)
-    assert before.check("my throat is swelling up and my lips are puffy") is None
+    assert before.check("a snake bit me on the ankle and it is swelling fast") is None
     with path.open("a", encoding="utf-8") as f:
-        f.write("medical: allergic reaction => throat swelling + lips, tongue\n")
+        f.write("medical: snake bite => snake bit, bitten by a snake + swelling, swollen\n")
     after, errors = UrgentScreen.load(path)
     assert errors == []
-    assert after.check("my throat is swelling up and my lips are puffy") == UrgentMatch(
-        "medical", "allergic reaction")
-    assert after.check("can acupuncture cause throat swelling and puffy lips?") is None
+    assert after.check("a snake bit me on the ankle and it is swelling fast") == UrgentMatch(
+        "medical", "snake bite")
+    assert after.check("can acupuncture help the swelling after being bitten by a snake?") is None
 
 
 WORD_LISTS = """\
@@ -565,3 +565,13 @@ def test_the_urgent_replies_use_the_clinics_numbers_and_texts():
     assert urgent_reply(UrgentMatch("medical", "chest pain"), uk) == "Call 999 now."
     assert urgent_reply(UrgentMatch("self_harm", "suicide"), uk) == "Call 116 123 or 999."
     assert urgent_reply(UrgentMatch("medical", "x"), UrgentReplies(medical="Go {now}.")) == "Go {now}."
+
+
+def test_on_the_twelfth_set_written_after_the_eleventh_round_most_are_caught_and_no_lookalike(screen):
+    """heldout_urgent_twelfth.jsonl: 80 medical red flags and 70 lookalikes, written blind and
+    never read: the rules of the session's start caught 58 of 80, those widened for the eleventh
+    set 64, flagging none of the 70. A floor, so that a later change cannot lose what it caught."""
+    rows = _jsonl(DATA / "heldout_urgent_twelfth.jsonl")
+    urgent = [r["message"] for r in rows if r["urgent"]]
+    assert len(urgent) == 80 and sum(screen.check(m) is not None for m in urgent) >= 64
+    assert [r["message"] for r in rows if not r["urgent"] and screen.check(r["message"])] == []
