@@ -577,27 +577,19 @@ def test_on_the_twelfth_set_written_after_the_eleventh_round_most_are_caught_and
     assert [r["message"] for r in rows if not r["urgent"] and screen.check(r["message"])] == []
 
 
-def test_ordinary_symptom_stories_are_not_flagged(screen):
-    """ordinary_stories.jsonl: 300 visitors telling non-urgent back-pain stories in words close to
-    the urgent ones ("came on out of nowhere", "numb bum after a long drive", an accident years
-    ago), written in the eleventh session. The rules flagged 3 as they stood ("overdoes it" read
-    as an overdose, "wear and tear" as a tearing pain, "3 yrs ago" not read as long ago), now
-    none; the learned self-harm check flags one ("exhausted by it ... never goes away"), left so:
-    refitting it with these stories as negatives flagged "I'm not suicidal, just tired of the
-    back pain" instead."""
-    messages = [c["message"] for c in _jsonl(DATA / "ordinary_stories.jsonl")]
-    assert len(messages) == 300
-    assert [m for m in messages if screen.check_rules(m)] == []
-    assert len([m for m in messages if screen.check(m)]) <= 1
-
-
-def test_a_second_set_of_ordinary_stories_is_not_flagged(screen):
-    """heldout_ordinary_stories.jsonl: 120 more, written blind by someone else and measured after
-    the fixes above: 2 flagged, as at the session's start. One was "how many sessions would it
-    take to notice a difference?", read as asking how many pills it would take; that alternative
-    now names what follows it ("... to not wake up"). The other is the learned self-harm check's
-    ("at the end of my rope with this back ... never goes away"), left as above."""
-    messages = [c["message"] for c in _jsonl(DATA / "heldout_ordinary_stories.jsonl")]
-    assert len(messages) == 120
+# Ordinary back-pain stories told in words close to the urgent ones ("came on out of nowhere",
+# "numb bum after a long drive", an accident years ago), written blind in the eleventh session.
+# ordinary_stories (300): the rules flagged 3 as they stood ("overdoes it" read as an overdose,
+# "wear and tear" as a tearing pain, "3 yrs ago" not read as long ago), now none; the learned
+# self-harm check flags one ("exhausted by it ... never goes away"), left so: refitting it with
+# these stories as negatives flagged "I'm not suicidal, just tired of the back pain" instead.
+# heldout_ordinary_stories (120, someone else, measured after those fixes): 2 flagged, as at
+# the session's start. One was "how many sessions would it take to notice a difference?", read
+# as asking how many pills it would take; that alternative now names what follows it ("... to
+# not wake up"). The other is the learned check's ("at the end of my rope with this back").
+@pytest.mark.parametrize("name, size", [("ordinary_stories", 300), ("heldout_ordinary_stories", 120)])
+def test_ordinary_symptom_stories_are_not_flagged(screen, name, size):
+    messages = [c["message"] for c in _jsonl(DATA / f"{name}.jsonl")]
+    assert len(messages) == size
     assert [m for m in messages if screen.check_rules(m)] == []
     assert len([m for m in messages if screen.check(m)]) <= 1
