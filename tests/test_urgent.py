@@ -27,10 +27,10 @@ ORDINARY_CASES = [c["message"] for c in CASES if not c["urgent"]]
 # Written in visitors' own words before the rules were widened for them, each by someone
 # who had seen neither the rules nor the files before it: urgent_new (red flags the first
 # rules missed, ordinary questions that share their words), then urgent_third to
-# urgent_ninth and urgent_eleventh (blind, 2026-12-01; README, "Urgent screen", gives each
-# one's figures before the rules were widened for it).
+# urgent_ninth and urgent_eleventh to urgent_thirteenth (blind, 2026-12-01 and 02; README,
+# "Urgent screen", gives each one's figures before the rules were widened for it).
 LATER_FILES = ("urgent_new", "urgent_third", "urgent_fourth", "urgent_fifth", "urgent_sixth", "urgent_seventh",
-               "urgent_eighth", "urgent_ninth", "urgent_eleventh")
+               "urgent_eighth", "urgent_ninth", "urgent_eleventh", "urgent_twelfth", "urgent_thirteenth")
 LATER_CASES = {name: _jsonl(DATA / f"{name}.jsonl") for name in LATER_FILES}
 LATER_URGENT_CASES = [(c["message"], c["category"]) for cases in LATER_CASES.values() for c in cases if c["urgent"]]
 LATER_ORDINARY_CASES = [c["message"] for cases in LATER_CASES.values() for c in cases if not c["urgent"]]
@@ -66,7 +66,11 @@ KNOWN_FALSE_ALARMS = {"saw online that numbness in the groin can mean something 
                       # An overdose in the past told as past: the screen reads no tense.
                       "last year I went through a really dark time and spent a while in hospital after an overdose. "
                       "I'm in a much better place now with a good support team and want to try acupuncture for my "
-                      "back. is that ok?"}
+                      "back. is that ok?",
+                      # A heart attack imagined in a joke: "if someone had" is a hypothetical the
+                      # screen does not read, and reading it would also excuse "if someone has
+                      # chest pain right now".
+                      "if someone had a heart attack on the table do you even have a defibrillator? lol jk but do you"}
 # Written blind on 2026-12-01: visitors fed up, exhausted or low about their pain, idioms
 # ("this back is killing me"), accidents and medicines mentioned in passing: none is at risk.
 # The rules of the session's start flagged 2 of them ("chill out" read as chills, a
@@ -142,6 +146,14 @@ def test_no_ordinary_question_is_flagged(screen, message):
     ("my legs are both numb and weak and i keep falling over", "medical"),
     ("suddenly got a tearing pain between my shoulder blades and i feel faint", "medical"),
     ("ripping pain in my upper back came on suddenly and i nearly passed out", "medical"),
+    # Emergencies outside the back, met by concept after the thirteenth set (2026-12-02).
+    ("my son has a temperature and a really stiff neck and says the light hurts his eyes", "medical"),
+    ("dad had a seizure ten minutes ago and it hasn't stopped", "medical"),
+    ("my 2 month old is floppy and grunting when she breathes", "medical"),
+    ("I'm 34 weeks and the baby has stopped moving since this morning", "medical"),
+    ("sudden headache out of nowhere while lifting, now my neck is stiff and I've been sick", "medical"),
+    ("my husband collapsed in the garden and is not breathing", "medical"),
+    ("what's the least painful way to die, i can't do this back pain anymore", "self_harm"),
 ])
 def test_unseen_wordings_of_the_misses_that_widened_the_rules_are_flagged(screen, message,
                                                                           expected):
@@ -287,6 +299,10 @@ def test_small_typos_in_warning_words_are_forgiven(screen, message, expected):
     "I'm talking about my life with back pain",
     "I spoiled myself with a massage",
     "I fell off a ladder",              # ladder: one letter from "bladder", and no back pain
+    "I stubbed my toe and it's bleeding a bit",          # stubbed: one letter from "stabbed"
+    "on a scale of 1 to 10 my back is an 8, and my fruit tea burnt my tongue",  # scale: "scald"
+    "I'm writing because I've been sick with a cold",  # writing: one letter from "writhing"
+    "had some water and it went down the wrong way",   # water that went is not waters breaking
 ])
 def test_real_words_near_warning_words_are_not_read_as_typos(screen, message):
     assert screen.check(message) is None
@@ -567,14 +583,17 @@ def test_the_urgent_replies_use_the_clinics_numbers_and_texts():
     assert urgent_reply(UrgentMatch("medical", "x"), UrgentReplies(medical="Go {now}.")) == "Go {now}."
 
 
-def test_on_the_twelfth_set_written_after_the_eleventh_round_most_are_caught_and_no_lookalike(screen):
-    """heldout_urgent_twelfth.jsonl: 80 medical red flags and 70 lookalikes, written blind and
-    never read: the rules of the session's start caught 58 of 80, those widened for the eleventh
-    set 64, flagging none of the 70. A floor, so that a later change cannot lose what it caught."""
-    rows = _jsonl(DATA / "heldout_urgent_twelfth.jsonl")
+def test_on_the_fourteenth_set_written_after_the_thirteenth_round_most_are_caught(screen):
+    """heldout_urgent_fourteenth.jsonl: 85 medical red flags, 25 self-harm messages and 70
+    lookalikes, written blind and never read. The rules of the round's start caught 83 of 110 and
+    flagged 5 lookalikes; widened for the twelfth and thirteenth sets, 92, and still 5. A floor,
+    so that a later change cannot lose what it caught or flag more lookalikes."""
+    rows = _jsonl(DATA / "heldout_urgent_fourteenth.jsonl")
     urgent = [r["message"] for r in rows if r["urgent"]]
-    assert len(urgent) == 80 and sum(screen.check(m) is not None for m in urgent) >= 64
-    assert [r["message"] for r in rows if not r["urgent"] and screen.check(r["message"])] == []
+    ordinary = [r["message"] for r in rows if not r["urgent"]]
+    assert (len(urgent), len(ordinary)) == (110, 70)
+    assert sum(screen.check(m) is not None for m in urgent) >= 92
+    assert sum(screen.check(m) is not None for m in ordinary) <= 5
 
 
 # Ordinary back-pain stories told in words close to the urgent ones ("came on out of nowhere",
