@@ -27,10 +27,11 @@ ORDINARY_CASES = [c["message"] for c in CASES if not c["urgent"]]
 # Written in visitors' own words before the rules were widened for them, each by someone
 # who had seen neither the rules nor the files before it: urgent_new (red flags the first
 # rules missed, ordinary questions that share their words), then urgent_third to
-# urgent_ninth and urgent_eleventh to urgent_thirteenth (blind, 2026-12-01 and 02; README,
+# urgent_ninth and urgent_eleventh to urgent_fourteenth (blind, 2026-12-01 and 02; README,
 # "Urgent screen", gives each one's figures before the rules were widened for it).
 LATER_FILES = ("urgent_new", "urgent_third", "urgent_fourth", "urgent_fifth", "urgent_sixth", "urgent_seventh",
-               "urgent_eighth", "urgent_ninth", "urgent_eleventh", "urgent_twelfth", "urgent_thirteenth")
+               "urgent_eighth", "urgent_ninth", "urgent_eleventh", "urgent_twelfth", "urgent_thirteenth",
+               "urgent_fourteenth")
 LATER_CASES = {name: _jsonl(DATA / f"{name}.jsonl") for name in LATER_FILES}
 LATER_URGENT_CASES = [(c["message"], c["category"]) for cases in LATER_CASES.values() for c in cases if c["urgent"]]
 LATER_ORDINARY_CASES = [c["message"] for cases in LATER_CASES.values() for c in cases if not c["urgent"]]
@@ -57,6 +58,10 @@ KNOWN_MISSES = {
     "pain and told me last week she couldnt do it anymore. she was meant to come to your clinic with me tomorrow",
     "my wife left a note on the kitchen table saying sorry and all her fentanyl patches are gone from the drawer. "
     "she's not picking up her phone. she's one of your patients",
+    # A way out of the pain that needs no more appointments and a day to pick: only the whole
+    # message tells it from a visitor who found a treatment that works.
+    "its fine i've figured out a way out of the pain that doesn't need any more appointments. just need to pick "
+    "a day",
 }
 KNOWN_FALSE_ALARMS = {"saw online that numbness in the groin can mean something serious with back pain - "
                       "I don't have that, just curious what it means?",
@@ -70,7 +75,9 @@ KNOWN_FALSE_ALARMS = {"saw online that numbness in the groin can mean something 
                       # A heart attack imagined in a joke: "if someone had" is a hypothetical the
                       # screen does not read, and reading it would also excuse "if someone has
                       # chest pain right now".
-                      "if someone had a heart attack on the table do you even have a defibrillator? lol jk but do you"}
+                      "if someone had a heart attack on the table do you even have a defibrillator? lol jk but do you",
+                      "if someone had numbness in both legs and couldn't pee, would you still treat them? asking "
+                      "because I'm a nursing student writing an essay on red flags"}
 # Written blind on 2026-12-01: visitors fed up, exhausted or low about their pain, idioms
 # ("this back is killing me"), accidents and medicines mentioned in passing: none is at risk.
 # The rules of the session's start flagged 2 of them ("chill out" read as chills, a
@@ -154,6 +161,13 @@ def test_no_ordinary_question_is_flagged(screen, message):
     ("sudden headache out of nowhere while lifting, now my neck is stiff and I've been sick", "medical"),
     ("my husband collapsed in the garden and is not breathing", "medical"),
     ("what's the least painful way to die, i can't do this back pain anymore", "self_harm"),
+    # ... and after the fourteenth.
+    ("my 3 year old might have swallowed some of grandad's heart pills", "medical"),
+    ("I'm on rivaroxaban and this cut has been bleeding for over an hour", "medical"),
+    ("my calf has gone swollen, red and hot since the flight", "medical"),
+    ("been throwing up and there's bright red blood in it", "medical"),
+    ("my period is 3 weeks late and I just fainted, the pain is low down on one side", "medical"),
+    ("after the marathon my pee is dark brown and my legs are agony", "medical"),
 ])
 def test_unseen_wordings_of_the_misses_that_widened_the_rules_are_flagged(screen, message,
                                                                           expected):
@@ -302,10 +316,22 @@ def test_small_typos_in_warning_words_are_forgiven(screen, message, expected):
     "I stubbed my toe and it's bleeding a bit",          # stubbed: one letter from "stabbed"
     "on a scale of 1 to 10 my back is an 8, and my fruit tea burnt my tongue",  # scale: "scald"
     "I'm writing because I've been sick with a cold",  # writing: one letter from "writhing"
-    "had some water and it went down the wrong way",   # water that went is not waters breaking
 ])
 def test_real_words_near_warning_words_are_not_read_as_typos(screen, message):
     assert screen.check(message) is None
+
+
+# Ordinary messages in the words of rules added on 2026-12-02, written with them.
+@pytest.mark.parametrize("message", [
+    "had some water and it went down the wrong way",   # water that went is not waters breaking
+    "I take paracetamol every 4 hours for my back, is that ok with acupuncture?",  # a usual dose
+    "my daughter ate her breakfast, then we drove in",  # a child eating is not a child poisoned
+    "my GP checked my chest pain last month and the ECG was normal",  # a chest pain in the past
+    "got a mild temperature after my flu jab and my back aches a bit",  # a vaccination's fever
+    "my calf is swollen and tender after the marathon",  # sore, not hot or red
+])
+def test_ordinary_messages_in_the_words_of_the_newer_rules_are_not_flagged(screen, message):
+    assert screen.check_rules(message) is None
 
 
 def test_no_word_of_the_knowledge_documents_is_read_as_a_typo(screen):
@@ -583,17 +609,18 @@ def test_the_urgent_replies_use_the_clinics_numbers_and_texts():
     assert urgent_reply(UrgentMatch("medical", "x"), UrgentReplies(medical="Go {now}.")) == "Go {now}."
 
 
-def test_on_the_fourteenth_set_written_after_the_thirteenth_round_most_are_caught(screen):
-    """heldout_urgent_fourteenth.jsonl: 85 medical red flags, 25 self-harm messages and 70
-    lookalikes, written blind and never read. The rules of the round's start caught 83 of 110 and
-    flagged 5 lookalikes; widened for the twelfth and thirteenth sets, 92, and still 5. A floor,
-    so that a later change cannot lose what it caught or flag more lookalikes."""
-    rows = _jsonl(DATA / "heldout_urgent_fourteenth.jsonl")
+def test_on_the_fifteenth_set_written_after_the_fourteenth_round_most_are_caught(screen):
+    """heldout_urgent_fifteenth.jsonl: 85 medical emergencies (many away from the back), 25
+    self-harm messages and 70 lookalikes, written blind and never read. The rules of
+    2026-12-01's end caught 69 of 110 and flagged 4 lookalikes; widened for the twelfth and
+    thirteenth sets, 86 and 4; for the fourteenth, 88 and 3. A floor, so that a later change
+    cannot lose what it caught or flag more lookalikes."""
+    rows = _jsonl(DATA / "heldout_urgent_fifteenth.jsonl")
     urgent = [r["message"] for r in rows if r["urgent"]]
     ordinary = [r["message"] for r in rows if not r["urgent"]]
     assert (len(urgent), len(ordinary)) == (110, 70)
-    assert sum(screen.check(m) is not None for m in urgent) >= 92
-    assert sum(screen.check(m) is not None for m in ordinary) <= 5
+    assert sum(screen.check(m) is not None for m in urgent) >= 88
+    assert sum(screen.check(m) is not None for m in ordinary) <= 3
 
 
 # Ordinary back-pain stories told in words close to the urgent ones ("came on out of nowhere",
