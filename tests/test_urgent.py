@@ -27,11 +27,11 @@ ORDINARY_CASES = [c["message"] for c in CASES if not c["urgent"]]
 # Written in visitors' own words before the rules were widened for them, each by someone
 # who had seen neither the rules nor the files before it: urgent_new (red flags the first
 # rules missed, ordinary questions that share their words), then urgent_third to
-# urgent_ninth and urgent_eleventh to urgent_fourteenth (blind, 2026-12-01 and 02; README,
+# urgent_ninth and urgent_eleventh to urgent_fifteenth (blind, 2026-12-01 and 02; README,
 # "Urgent screen", gives each one's figures before the rules were widened for it).
 LATER_FILES = ("urgent_new", "urgent_third", "urgent_fourth", "urgent_fifth", "urgent_sixth", "urgent_seventh",
                "urgent_eighth", "urgent_ninth", "urgent_eleventh", "urgent_twelfth", "urgent_thirteenth",
-               "urgent_fourteenth")
+               "urgent_fourteenth", "urgent_fifteenth")
 LATER_CASES = {name: _jsonl(DATA / f"{name}.jsonl") for name in LATER_FILES}
 LATER_URGENT_CASES = [(c["message"], c["category"]) for cases in LATER_CASES.values() for c in cases if c["urgent"]]
 LATER_ORDINARY_CASES = [c["message"] for cases in LATER_CASES.values() for c in cases if not c["urgent"]]
@@ -77,7 +77,20 @@ KNOWN_FALSE_ALARMS = {"saw online that numbness in the groin can mean something 
                       # chest pain right now".
                       "if someone had a heart attack on the table do you even have a defibrillator? lol jk but do you",
                       "if someone had numbness in both legs and couldn't pee, would you still treat them? asking "
-                      "because I'm a nursing student writing an essay on red flags"}
+                      "because I'm a nursing student writing an essay on red flags",
+                      # "want to die" as an idiom, and a suicide attempt told as past: the screen
+                      # reads neither tone nor tense, and a self-harm rule that did would miss
+                      # "I tried years ago and I'm there again".
+                      "if I have to sit through one more zoom call with this sciatica I'll want to die lol. do "
+                      "you do evening appointments?",
+                      "my brother attempted suicide a few years ago, he's doing really well now and wants to try "
+                      "acupuncture for his back. are your practitioners ok working with people with a mental "
+                      "health history?"}
+# Medical emergencies answered as self-harm, and left so: pills taken "by mistake" read as an
+# overdose. The self-harm reply gives the emergency number too, and excusing "by mistake"
+# would excuse a visitor who plays an overdose down.
+KNOWN_READ_AS_SELF_HARM = {"took a handful of my mum's pills by mistake thinking they were mine - they're her heart "
+                           "tablets. now my pulse is really slow and im dizzy"}
 # Written blind on 2026-12-01: visitors fed up, exhausted or low about their pain, idioms
 # ("this back is killing me"), accidents and medicines mentioned in passing: none is at risk.
 # The rules of the session's start flagged 2 of them ("chill out" read as chills, a
@@ -131,6 +144,8 @@ def test_each_later_labelled_file_is_large_well_formed_and_new(name):
 def test_every_urgent_message_is_flagged_with_its_category(screen, message, expected):
     if message in KNOWN_MISSES:  # the rules leave it; the learned check was fitted on it
         assert screen.check_rules(message) is None
+    elif message in KNOWN_READ_AS_SELF_HARM:
+        assert (expected, category(screen, message)) == ("medical", "self_harm")
     else:
         assert category(screen, message) == expected
 
@@ -168,6 +183,13 @@ def test_no_ordinary_question_is_flagged(screen, message):
     ("been throwing up and there's bright red blood in it", "medical"),
     ("my period is 3 weeks late and I just fainted, the pain is low down on one side", "medical"),
     ("after the marathon my pee is dark brown and my legs are agony", "medical"),
+    # ... and after the fifteenth.
+    ("my little boy swallowed a button battery about ten minutes ago", "medical"),
+    ("the whole family has headaches and feels dizzy since we lit the gas fire", "medical"),
+    ("my 3 week old has a fever of 38 and is hard to wake", "medical"),
+    ("fell down the stairs and hit my head, I've been sick twice and I'm so drowsy", "medical"),
+    ("my wife is choking on a grape and can't breathe", "medical"),
+    ("I'm 28 weeks pregnant and bleeding heavily", "medical"),
 ])
 def test_unseen_wordings_of_the_misses_that_widened_the_rules_are_flagged(screen, message,
                                                                           expected):
@@ -329,6 +351,11 @@ def test_real_words_near_warning_words_are_not_read_as_typos(screen, message):
     "my GP checked my chest pain last month and the ECG was normal",  # a chest pain in the past
     "got a mild temperature after my flu jab and my back aches a bit",  # a vaccination's fever
     "my calf is swollen and tender after the marathon",  # sore, not hot or red
+    "my son licked a battery once for fun years ago and was fine",  # a poisoning long past
+    "my nose is bleeding a lot after blowing it all day with this cold",  # a nosebleed
+    "is it ok to have acupuncture if I'm diabetic and sometimes have a hypo?",  # a question
+    "the kettle burn on my hand from last week is peeling a bit, can I still have cupping?",
+    "I had a fit of coughing on the bus and my back twinged",  # "a fit of", not a seizure
 ])
 def test_ordinary_messages_in_the_words_of_the_newer_rules_are_not_flagged(screen, message):
     assert screen.check_rules(message) is None
@@ -609,18 +636,18 @@ def test_the_urgent_replies_use_the_clinics_numbers_and_texts():
     assert urgent_reply(UrgentMatch("medical", "x"), UrgentReplies(medical="Go {now}.")) == "Go {now}."
 
 
-def test_on_the_fifteenth_set_written_after_the_fourteenth_round_most_are_caught(screen):
-    """heldout_urgent_fifteenth.jsonl: 85 medical emergencies (many away from the back), 25
-    self-harm messages and 70 lookalikes, written blind and never read. The rules of
-    2026-12-01's end caught 69 of 110 and flagged 4 lookalikes; widened for the twelfth and
-    thirteenth sets, 86 and 4; for the fourteenth, 88 and 3. A floor, so that a later change
-    cannot lose what it caught or flag more lookalikes."""
-    rows = _jsonl(DATA / "heldout_urgent_fifteenth.jsonl")
+def test_on_the_sixteenth_set_written_after_the_fifteenth_round_most_are_caught(screen):
+    """heldout_urgent_sixteenth.jsonl: 85 medical emergencies (about half about the back), 25
+    self-harm messages and 70 lookalikes, written blind and never read. The rules of 2026-12-01's
+    end caught 69 of 110 and flagged 7 lookalikes; widened for the twelfth and thirteenth sets, 81
+    and 8; for the fourteenth, 82 and 8; for the fifteenth, 89 and 8. A floor, so that a later
+    change cannot lose what it caught or flag more lookalikes."""
+    rows = _jsonl(DATA / "heldout_urgent_sixteenth.jsonl")
     urgent = [r["message"] for r in rows if r["urgent"]]
     ordinary = [r["message"] for r in rows if not r["urgent"]]
     assert (len(urgent), len(ordinary)) == (110, 70)
-    assert sum(screen.check(m) is not None for m in urgent) >= 88
-    assert sum(screen.check(m) is not None for m in ordinary) <= 3
+    assert sum(screen.check(m) is not None for m in urgent) >= 89
+    assert sum(screen.check(m) is not None for m in ordinary) <= 8
 
 
 # Ordinary back-pain stories told in words close to the urgent ones ("came on out of nowhere",
