@@ -356,6 +356,9 @@ def test_real_words_near_warning_words_are_not_read_as_typos(screen, message):
     "is it ok to have acupuncture if I'm diabetic and sometimes have a hypo?",  # a question
     "the kettle burn on my hand from last week is peeling a bit, can I still have cupping?",
     "I had a fit of coughing on the bus and my back twinged",  # "a fit of", not a seizure
+    "I'm on warfarin and bruise easily, can I book the 60 mins slot?",  # a slot is not a bleed
+    "my dad will have a heart attack when he sees the bill lol",  # a reaction to come, an idiom
+    "my friend's waters broke on the train last year, baby's fine, she loved your pregnancy sessions",
 ])
 def test_ordinary_messages_in_the_words_of_the_newer_rules_are_not_flagged(screen, message):
     assert screen.check_rules(message) is None
@@ -666,3 +669,20 @@ def test_ordinary_symptom_stories_are_not_flagged(screen, name, size):
     assert len(messages) == size
     assert [m for m in messages if screen.check_rules(m)] == []
     assert len([m for m in messages if screen.check(m)]) <= 1
+
+
+# Hard lookalikes, written blind on 2026-12-02: ordinary messages in the words of emergencies
+# (past and over, checked by a doctor, mild, hypothetical, someone else's, idioms, denied).
+# ordinary_lookalikes (200, read): 18 flagged by the rules of 2026-12-01's end, 21 after the
+# day's rounds, 12 after its false alarms were mended as words. heldout_ordinary_lookalikes
+# (160, someone else, never read) judged that: 20 flagged at 2026-12-01's end, 21 before the
+# mending, 19 after. What is left reads tense and tone ("had a heart attack in 2019", a
+# student's "if someone has numbness in both legs"), which the screen does not: floors, so
+# that a later change cannot flag more.
+@pytest.mark.parametrize("name, size, by_rules, in_all", [("ordinary_lookalikes", 200, 11, 12),
+                                                          ("heldout_ordinary_lookalikes", 160, 17, 19)])
+def test_hard_lookalikes_are_flagged_no_more_often_than_measured(screen, name, size, by_rules, in_all):
+    messages = [c["message"] for c in _jsonl(DATA / f"{name}.jsonl")]
+    assert len(messages) == size
+    assert sum(screen.check_rules(m) is not None for m in messages) <= by_rules
+    assert sum(screen.check(m) is not None for m in messages) <= in_all
