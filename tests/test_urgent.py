@@ -190,6 +190,9 @@ def test_no_ordinary_question_is_flagged(screen, message):
     ("fell down the stairs and hit my head, I've been sick twice and I'm so drowsy", "medical"),
     ("my wife is choking on a grape and can't breathe", "medical"),
     ("I'm 28 weeks pregnant and bleeding heavily", "medical"),
+    # ... and after fresh-13's one miss: a fall from a height, with pain but no other sign.
+    ("my husband came off the roof while clearing the gutters, his back is very sore", "medical"),
+    ("slipped down a flight of stairs this morning and now i can't straighten up", "medical"),
 ])
 def test_unseen_wordings_of_the_misses_that_widened_the_rules_are_flagged(screen, message,
                                                                           expected):
@@ -359,6 +362,8 @@ def test_real_words_near_warning_words_are_not_read_as_typos(screen, message):
     "I'm on warfarin and bruise easily, can I book the 60 mins slot?",  # a slot is not a bleed
     "my dad will have a heart attack when he sees the bill lol",  # a reaction to come, an idiom
     "my friend's waters broke on the train last year, baby's fine, she loved your pregnancy sessions",
+    "fell off a ladder years ago and my back has been sore on and off since",  # long ago
+    "I clean gutters from a ladder all day and my back is sore by the evening",  # no fall
 ])
 def test_ordinary_messages_in_the_words_of_the_newer_rules_are_not_flagged(screen, message):
     assert screen.check_rules(message) is None
