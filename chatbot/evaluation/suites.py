@@ -24,6 +24,7 @@ PASSAGE_SUITES = {"dev": "dev.jsonl", "extra": "extra.jsonl", "fresh": "fresh.js
                   "fresh-6": "fresh6.jsonl", "fresh-7": "fresh7.jsonl", "fresh-8": "fresh8.jsonl",
                   "fresh-9": "fresh9.jsonl", "fresh-10": "fresh10.jsonl", "fresh-11": "fresh11.jsonl",
                   "fresh-12": "fresh12.jsonl", "fresh-13": "fresh13.jsonl",
+                  "fresh-14": "fresh14.jsonl", "fresh-15": "fresh15.jsonl",
                   "out-of-scope": "out_of_scope.jsonl"}
 FAQ_SUITES = {"StackFAQ": ("stackfaq.json", read_stackfaq), "CovidFAQ-dev": ("covidfaq-dev.json", read_covidfaq)}
 
