@@ -166,6 +166,16 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_SPLITTER.tokenize(text) if s.strip()]
 
 
+def asking_sentence(text: str) -> str | None:
+    """The one sentence of a message of several that asks (ends with a question mark), or None
+    when the message is a single sentence or asks in none or in more than one."""
+    sentences = split_sentences(text)
+    if len(sentences) < 2:
+        return None
+    asking = [s for s in sentences if s.rstrip(" \"')\u201d\u2019").endswith("?")]
+    return asking[0] if len(asking) == 1 else None
+
+
 class _Break:
     """A match of _INNER_BREAK: the `word` before the mark, the `stop` mark, the `next` character."""
     __slots__ = ("word", "word_start", "stop", "stop_start", "next", "next_start")

@@ -91,6 +91,18 @@ def test_a_list_run_into_one_line_is_cut_without_punkt(monkeypatch):
     assert text.split_sentences(PUNKT_CASES[1]) == ["Rest for a day.", "then walk a little.", "Avoid lifting."]
 
 
+@pytest.mark.parametrize("message, expected", [
+    ("what is moxibustion? saw it on a leaflet", "what is moxibustion?"),
+    ("Hi there. Does it hurt? I hate needles.", "Does it hurt?"),
+    ("Does it hurt?", None),                              # one sentence: the message is the question
+    ("I have sciatica. My leg is numb.", None),           # no question
+    ("Does it hurt? How long is a session?", None),       # two questions: neither is the question
+])
+def test_asking_sentence_is_the_one_question_among_several_sentences(message, expected):
+    from chatbot.text import asking_sentence
+    assert asking_sentence(message) == expected
+
+
 # -- the FAQ fields: each field's texts are its own ----------------------------
 
 def test_each_faq_field_scores_its_own_texts(make_passage):

@@ -61,6 +61,28 @@ def test_a_no_answer_still_offers_the_closest_passages(responder, default_index)
     assert "don't have a reliable answer" in answer.reply
 
 
+def test_a_question_wrapped_in_context_is_answered_when_it_alone_finds_the_same_passage(responder,
+                                                                                       default_index):
+    # The bakery sentence has words no document uses; the question alone is sure of the
+    # passage the whole message ranks first, so that passage is the answer.
+    message = "I run a bakery and I'm on my feet all day. Where do the needles actually go for lower back pain?"
+    whole = default_index.search(message, 3)
+    alone = default_index.search("Where do the needles actually go for lower back pain?", 1)
+    assert whole[0].passage.id == alone[0].passage.id
+    assert default_index.answer_probability(message, default_index.search(message, 10)) < 0.7
+    answer = responder.respond(message, default_index)
+    assert answer.kind == "answer"
+    assert [p.id for p in answer.passages] == [h.passage.id for h in whole]
+
+
+@pytest.mark.parametrize("message", [
+    "My cat keeps sleeping on my laptop. Can acupuncture cure hairballs?",
+    "Long story short, my landlord is a nightmare. Do you take housing benefit?",
+])
+def test_a_wrapped_question_the_documents_cannot_answer_still_gets_no_answer(responder, default_index, message):
+    assert responder.respond(message, default_index).kind == "no_answer"
+
+
 def test_an_answer_quotes_its_best_sentence_and_names_its_source(responder, default_index):
     answer = responder.respond("Are acupuncture needles sterile?", default_index)
     best = answer.passages[0]

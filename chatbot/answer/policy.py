@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from ..index import Hit, PassageIndex
 from ..passages.model import Source
 from ..settings import BY_NAME
-from ..text import squash_spaces, word_count
+from ..text import asking_sentence, squash_spaces, word_count
 from .kinds import ReplyKind
 from .smalltalk import Smalltalk, SmalltalkMatch
 from .smalltalk_model import SmalltalkModel
@@ -108,6 +108,8 @@ class Responder:
         hits = index.search(message, max(top_k, CANDIDATE_POOL), highlight=top_k)
         passages = tuple(_answer_passage(h) for h in hits[:top_k])
         confidence = float(index.answer_probability(message, hits)) if hits else None
+        if confidence is not None and confidence < self.settings.threshold:
+            confidence = max(confidence, _asking_sentence_confidence(message, hits, index, top_k))
         if confidence is None or confidence < self.settings.threshold:
             learned = self.smalltalk_model.classify(self.smalltalk, message) if self.smalltalk_model else None
             if learned is not None:
@@ -160,6 +162,28 @@ def _answer_passage(hit: Hit) -> AnswerPassage:
     start, end = hit.highlight or (0, len(passage.text))
     return AnswerPassage(passage.id, passage.text, squash_spaces(passage.text[start:end]), hit.score,
                          passage.question, passage.source)
+
+
+def _asking_sentence_confidence(message: str, hits: list[Hit], index: PassageIndex, top_k: int) -> float:
+    """The confidence of the message's asking sentence alone, when it finds the same best passage;
+    0 otherwise.
+
+    Visitors wrap a question in context ("Hello dear, my grandson set this up
+    for me. How long do they leave the pins in? I have a bus to catch."), and
+    the words no document uses count against the whole message's confidence.
+    When the question read alone leads to the passage the whole message ranks
+    first, the two readings agree on the answer and the surer one counts. The
+    passages shown stay the whole message's: its context often decides the
+    ranking ("20 weeks pregnant. Is it safe?"). Measured on the fresh sets in
+    README "Quality".
+    """
+    sentence = asking_sentence(message)
+    if sentence is None:
+        return 0.0
+    own = index.search(sentence, max(top_k, CANDIDATE_POOL))
+    if not own or own[0].passage.id != hits[0].passage.id:
+        return 0.0
+    return float(index.answer_probability(sentence, own))
 
 
 def _topic(passage) -> str | None:
