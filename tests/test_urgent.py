@@ -27,11 +27,11 @@ ORDINARY_CASES = [c["message"] for c in CASES if not c["urgent"]]
 # Written in visitors' own words before the rules were widened for them, each by someone
 # who had seen neither the rules nor the files before it: urgent_new (red flags the first
 # rules missed, ordinary questions that share their words), then urgent_third to
-# urgent_ninth and urgent_eleventh to urgent_fifteenth (blind, 2026-12-01 and 02; README,
+# urgent_ninth and urgent_eleventh to urgent_sixteenth (blind, 2026-12-01 and 02; README,
 # "Urgent screen", gives each one's figures before the rules were widened for it).
 LATER_FILES = ("urgent_new", "urgent_third", "urgent_fourth", "urgent_fifth", "urgent_sixth", "urgent_seventh",
                "urgent_eighth", "urgent_ninth", "urgent_eleventh", "urgent_twelfth", "urgent_thirteenth",
-               "urgent_fourteenth", "urgent_fifteenth")
+               "urgent_fourteenth", "urgent_fifteenth", "urgent_sixteenth")
 LATER_CASES = {name: _jsonl(DATA / f"{name}.jsonl") for name in LATER_FILES}
 LATER_URGENT_CASES = [(c["message"], c["category"]) for cases in LATER_CASES.values() for c in cases if c["urgent"]]
 LATER_ORDINARY_CASES = [c["message"] for cases in LATER_CASES.values() for c in cases if not c["urgent"]]
@@ -85,12 +85,32 @@ KNOWN_FALSE_ALARMS = {"saw online that numbness in the groin can mean something 
                       "you do evening appointments?",
                       "my brother attempted suicide a few years ago, he's doing really well now and wants to try "
                       "acupuncture for his back. are your practitioners ok working with people with a mental "
-                      "health history?"}
+                      "health history?",
+                      # The sixteenth set's, read on 2026-12-02: "wanted to die" as an idiom (as above); a
+                      # chest pain a GP put down to a pulled muscle, and a heart attack A&E ruled out,
+                      # each excused only by a doctor's word that "I pulled a muscle and now my chest is
+                      # crushing" would also carry; questions in the words of a warning sign (a nurse
+                      # asking how red flags are screened, whether points bleed a lot).
+                      "my back was so bad last night i wanted to die lol, but a hot bath and sleep sorted it. "
+                      "still want a session though",
+                      "ugh stocktake at work today, i literally wanted to die \U0001f602 back sore from lifting boxes, "
+                      "anything thursday after 5?",
+                      "chest hurts when I cough from this cold, GP said I pulled a muscle coughing. can you help "
+                      "with that and my back?",
+                      "I'm a nurse - how do you screen back pain patients for red flags like saddle numbness "
+                      "before needling?",
+                      "can the points on the hands bleed a lot? i bruise easily",
+                      "had a panic attack last week, thought it was a heart attack but A&E did an ECG and bloods "
+                      "and all fine. can acupuncture help anxiety?"}
 # Medical emergencies answered as self-harm, and left so: pills taken "by mistake" read as an
 # overdose. The self-harm reply gives the emergency number too, and excusing "by mistake"
 # would excuse a visitor who plays an overdose down.
 KNOWN_READ_AS_SELF_HARM = {"took a handful of my mum's pills by mistake thinking they were mine - they're her heart "
-                           "tablets. now my pulse is really slow and im dizzy"}
+                           "tablets. now my pulse is really slow and im dizzy",
+                           "my friend drank loads then took some pills at a party, now we cant wake her properly "
+                           "and her breathing sounds weird",
+                           "my mum has dementia and took a full box of paracetamol this morning thinking they "
+                           "were her vitamins"}
 # Written blind on 2026-12-01: visitors fed up, exhausted or low about their pain, idioms
 # ("this back is killing me"), accidents and medicines mentioned in passing: none is at risk.
 # The rules of the session's start flagged 2 of them ("chill out" read as chills, a
@@ -193,6 +213,16 @@ def test_no_ordinary_question_is_flagged(screen, message):
     # ... and after fresh-13's one miss: a fall from a height, with pain but no other sign.
     ("my husband came off the roof while clearing the gutters, his back is very sore", "medical"),
     ("slipped down a flight of stairs this morning and now i can't straighten up", "medical"),
+    # ... and after the sixteenth set, read on 2026-12-02.
+    ("my dad was bitten by a snake on the hike and his hand is swelling up", "medical"),
+    ("got some drain cleaner in my eye and it stings like crazy", "medical"),
+    ("my 2 year old tipped a cup of hot tea over her arm and it's blistering", "medical"),
+    ("had chemo last week and now my temperature is 38.5", "medical"),
+    ("my right eye went dark, like a curtain coming down over it", "medical"),
+    ("found my dad on the bathroom floor this morning, he's confused", "medical"),
+    ("he took his insulin twice by accident and now he's shaking and sweaty", "medical"),
+    ("sciatica for years but my foot started flopping this morning and it's getting worse", "medical"),
+    ("I can't keep myself safe right now", "self_harm"),
 ])
 def test_unseen_wordings_of_the_misses_that_widened_the_rules_are_flagged(screen, message,
                                                                           expected):
@@ -364,6 +394,11 @@ def test_real_words_near_warning_words_are_not_read_as_typos(screen, message):
     "my friend's waters broke on the train last year, baby's fine, she loved your pregnancy sessions",
     "fell off a ladder years ago and my back has been sore on and off since",  # long ago
     "I clean gutters from a ladder all day and my back is sore by the evening",  # no fall
+    "I did a snake yoga pose and my back is sore",
+    "my son spilled hot tea years ago and the scar on his arm itches",
+    "I found my old back brace on the floor",
+    "chemo finished two years ago, had a fever last winter, can I have acupuncture now?",
+    "I take insulin twice a day, is acupuncture ok?",
 ])
 def test_ordinary_messages_in_the_words_of_the_newer_rules_are_not_flagged(screen, message):
     assert screen.check_rules(message) is None
@@ -497,14 +532,14 @@ def test_a_rule_added_to_the_rules_file_takes_effect(tmp_path):
     path = tmp_path / "urgent.txt"
     path.write_text(RULES_FILE.read_text("utf-8"), encoding="utf-8")
     before, _ = UrgentScreen.load(path)
-    assert before.check("a snake bit me on the ankle and it is swelling fast") is None
+    assert before.check("a jellyfish got me on the ankle and it is swelling fast") is None
     with path.open("a", encoding="utf-8") as f:
-        f.write("medical: snake bite => snake bit, bitten by a snake + swelling, swollen\n")
+        f.write("medical: jellyfish sting => jellyfish + swelling, swollen\n")
     after, errors = UrgentScreen.load(path)
     assert errors == []
-    assert after.check("a snake bit me on the ankle and it is swelling fast") == UrgentMatch(
-        "medical", "snake bite")
-    assert after.check("can acupuncture help the swelling after being bitten by a snake?") is None
+    assert after.check("a jellyfish got me on the ankle and it is swelling fast") == UrgentMatch(
+        "medical", "jellyfish sting")
+    assert after.check("can acupuncture help the swelling after a jellyfish sting?") is None
 
 
 WORD_LISTS = """\
@@ -644,18 +679,17 @@ def test_the_urgent_replies_use_the_clinics_numbers_and_texts():
     assert urgent_reply(UrgentMatch("medical", "x"), UrgentReplies(medical="Go {now}.")) == "Go {now}."
 
 
-def test_on_the_sixteenth_set_written_after_the_fifteenth_round_most_are_caught(screen):
-    """heldout_urgent_sixteenth.jsonl: 85 medical emergencies (about half about the back), 25
-    self-harm messages and 70 lookalikes, written blind and never read. The rules of 2026-12-01's
-    end caught 69 of 110 and flagged 7 lookalikes; widened for the twelfth and thirteenth sets, 81
-    and 8; for the fourteenth, 82 and 8; for the fifteenth, 89 and 8. A floor, so that a later
-    change cannot lose what it caught or flag more lookalikes."""
-    rows = _jsonl(DATA / "heldout_urgent_sixteenth.jsonl")
+def test_on_the_seventeenth_set_written_after_the_sixteenth_round_most_are_caught(screen):
+    """heldout_urgent_seventeenth.jsonl: 85 medical emergencies (42 about the back), 25 self-harm
+    messages and 70 lookalikes, written blind and never read. The rules of 2026-12-02's start
+    caught 91 of 110 and flagged 6 lookalikes; widened for the sixteenth set, 96 and 6. A floor,
+    so that a later change cannot lose what it caught or flag more lookalikes."""
+    rows = _jsonl(DATA / "heldout_urgent_seventeenth.jsonl")
     urgent = [r["message"] for r in rows if r["urgent"]]
     ordinary = [r["message"] for r in rows if not r["urgent"]]
     assert (len(urgent), len(ordinary)) == (110, 70)
-    assert sum(screen.check(m) is not None for m in urgent) >= 89
-    assert sum(screen.check(m) is not None for m in ordinary) <= 8
+    assert sum(screen.check(m) is not None for m in urgent) >= 96
+    assert sum(screen.check(m) is not None for m in ordinary) <= 6
 
 
 # Ordinary back-pain stories told in words close to the urgent ones ("came on out of nowhere",
