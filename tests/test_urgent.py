@@ -27,11 +27,11 @@ ORDINARY_CASES = [c["message"] for c in CASES if not c["urgent"]]
 # Written in visitors' own words before the rules were widened for them, each by someone
 # who had seen neither the rules nor the files before it: urgent_new (red flags the first
 # rules missed, ordinary questions that share their words), then urgent_third to
-# urgent_ninth and urgent_eleventh to urgent_sixteenth (blind, 2026-12-01 and 02; README,
+# urgent_ninth and urgent_eleventh to urgent_seventeenth (blind, 2026-12-01 and 02; README,
 # "Urgent screen", gives each one's figures before the rules were widened for it).
 LATER_FILES = ("urgent_new", "urgent_third", "urgent_fourth", "urgent_fifth", "urgent_sixth", "urgent_seventh",
                "urgent_eighth", "urgent_ninth", "urgent_eleventh", "urgent_twelfth", "urgent_thirteenth",
-               "urgent_fourteenth", "urgent_fifteenth", "urgent_sixteenth")
+               "urgent_fourteenth", "urgent_fifteenth", "urgent_sixteenth", "urgent_seventeenth")
 LATER_CASES = {name: _jsonl(DATA / f"{name}.jsonl") for name in LATER_FILES}
 LATER_URGENT_CASES = [(c["message"], c["category"]) for cases in LATER_CASES.values() for c in cases if c["urgent"]]
 LATER_ORDINARY_CASES = [c["message"] for cases in LATER_CASES.values() for c in cases if not c["urgent"]]
@@ -101,7 +101,19 @@ KNOWN_FALSE_ALARMS = {"saw online that numbness in the groin can mean something 
                       "before needling?",
                       "can the points on the hands bleed a lot? i bruise easily",
                       "had a panic attack last week, thought it was a heart attack but A&E did an ECG and bloods "
-                      "and all fine. can acupuncture help anxiety?"}
+                      "and all fine. can acupuncture help anxiety?",
+                      # The seventeenth set's, read on 2026-12-02: questions about a warning sign with no
+                      # treatment word (the screen reads only those as general), a warning sign a
+                      # physio described and the visitor denies, and the learned self-harm check on
+                      # "giving away" a massage table.
+                      "writing a blog post on sciatica and want to check - is foot drop a reason to see a doctor "
+                      "urgently?",
+                      "watched a documentary about aortic aneurysms and now im paranoid lol. my back just aches "
+                      "from sitting at a desk all day. how would i know its not that",
+                      "what does saddle numbness mean? saw it on a leaflet in your waiting room, just curious",
+                      "giving away my old massage table now ive bought a new one, anyone at the clinic want it?",
+                      "my physio said if i ever get numbness in the saddle area to go straight to a&e. i haven't, "
+                      "just wanted to check you'd say the same"}
 # Medical emergencies answered as self-harm, and left so: pills taken "by mistake" read as an
 # overdose. The self-harm reply gives the emergency number too, and excusing "by mistake"
 # would excuse a visitor who plays an overdose down.
@@ -223,6 +235,18 @@ def test_no_ordinary_question_is_flagged(screen, message):
     ("he took his insulin twice by accident and now he's shaking and sweaty", "medical"),
     ("sciatica for years but my foot started flopping this morning and it's getting worse", "medical"),
     ("I can't keep myself safe right now", "self_harm"),
+    # ... and after the seventeenth.
+    ("my skin has gone all blotchy and i'm shivering and breathing fast", "medical"),
+    ("my face went numb and my speech went funny for a few minutes, now it's back", "medical"),
+    ("my son's chest is sucking in under his ribs with every breath", "medical"),
+    ("pain in my lower right tummy since this morning and i've been sick twice", "medical"),
+    ("grandad has dementia and has wandered off, it's dark and raining", "medical"),
+    ("I think I took my blood pressure tablets twice by mistake and now I'm really dizzy", "medical"),
+    ("gave birth last week and I'm soaking a pad every hour with big clots", "medical"),
+    ("she's so sleepy and breathing slowly after her new painkillers, I can't wake her", "medical"),
+    ("i've written notes for whoever finds me", "self_harm"),
+    ("been giving away my stuff, won't need it where i'm going", "self_harm"),
+    ("dad's in the garage with the engine running and the door shut", "self_harm"),
 ])
 def test_unseen_wordings_of_the_misses_that_widened_the_rules_are_flagged(screen, message,
                                                                           expected):
@@ -399,6 +423,11 @@ def test_real_words_near_warning_words_are_not_read_as_typos(screen, message):
     "I found my old back brace on the floor",
     "chemo finished two years ago, had a fever last winter, can I have acupuncture now?",
     "I take insulin twice a day, is acupuncture ok?",
+    "I gave away my old bike before I moved",
+    "my dementia patient wandered off once years ago, is that a reason to avoid needles?",
+    "had my baby 2 years ago and the bleeding was heavy back then, can I do acupuncture now?",
+    "I wondered if acupuncture would help",   # "wondered" is not "wandered"
+    "i'm tapering off my painkillers, any tips?",   # "tapering" is not "taped"
 ])
 def test_ordinary_messages_in_the_words_of_the_newer_rules_are_not_flagged(screen, message):
     assert screen.check_rules(message) is None
@@ -679,17 +708,18 @@ def test_the_urgent_replies_use_the_clinics_numbers_and_texts():
     assert urgent_reply(UrgentMatch("medical", "x"), UrgentReplies(medical="Go {now}.")) == "Go {now}."
 
 
-def test_on_the_seventeenth_set_written_after_the_sixteenth_round_most_are_caught(screen):
-    """heldout_urgent_seventeenth.jsonl: 85 medical emergencies (42 about the back), 25 self-harm
-    messages and 70 lookalikes, written blind and never read. The rules of 2026-12-02's start
-    caught 91 of 110 and flagged 6 lookalikes; widened for the sixteenth set, 96 and 6. A floor,
-    so that a later change cannot lose what it caught or flag more lookalikes."""
-    rows = _jsonl(DATA / "heldout_urgent_seventeenth.jsonl")
+def test_on_the_eighteenth_set_written_after_the_seventeenth_round_most_are_caught(screen):
+    """heldout_urgent_eighteenth.jsonl: 85 medical emergencies (about half about the back, hips or
+    pelvis), 25 self-harm messages and 70 lookalikes, written blind and never read. The rules of
+    2026-12-02's start caught 91 of 110 and flagged 5 lookalikes; widened for the sixteenth set,
+    92 and 5; for the seventeenth, 93 and 5. A floor, so that a later change cannot lose what it
+    caught or flag more lookalikes."""
+    rows = _jsonl(DATA / "heldout_urgent_eighteenth.jsonl")
     urgent = [r["message"] for r in rows if r["urgent"]]
     ordinary = [r["message"] for r in rows if not r["urgent"]]
     assert (len(urgent), len(ordinary)) == (110, 70)
-    assert sum(screen.check(m) is not None for m in urgent) >= 96
-    assert sum(screen.check(m) is not None for m in ordinary) <= 6
+    assert sum(screen.check(m) is not None for m in urgent) >= 93
+    assert sum(screen.check(m) is not None for m in ordinary) <= 5
 
 
 # Ordinary back-pain stories told in words close to the urgent ones ("came on out of nowhere",
