@@ -3,7 +3,9 @@
 Order: the urgent screen first (warning signs never wait for retrieval), then
 smalltalk, then retrieval. A retrieval answer needs the index's calibrated
 probability that the passages shown answer the question (index/confidence.py)
-to be at least `threshold`. Below it, the smalltalk learned from the staff's
+to be at least `threshold`, for the whole message or, when both rank the same
+passage first, for its asking sentence alone (a question wrapped in a story).
+Below it, the smalltalk learned from the staff's
 files (smalltalk_model.py) has its say: a message the documents do not answer
 may be chat in words the smalltalk file lacks. Otherwise the bot says it does
 not know, how to reach the clinic, and offers the candidates it found as
