@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.answer.policy import PolicySettings, Responder
+from chatbot.answer.policy import UNSURE_ANSWER, PolicySettings, Responder
 from chatbot.evaluate import corpus_responder, evaluate_kinds, read_eval_file
 from conftest import DEFAULT_CORPUS
 
@@ -81,6 +81,16 @@ def test_a_question_wrapped_in_context_is_answered_when_it_alone_finds_the_same_
 ])
 def test_a_wrapped_question_the_documents_cannot_answer_still_gets_no_answer(responder, default_index, message):
     assert responder.respond(message, default_index).kind == "no_answer"
+
+
+def test_an_unsure_answer_gives_way_to_smalltalk_the_learned_model_is_sure_of(responder, default_index):
+    # "take care" meets "carefully take out the needles": answerable on the threshold, but
+    # below UNSURE_ANSWER, and the learned smalltalk model reads a goodbye.
+    message = "ok that's it from me, take care"
+    confidence = default_index.answer_probability(message, default_index.search(message, 10))
+    assert responder.settings.threshold <= confidence < UNSURE_ANSWER
+    assert responder.smalltalk.classify(message) is None      # no wording of the file matches
+    assert responder.respond(message, default_index).kind == "smalltalk"
 
 
 def test_an_answer_quotes_its_best_sentence_and_names_its_source(responder, default_index):
